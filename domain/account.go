@@ -1,0 +1,116 @@
+package domain
+
+import (
+	"encoding/json"
+	"maps"
+	"strings"
+	"time"
+
+	"github.com/keystorm/keystorm/events"
+)
+
+// Account is a developer's account in an application's directory. Its
+// customData lives in the same state: it is small (bounded) and always
+// read with the account.
+type Account struct {
+	Base
+	ApplicationID          string `json:"applicationId"`
+	DirectoryID            string `json:"directoryId"`
+	Username               string `json:"username"`
+	Email                  string `json:"email"`
+	GivenName              string `json:"givenName"`
+	MiddleName             string `json:"middleName"`
+	Surname                string `json:"surname"`
+	Status                 string `json:"status"`
+	PasswordHash           string `json:"passwordHash"`
+	EmailVerificationToken string `json:"emailVerificationToken,omitempty"`
+	Admin                  bool   `json:"admin,omitempty"`
+	// CustomData holds arbitrary JSON values by top-level field name.
+	CustomData map[string]json.RawMessage `json:"customData,omitempty"`
+	// CustomDataModifiedAt is the customData resource's own modifiedAt;
+	// its createdAt is the account's.
+	CustomDataModifiedAt time.Time `json:"customDataModifiedAt"`
+}
+
+// FullName is computed from the name parts, as Stormpath did.
+func (a *Account) FullName() string {
+	parts := make([]string, 0, 3)
+	for _, p := range []string{a.GivenName, a.MiddleName, a.Surname} {
+		if p != "" {
+			parts = append(parts, p)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// Ref implements State.
+func (a *Account) Ref() Ref { return Ref{KindAccount, a.ID} }
+
+// Collections implements State.
+func (a *Account) Collections() []string {
+	if a.Gone {
+		return nil
+	}
+	return []string{"application/" + a.ApplicationID + "/accounts"}
+}
+
+// UniqueKeys implements State: username and email are unique within a
+// directory, case-insensitively.
+func (a *Account) UniqueKeys() []Unique {
+	if a.Gone {
+		return nil
+	}
+	d := "directory/" + a.DirectoryID
+	return []Unique{
+		{Key: d + "/username/" + lower(a.Username), Field: "username"},
+		{Key: d + "/email/" + lower(a.Email), Field: "email"},
+	}
+}
+
+// Apply implements State.
+func (a *Account) Apply(env events.Envelope) error {
+	return fold(a, env, &a.Base, func(e events.Event) error {
+		switch e := e.(type) {
+		case *events.AccountCreated:
+			a.ID, a.Tenant, a.ApplicationID, a.DirectoryID = e.ID, e.TenantID, e.ApplicationID, e.DirectoryID
+			a.Username, a.Email, a.GivenName, a.MiddleName, a.Surname = e.Username, e.Email, e.GivenName, e.MiddleName, e.Surname
+			a.Status, a.PasswordHash, a.EmailVerificationToken, a.Admin = e.Status, e.PasswordHash, e.EmailVerificationToken, e.Admin
+			a.CustomDataModifiedAt = env.At
+		case *events.AccountUpdated:
+			a.Username, a.Email, a.GivenName, a.MiddleName, a.Surname, a.Status = e.Username, e.Email, e.GivenName, e.MiddleName, e.Surname, e.Status
+			if a.Status != StatusUnverified {
+				a.EmailVerificationToken = ""
+			}
+		case *events.AccountPasswordSet:
+			a.PasswordHash = e.PasswordHash
+		case *events.AccountDeleted:
+			a.Gone = true
+		case *events.CustomDataChanged:
+			if a.CustomData == nil && len(e.Set) > 0 {
+				a.CustomData = map[string]json.RawMessage{}
+			}
+			for k, v := range e.Set {
+				a.CustomData[k] = v
+			}
+			for _, k := range e.Removed {
+				delete(a.CustomData, k)
+			}
+			if len(a.CustomData) == 0 {
+				a.CustomData = nil
+			}
+			a.CustomDataModifiedAt = env.At
+		case *events.CustomDataCleared:
+			a.CustomData = nil
+			a.CustomDataModifiedAt = env.At
+		default:
+			return unexpected(e)
+		}
+		return nil
+	})
+}
+
+func (a *Account) clone() *Account {
+	c := *a
+	c.CustomData = maps.Clone(a.CustomData)
+	return &c
+}

@@ -1,0 +1,320 @@
+package domain
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+
+	"github.com/keystorm/keystorm/events"
+)
+
+// AccountInput carries the writable properties of an account; nil means
+// "not given". CustomData, when given on create, becomes its customData.
+type AccountInput struct {
+	Username   *string
+	Email      *string
+	GivenName  *string
+	MiddleName *string
+	Surname    *string
+	Password   *string
+	Status     *string
+	CustomData map[string]json.RawMessage
+}
+
+var accountStatuses = []string{StatusEnabled, StatusDisabled, StatusUnverified}
+
+// CreateAccount registers an account in an application's directory. The
+// username defaults to the email.
+// Errors: KindInvalid, KindConflict (username or email taken), ErrNotFound,
+// ErrForbidden, ErrUnavailable.
+func (s *Service) CreateAccount(ctx context.Context, c Caller, applicationID string, in AccountInput) (*Account, error) {
+	if err := requireAdmin(c); err != nil {
+		return nil, err
+	}
+	ev := events.AccountCreated{Status: StatusEnabled}
+	var err error
+	if ev.Email, err = email(in.Email); err != nil {
+		return nil, err
+	}
+	ev.Username = ev.Email
+	if in.Username != nil {
+		if ev.Username, err = text("username", in.Username, MaxNameLen, true); err != nil {
+			return nil, err
+		}
+	}
+	if ev.GivenName, err = text("givenName", in.GivenName, MaxNameLen, false); err != nil {
+		return nil, err
+	}
+	if ev.MiddleName, err = text("middleName", in.MiddleName, MaxNameLen, false); err != nil {
+		return nil, err
+	}
+	if ev.Surname, err = text("surname", in.Surname, MaxNameLen, false); err != nil {
+		return nil, err
+	}
+	if in.Status != nil {
+		if ev.Status, err = status(in.Status, accountStatuses...); err != nil {
+			return nil, err
+		}
+	}
+	if in.Password == nil {
+		return nil, invalid(CodeRequired, "password", "password is required.")
+	}
+	if err := s.Policy.Check(*in.Password); err != nil {
+		return nil, err
+	}
+	if err := checkCustomData(in.CustomData); err != nil {
+		return nil, err
+	}
+	if customDataSize(in.CustomData) > MaxCustomDataBytes {
+		return nil, E(KindInvalid, CodeTooLong, "customData", "customData must be at most %d bytes.", MaxCustomDataBytes)
+	}
+	// Hash once, outside the retry loop: it is deliberately slow.
+	if ev.PasswordHash, err = s.Hasher.Hash(*in.Password); err != nil {
+		return nil, err
+	}
+	return run(ctx, s, c, func(r *recorder) (*Account, error) {
+		app, err := load[*Application](ctx, s, c, KindApplication, applicationID)
+		if err != nil {
+			return nil, err
+		}
+		e := ev
+		e.ID, e.TenantID, e.ApplicationID, e.DirectoryID, e.Admin = s.IDs.NewID(), c.TenantID, app.ID, app.DirectoryID, app.Admin
+		if e.Status == StatusUnverified {
+			e.EmailVerificationToken = s.IDs.NewID()
+		}
+		evs := []events.Event{e}
+		if len(in.CustomData) > 0 {
+			evs = append(evs, events.CustomDataChanged{Set: in.CustomData})
+		}
+		acc := &Account{}
+		r.check(app)
+		return acc, r.record(Ref{KindAccount, e.ID}, nil, acc, evs...)
+	})
+}
+
+// GetAccount returns an account of the caller's tenant.
+func (s *Service) GetAccount(ctx context.Context, c Caller, id string) (*Account, error) {
+	if err := requireAdmin(c); err != nil {
+		return nil, err
+	}
+	return load[*Account](ctx, s, c, KindAccount, id)
+}
+
+// ListAccounts lists an application's accounts.
+func (s *Service) ListAccounts(ctx context.Context, c Caller, applicationID string, p Page) (List[*Account], error) {
+	if _, err := s.GetApplication(ctx, c, applicationID); err != nil {
+		return List[*Account]{}, err
+	}
+	return list[*Account](ctx, s, "application/"+applicationID+"/accounts", p)
+}
+
+// UpdateAccount changes the given properties; a given password is checked
+// against the policy and re-hashed.
+func (s *Service) UpdateAccount(ctx context.Context, c Caller, id string, in AccountInput) (*Account, error) {
+	if err := requireAdmin(c); err != nil {
+		return nil, err
+	}
+	var hash string
+	if in.Password != nil {
+		if err := s.Policy.Check(*in.Password); err != nil {
+			return nil, err
+		}
+		var err error
+		if hash, err = s.Hasher.Hash(*in.Password); err != nil {
+			return nil, err
+		}
+	}
+	if in.CustomData != nil {
+		if err := checkCustomData(in.CustomData); err != nil {
+			return nil, err
+		}
+	}
+	return run(ctx, s, c, func(r *recorder) (*Account, error) {
+		cur, err := load[*Account](ctx, s, c, KindAccount, id)
+		if err != nil {
+			return nil, err
+		}
+		ev := events.AccountUpdated{}
+		if in.Email != nil {
+			if ev.Email, err = email(in.Email); err != nil {
+				return nil, err
+			}
+		} else {
+			ev.Email = cur.Email
+		}
+		if ev.Username, err = patch(cur.Username, "username", in.Username, MaxNameLen, true); err != nil {
+			return nil, err
+		}
+		if ev.GivenName, err = patch(cur.GivenName, "givenName", in.GivenName, MaxNameLen, false); err != nil {
+			return nil, err
+		}
+		if ev.MiddleName, err = patch(cur.MiddleName, "middleName", in.MiddleName, MaxNameLen, false); err != nil {
+			return nil, err
+		}
+		if ev.Surname, err = patch(cur.Surname, "surname", in.Surname, MaxNameLen, false); err != nil {
+			return nil, err
+		}
+		if ev.Status, err = patchStatus(cur.Status, in.Status, accountStatuses...); err != nil {
+			return nil, err
+		}
+		var evs []events.Event
+		if ev != (events.AccountUpdated{Username: cur.Username, Email: cur.Email, GivenName: cur.GivenName, MiddleName: cur.MiddleName, Surname: cur.Surname, Status: cur.Status}) {
+			evs = append(evs, ev)
+		}
+		if hash != "" {
+			evs = append(evs, events.AccountPasswordSet{PasswordHash: hash})
+		}
+		if in.CustomData != nil {
+			if cd := customDataChange(cur.CustomData, in.CustomData); cd != nil {
+				evs = append(evs, *cd)
+			}
+		}
+		if len(evs) == 0 {
+			return cur, nil
+		}
+		next := cur.clone()
+		if err := r.record(cur.Ref(), cur, next, evs...); err != nil {
+			return nil, err
+		}
+		if customDataSize(next.CustomData) > MaxCustomDataBytes {
+			return nil, E(KindInvalid, CodeTooLong, "customData", "customData must be at most %d bytes.", MaxCustomDataBytes)
+		}
+		return next, nil
+	})
+}
+
+// customDataChange returns the event that sets the changed fields, or nil
+// when nothing changes.
+func customDataChange(cur, set map[string]json.RawMessage) *events.CustomDataChanged {
+	changed := map[string]json.RawMessage{}
+	for k, v := range set {
+		if old, ok := cur[k]; !ok || !jsonEqual(old, v) {
+			changed[k] = v
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	return &events.CustomDataChanged{Set: changed}
+}
+
+func jsonEqual(a, b json.RawMessage) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	ja, _ := json.Marshal(x)
+	jb, _ := json.Marshal(y)
+	return string(ja) == string(jb)
+}
+
+// DeleteAccount deletes an account with its API keys and group
+// memberships, in one transaction.
+// Errors: ErrNotFound, KindConflict (too many dependents), ErrForbidden,
+// ErrUnavailable.
+func (s *Service) DeleteAccount(ctx context.Context, c Caller, id string) error {
+	if err := requireAdmin(c); err != nil {
+		return err
+	}
+	_, err := run(ctx, s, c, func(r *recorder) (*Account, error) {
+		cur, err := load[*Account](ctx, s, c, KindAccount, id)
+		if err != nil {
+			return nil, err
+		}
+		next := cur.clone()
+		if err := r.record(cur.Ref(), cur, next, events.AccountDeleted{}); err != nil {
+			return nil, err
+		}
+		keys, err := listAll(ctx, s, "account/"+id+"/apikeys", MaxCommitItems)
+		if err != nil {
+			return nil, err
+		}
+		for _, st := range keys {
+			k := st.(*APIKey)
+			if err := r.record(k.Ref(), k, k.clone(), events.APIKeyDeleted{Reason: events.ReasonCascade}); err != nil {
+				return nil, err
+			}
+		}
+		if err := cascadeMemberships(ctx, s, r, "account/"+id+"/memberships"); err != nil {
+			return nil, err
+		}
+		return next, nil
+	})
+	return err
+}
+
+func cascadeMemberships(ctx context.Context, s *Service, r *recorder, coll string) error {
+	ms, err := listAll(ctx, s, coll, MaxCommitItems)
+	if err != nil {
+		return err
+	}
+	for _, st := range ms {
+		m := st.(*Membership)
+		if err := r.record(m.Ref(), m, m.clone(), events.MembershipDeleted{Reason: events.ReasonCascade}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CustomData is the customData resource of an account.
+type CustomData struct {
+	AccountID string
+	Fields    map[string]json.RawMessage
+	Account   *Account
+}
+
+// GetCustomData returns an account's customData.
+func (s *Service) GetCustomData(ctx context.Context, c Caller, accountID string) (*Account, error) {
+	return s.GetAccount(ctx, c, accountID)
+}
+
+// UpdateCustomData sets the given top-level fields, keeping the others.
+func (s *Service) UpdateCustomData(ctx context.Context, c Caller, accountID string, set map[string]json.RawMessage) (*Account, error) {
+	if set == nil {
+		set = map[string]json.RawMessage{}
+	}
+	return s.UpdateAccount(ctx, c, accountID, AccountInput{CustomData: set})
+}
+
+// DeleteCustomData removes every customData field.
+func (s *Service) DeleteCustomData(ctx context.Context, c Caller, accountID string) error {
+	return s.removeCustomData(ctx, c, accountID, nil)
+}
+
+// DeleteCustomDataField removes one field; removing an absent field is a
+// no-op, as DELETE is idempotent.
+func (s *Service) DeleteCustomDataField(ctx context.Context, c Caller, accountID, field string) error {
+	if field == "" || customDataReserved[field] {
+		return invalid(CodeInvalidValue, "field", "%q is not a removable customData field.", field)
+	}
+	return s.removeCustomData(ctx, c, accountID, []string{field})
+}
+
+func (s *Service) removeCustomData(ctx context.Context, c Caller, accountID string, fields []string) error {
+	if err := requireAdmin(c); err != nil {
+		return err
+	}
+	_, err := run(ctx, s, c, func(r *recorder) (*Account, error) {
+		cur, err := load[*Account](ctx, s, c, KindAccount, accountID)
+		if err != nil {
+			return nil, err
+		}
+		var ev events.Event
+		if fields == nil {
+			if len(cur.CustomData) == 0 {
+				return cur, nil
+			}
+			ev = events.CustomDataCleared{}
+		} else {
+			present := slices.DeleteFunc(slices.Clone(fields), func(f string) bool { _, ok := cur.CustomData[f]; return !ok })
+			if len(present) == 0 {
+				return cur, nil
+			}
+			ev = events.CustomDataChanged{Removed: present}
+		}
+		next := cur.clone()
+		return next, r.record(cur.Ref(), cur, next, ev)
+	})
+	return err
+}

@@ -1,0 +1,155 @@
+package domain
+
+import (
+	"context"
+
+	"github.com/keystorm/keystorm/events"
+)
+
+// APIKeyInput carries the writable properties of an API key; nil means
+// "not given".
+type APIKeyInput struct {
+	Name        *string
+	Description *string
+	Status      *string
+}
+
+// CreatedAPIKey is a new key with its secret, which exists only here: it
+// is returned once and never stored.
+type CreatedAPIKey struct {
+	Key    *APIKey
+	Secret string
+}
+
+// CreateAPIKey creates a key for an account.
+// Errors: KindInvalid, ErrNotFound, ErrForbidden, ErrUnavailable.
+func (s *Service) CreateAPIKey(ctx context.Context, c Caller, accountID string, in APIKeyInput) (CreatedAPIKey, error) {
+	if err := requireAdmin(c); err != nil {
+		return CreatedAPIKey{}, err
+	}
+	ev := events.APIKeyCreated{Status: StatusEnabled}
+	var err error
+	if ev.Name, err = text("name", in.Name, MaxNameLen, false); err != nil {
+		return CreatedAPIKey{}, err
+	}
+	if ev.Description, err = text("description", in.Description, MaxDescriptionLen, false); err != nil {
+		return CreatedAPIKey{}, err
+	}
+	if in.Status != nil {
+		if ev.Status, err = status(in.Status, StatusEnabled, StatusDisabled); err != nil {
+			return CreatedAPIKey{}, err
+		}
+	}
+	var secret string
+	key, err := run(ctx, s, c, func(r *recorder) (*APIKey, error) {
+		acc, err := load[*Account](ctx, s, c, KindAccount, accountID)
+		if err != nil {
+			return nil, err
+		}
+		if secret, err = NewSecret(s.Rand); err != nil {
+			return nil, err
+		}
+		e := ev
+		e.ID, e.TenantID, e.AccountID, e.ApplicationID, e.Admin = s.IDs.NewKeyID(), c.TenantID, acc.ID, acc.ApplicationID, acc.Admin
+		e.SecretHash = HashSecret(secret)
+		k := &APIKey{}
+		r.check(acc)
+		return k, r.record(Ref{KindAPIKey, e.ID}, nil, k, e)
+	})
+	if err != nil {
+		return CreatedAPIKey{}, err
+	}
+	if key.SecretHash != HashSecret(secret) {
+		// An idempotent replay returns the first request's key, whose
+		// secret was shown then and cannot be shown again.
+		secret = ""
+	}
+	return CreatedAPIKey{Key: key, Secret: secret}, nil
+}
+
+// GetAPIKey returns a key of the caller's tenant.
+func (s *Service) GetAPIKey(ctx context.Context, c Caller, id string) (*APIKey, error) {
+	if err := requireAdmin(c); err != nil {
+		return nil, err
+	}
+	return load[*APIKey](ctx, s, c, KindAPIKey, id)
+}
+
+// ListAPIKeys lists an account's keys.
+func (s *Service) ListAPIKeys(ctx context.Context, c Caller, accountID string, p Page) (List[*APIKey], error) {
+	if _, err := s.GetAccount(ctx, c, accountID); err != nil {
+		return List[*APIKey]{}, err
+	}
+	return list[*APIKey](ctx, s, "account/"+accountID+"/apikeys", p)
+}
+
+// FindAPIKey looks a key up by id within an application, as
+// GET /applications/{id}/apiKeys?id= does: a collection of zero or one.
+func (s *Service) FindAPIKey(ctx context.Context, c Caller, applicationID, keyID string) (List[*APIKey], error) {
+	out := List[*APIKey]{Limit: DefaultLimit}
+	if _, err := s.GetApplication(ctx, c, applicationID); err != nil {
+		return out, err
+	}
+	k, err := load[*APIKey](ctx, s, c, KindAPIKey, keyID)
+	if err == ErrNotFound {
+		return out, nil
+	}
+	if err != nil {
+		return out, err
+	}
+	if k.ApplicationID == applicationID {
+		out.Items, out.Size = []*APIKey{k}, 1
+	}
+	return out, nil
+}
+
+// UpdateAPIKey changes name, description or status.
+func (s *Service) UpdateAPIKey(ctx context.Context, c Caller, id string, in APIKeyInput) (*APIKey, error) {
+	if err := requireAdmin(c); err != nil {
+		return nil, err
+	}
+	return run(ctx, s, c, func(r *recorder) (*APIKey, error) {
+		cur, err := load[*APIKey](ctx, s, c, KindAPIKey, id)
+		if err != nil {
+			return nil, err
+		}
+		ev := events.APIKeyUpdated{}
+		if ev.Name, err = patch(cur.Name, "name", in.Name, MaxNameLen, false); err != nil {
+			return nil, err
+		}
+		if ev.Description, err = patch(cur.Description, "description", in.Description, MaxDescriptionLen, false); err != nil {
+			return nil, err
+		}
+		if ev.Status, err = patchStatus(cur.Status, in.Status, StatusEnabled, StatusDisabled); err != nil {
+			return nil, err
+		}
+		if c.KeyID == id && ev.Status != StatusEnabled {
+			return nil, E(KindConflict, CodeProtectedResource, "status", "An API key cannot disable itself.")
+		}
+		if ev == (events.APIKeyUpdated{Name: cur.Name, Description: cur.Description, Status: cur.Status}) {
+			return cur, nil
+		}
+		next := cur.clone()
+		return next, r.record(cur.Ref(), cur, next, ev)
+	})
+}
+
+// DeleteAPIKey deletes a key; it stops authenticating within the
+// authorizer's cache TTL.
+func (s *Service) DeleteAPIKey(ctx context.Context, c Caller, id string) error {
+	if err := requireAdmin(c); err != nil {
+		return err
+	}
+	if c.KeyID == id {
+		return E(KindConflict, CodeProtectedResource, "", "An API key cannot delete itself.")
+	}
+	_, err := run(ctx, s, c, func(r *recorder) (*APIKey, error) {
+		cur, err := load[*APIKey](ctx, s, c, KindAPIKey, id)
+		if err != nil {
+			return nil, err
+		}
+		next := cur.clone()
+		return next, r.record(cur.Ref(), cur, next, events.APIKeyDeleted{})
+	})
+	return err
+}

@@ -1,0 +1,55 @@
+package domain
+
+import "github.com/keystorm/keystorm/events"
+
+// Application is a provider's application. It owns one directory (its
+// account store) where its accounts and groups live.
+type Application struct {
+	Base
+	DirectoryID string `json:"directoryId"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Status      string `json:"status"`
+	// Admin marks the tenant's administrators application: API keys of its
+	// accounts are admin keys and may call the management API.
+	Admin bool `json:"admin,omitempty"`
+}
+
+// Ref implements State.
+func (a *Application) Ref() Ref { return Ref{KindApplication, a.ID} }
+
+// Collections implements State.
+func (a *Application) Collections() []string {
+	if a.Gone {
+		return nil
+	}
+	return []string{"tenant/" + a.Tenant + "/applications"}
+}
+
+// UniqueKeys implements State: names are unique within a tenant.
+func (a *Application) UniqueKeys() []Unique {
+	if a.Gone {
+		return nil
+	}
+	return []Unique{{Key: "tenant/" + a.Tenant + "/application-name/" + lower(a.Name), Field: "name"}}
+}
+
+// Apply implements State.
+func (a *Application) Apply(env events.Envelope) error {
+	return fold(a, env, &a.Base, func(e events.Event) error {
+		switch e := e.(type) {
+		case *events.ApplicationCreated:
+			a.ID, a.Tenant, a.DirectoryID = e.ID, e.TenantID, e.DirectoryID
+			a.Name, a.Description, a.Status, a.Admin = e.Name, e.Description, e.Status, e.Admin
+		case *events.ApplicationUpdated:
+			a.Name, a.Description, a.Status = e.Name, e.Description, e.Status
+		case *events.ApplicationDeleted:
+			a.Gone = true
+		default:
+			return unexpected(e)
+		}
+		return nil
+	})
+}
+
+func (a *Application) clone() *Application { c := *a; return &c }

@@ -1,0 +1,135 @@
+package domain
+
+import (
+	"context"
+
+	"github.com/keystorm/keystorm/events"
+)
+
+// ApplicationInput carries the writable properties of an application; nil
+// means "not given".
+type ApplicationInput struct {
+	Name        *string
+	Description *string
+	Status      *string
+}
+
+// CreateApplication creates an application and its directory.
+// Errors: KindInvalid, KindConflict (name taken), ErrForbidden, ErrUnavailable.
+func (s *Service) CreateApplication(ctx context.Context, c Caller, in ApplicationInput) (*Application, error) {
+	if err := requireAdmin(c); err != nil {
+		return nil, err
+	}
+	name, err := text("name", in.Name, MaxNameLen, true)
+	if err != nil {
+		return nil, err
+	}
+	desc, err := text("description", in.Description, MaxDescriptionLen, false)
+	if err != nil {
+		return nil, err
+	}
+	st := StatusEnabled
+	if in.Status != nil {
+		if st, err = status(in.Status, StatusEnabled, StatusDisabled); err != nil {
+			return nil, err
+		}
+	}
+	return run(ctx, s, c, func(r *recorder) (*Application, error) {
+		if _, err := load[*Tenant](ctx, s, c, KindTenant, c.TenantID); err != nil {
+			return nil, err
+		}
+		app := &Application{}
+		id := s.IDs.NewID()
+		err := r.record(Ref{KindApplication, id}, nil, app, events.ApplicationCreated{
+			ID: id, TenantID: c.TenantID, DirectoryID: s.IDs.NewID(), Name: name, Description: desc, Status: st,
+		})
+		return app, err
+	})
+}
+
+// GetApplication returns an application of the caller's tenant.
+// Errors: ErrNotFound, ErrForbidden, ErrUnavailable.
+func (s *Service) GetApplication(ctx context.Context, c Caller, id string) (*Application, error) {
+	if err := requireAdmin(c); err != nil {
+		return nil, err
+	}
+	return load[*Application](ctx, s, c, KindApplication, id)
+}
+
+// ListApplications lists the tenant's applications.
+func (s *Service) ListApplications(ctx context.Context, c Caller, p Page) (List[*Application], error) {
+	if err := requireAdmin(c); err != nil {
+		return List[*Application]{}, err
+	}
+	return list[*Application](ctx, s, "tenant/"+c.TenantID+"/applications", p)
+}
+
+// UpdateApplication changes the given properties.
+// Errors: KindInvalid, KindConflict, ErrNotFound, ErrForbidden, ErrUnavailable.
+func (s *Service) UpdateApplication(ctx context.Context, c Caller, id string, in ApplicationInput) (*Application, error) {
+	if err := requireAdmin(c); err != nil {
+		return nil, err
+	}
+	return run(ctx, s, c, func(r *recorder) (*Application, error) {
+		cur, err := load[*Application](ctx, s, c, KindApplication, id)
+		if err != nil {
+			return nil, err
+		}
+		ev := events.ApplicationUpdated{}
+		if ev.Name, err = patch(cur.Name, "name", in.Name, MaxNameLen, true); err != nil {
+			return nil, err
+		}
+		if ev.Description, err = patch(cur.Description, "description", in.Description, MaxDescriptionLen, false); err != nil {
+			return nil, err
+		}
+		if ev.Status, err = patchStatus(cur.Status, in.Status, StatusEnabled, StatusDisabled); err != nil {
+			return nil, err
+		}
+		if cur.Admin && ev.Status != StatusEnabled {
+			return nil, E(KindConflict, CodeProtectedResource, "status", "The administrators application cannot be disabled.")
+		}
+		if ev.Name == cur.Name && ev.Description == cur.Description && ev.Status == cur.Status {
+			return cur, nil
+		}
+		next := cur.clone()
+		return next, r.record(cur.Ref(), cur, next, ev)
+	})
+}
+
+// DeleteApplication deletes an application that has no accounts or groups
+// left. The administrators application cannot be deleted.
+// Errors: ErrNotFound, KindConflict, ErrForbidden, ErrUnavailable.
+func (s *Service) DeleteApplication(ctx context.Context, c Caller, id string) error {
+	if err := requireAdmin(c); err != nil {
+		return err
+	}
+	_, err := run(ctx, s, c, func(r *recorder) (*Application, error) {
+		cur, err := load[*Application](ctx, s, c, KindApplication, id)
+		if err != nil {
+			return nil, err
+		}
+		if cur.Admin {
+			return nil, E(KindConflict, CodeProtectedResource, "", "The administrators application cannot be deleted.")
+		}
+		for _, coll := range []string{"application/" + id + "/accounts", "application/" + id + "/groups"} {
+			_, n, err := s.Store.List(ctx, coll, 0, 1)
+			if err != nil {
+				return nil, err
+			}
+			if n > 0 {
+				return nil, E(KindConflict, CodeHasDependents, "", "The application still has accounts or groups; delete them first.")
+			}
+		}
+		next := cur.clone()
+		return next, r.record(cur.Ref(), cur, next, events.ApplicationDeleted{})
+	})
+	return err
+}
+
+// GetTenant returns the caller's own tenant; any other id is not found.
+func (s *Service) GetTenant(ctx context.Context, c Caller, id string) (*Tenant, error) {
+	if err := requireAdmin(c); err != nil {
+		return nil, err
+	}
+	return load[*Tenant](ctx, s, c, KindTenant, id)
+}

@@ -1,0 +1,224 @@
+package domain
+
+import (
+	"context"
+
+	"github.com/keystorm/keystorm/events"
+)
+
+// GroupInput carries the writable properties of a group; nil means "not
+// given".
+type GroupInput struct {
+	Name        *string
+	Description *string
+	Status      *string
+}
+
+// CreateGroup creates a group in an application's directory.
+// Errors: KindInvalid, KindConflict (name taken), ErrNotFound, ErrForbidden,
+// ErrUnavailable.
+func (s *Service) CreateGroup(ctx context.Context, c Caller, applicationID string, in GroupInput) (*Group, error) {
+	if err := requireAdmin(c); err != nil {
+		return nil, err
+	}
+	ev := events.GroupCreated{Status: StatusEnabled}
+	var err error
+	if ev.Name, err = text("name", in.Name, MaxNameLen, true); err != nil {
+		return nil, err
+	}
+	if ev.Description, err = text("description", in.Description, MaxDescriptionLen, false); err != nil {
+		return nil, err
+	}
+	if in.Status != nil {
+		if ev.Status, err = status(in.Status, StatusEnabled, StatusDisabled); err != nil {
+			return nil, err
+		}
+	}
+	return run(ctx, s, c, func(r *recorder) (*Group, error) {
+		app, err := load[*Application](ctx, s, c, KindApplication, applicationID)
+		if err != nil {
+			return nil, err
+		}
+		e := ev
+		e.ID, e.TenantID, e.ApplicationID, e.DirectoryID = s.IDs.NewID(), c.TenantID, app.ID, app.DirectoryID
+		g := &Group{}
+		r.check(app)
+		return g, r.record(Ref{KindGroup, e.ID}, nil, g, e)
+	})
+}
+
+// GetGroup returns a group of the caller's tenant.
+func (s *Service) GetGroup(ctx context.Context, c Caller, id string) (*Group, error) {
+	if err := requireAdmin(c); err != nil {
+		return nil, err
+	}
+	return load[*Group](ctx, s, c, KindGroup, id)
+}
+
+// ListGroups lists an application's groups.
+func (s *Service) ListGroups(ctx context.Context, c Caller, applicationID string, p Page) (List[*Group], error) {
+	if _, err := s.GetApplication(ctx, c, applicationID); err != nil {
+		return List[*Group]{}, err
+	}
+	return list[*Group](ctx, s, "application/"+applicationID+"/groups", p)
+}
+
+// UpdateGroup changes the given properties.
+func (s *Service) UpdateGroup(ctx context.Context, c Caller, id string, in GroupInput) (*Group, error) {
+	if err := requireAdmin(c); err != nil {
+		return nil, err
+	}
+	return run(ctx, s, c, func(r *recorder) (*Group, error) {
+		cur, err := load[*Group](ctx, s, c, KindGroup, id)
+		if err != nil {
+			return nil, err
+		}
+		ev := events.GroupUpdated{}
+		if ev.Name, err = patch(cur.Name, "name", in.Name, MaxNameLen, true); err != nil {
+			return nil, err
+		}
+		if ev.Description, err = patch(cur.Description, "description", in.Description, MaxDescriptionLen, false); err != nil {
+			return nil, err
+		}
+		if ev.Status, err = patchStatus(cur.Status, in.Status, StatusEnabled, StatusDisabled); err != nil {
+			return nil, err
+		}
+		if ev == (events.GroupUpdated{Name: cur.Name, Description: cur.Description, Status: cur.Status}) {
+			return cur, nil
+		}
+		next := cur.clone()
+		return next, r.record(cur.Ref(), cur, next, ev)
+	})
+}
+
+// DeleteGroup deletes a group and its memberships in one transaction.
+func (s *Service) DeleteGroup(ctx context.Context, c Caller, id string) error {
+	if err := requireAdmin(c); err != nil {
+		return err
+	}
+	_, err := run(ctx, s, c, func(r *recorder) (*Group, error) {
+		cur, err := load[*Group](ctx, s, c, KindGroup, id)
+		if err != nil {
+			return nil, err
+		}
+		next := cur.clone()
+		if err := r.record(cur.Ref(), cur, next, events.GroupDeleted{}); err != nil {
+			return nil, err
+		}
+		return next, cascadeMemberships(ctx, s, r, "group/"+id+"/memberships")
+	})
+	return err
+}
+
+// CreateMembership puts an account into a group of the same directory.
+// Errors: KindInvalid (different directories), KindConflict (already a
+// member), ErrNotFound, ErrForbidden, ErrUnavailable.
+func (s *Service) CreateMembership(ctx context.Context, c Caller, accountID, groupID string) (*Membership, error) {
+	if err := requireAdmin(c); err != nil {
+		return nil, err
+	}
+	return run(ctx, s, c, func(r *recorder) (*Membership, error) {
+		acc, err := load[*Account](ctx, s, c, KindAccount, accountID)
+		if err != nil {
+			return nil, E(KindInvalid, CodeInvalidValue, "account", "account does not reference an existing account.")
+		}
+		g, err := load[*Group](ctx, s, c, KindGroup, groupID)
+		if err != nil {
+			return nil, E(KindInvalid, CodeInvalidValue, "group", "group does not reference an existing group.")
+		}
+		if acc.DirectoryID != g.DirectoryID {
+			return nil, E(KindInvalid, CodeCrossDirectoryLink, "group", "The account and the group must be in the same directory.")
+		}
+		m := &Membership{}
+		id := s.IDs.NewID()
+		r.check(acc)
+		r.check(g)
+		return m, r.record(Ref{KindMembership, id}, nil, m, events.MembershipCreated{ID: id, TenantID: c.TenantID, AccountID: acc.ID, GroupID: g.ID})
+	})
+}
+
+// GetMembership returns a membership of the caller's tenant.
+func (s *Service) GetMembership(ctx context.Context, c Caller, id string) (*Membership, error) {
+	if err := requireAdmin(c); err != nil {
+		return nil, err
+	}
+	return load[*Membership](ctx, s, c, KindMembership, id)
+}
+
+// DeleteMembership removes an account from a group.
+func (s *Service) DeleteMembership(ctx context.Context, c Caller, id string) error {
+	if err := requireAdmin(c); err != nil {
+		return err
+	}
+	_, err := run(ctx, s, c, func(r *recorder) (*Membership, error) {
+		cur, err := load[*Membership](ctx, s, c, KindMembership, id)
+		if err != nil {
+			return nil, err
+		}
+		next := cur.clone()
+		return next, r.record(cur.Ref(), cur, next, events.MembershipDeleted{})
+	})
+	return err
+}
+
+// ListAccountMemberships lists the memberships of an account.
+func (s *Service) ListAccountMemberships(ctx context.Context, c Caller, accountID string, p Page) (List[*Membership], error) {
+	if _, err := s.GetAccount(ctx, c, accountID); err != nil {
+		return List[*Membership]{}, err
+	}
+	return list[*Membership](ctx, s, "account/"+accountID+"/memberships", p)
+}
+
+// ListGroupMemberships lists the memberships of a group.
+func (s *Service) ListGroupMemberships(ctx context.Context, c Caller, groupID string, p Page) (List[*Membership], error) {
+	if _, err := s.GetGroup(ctx, c, groupID); err != nil {
+		return List[*Membership]{}, err
+	}
+	return list[*Membership](ctx, s, "group/"+groupID+"/memberships", p)
+}
+
+// ListAccountGroups lists the groups an account is in: one page of
+// memberships, then the groups in one batch read.
+func (s *Service) ListAccountGroups(ctx context.Context, c Caller, accountID string, p Page) (List[*Group], error) {
+	ms, err := s.ListAccountMemberships(ctx, c, accountID, p)
+	if err != nil {
+		return List[*Group]{}, err
+	}
+	return resolve[*Group](ctx, s, c, ms, func(m *Membership) Ref { return Ref{KindGroup, m.GroupID} })
+}
+
+// ListGroupAccounts lists the accounts in a group.
+func (s *Service) ListGroupAccounts(ctx context.Context, c Caller, groupID string, p Page) (List[*Account], error) {
+	ms, err := s.ListGroupMemberships(ctx, c, groupID, p)
+	if err != nil {
+		return List[*Account]{}, err
+	}
+	return resolve[*Account](ctx, s, c, ms, func(m *Membership) Ref { return Ref{KindAccount, m.AccountID} })
+}
+
+func resolve[T State](ctx context.Context, s *Service, c Caller, ms List[*Membership], target func(*Membership) Ref) (List[T], error) {
+	out := List[T]{Offset: ms.Offset, Limit: ms.Limit, Size: ms.Size, Items: make([]T, 0, len(ms.Items))}
+	if len(ms.Items) == 0 {
+		return out, nil
+	}
+	refs := make([]Ref, len(ms.Items))
+	for i, m := range ms.Items {
+		refs[i] = target(m)
+	}
+	states, err := s.Store.LoadMany(ctx, refs)
+	if err != nil {
+		return out, err
+	}
+	byID := make(map[string]T, len(states))
+	for _, st := range states {
+		if t, ok := st.(T); ok && !st.Deleted() && st.TenantID() == c.TenantID {
+			byID[st.Ref().ID] = t
+		}
+	}
+	for _, ref := range refs {
+		if t, ok := byID[ref.ID]; ok {
+			out.Items = append(out.Items, t)
+		}
+	}
+	return out, nil
+}

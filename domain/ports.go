@@ -1,0 +1,136 @@
+package domain
+
+import (
+	"context"
+	"time"
+
+	"github.com/keystorm/keystorm/events"
+)
+
+// Aggregate kinds; "kind#id" is the stream id and the read-model key.
+const (
+	KindTenant      = "tenant"
+	KindApplication = "application"
+	KindAccount     = "account"
+	KindGroup       = "group"
+	KindMembership  = "group_membership"
+	KindAPIKey      = "apikey"
+)
+
+// Ref names one aggregate.
+type Ref struct {
+	Kind string
+	ID   string
+}
+
+// Stream is the event stream id of the aggregate.
+func (r Ref) Stream() string { return r.Kind + "#" + r.ID }
+
+// Unique is a uniqueness guard held by an aggregate, for example a username
+// within a directory. Field names the property for error messages.
+type Unique struct {
+	Key   string
+	Field string
+}
+
+// State is the current state of one aggregate. It doubles as the read model:
+// the Store keeps exactly one item per aggregate, plus the collection index
+// entries and uniqueness guards derived from it here, so that live projection
+// and rebuild compute the same thing.
+type State interface {
+	Ref() Ref
+	Version() int64
+	TenantID() string
+	// Deleted reports a tombstone: it keeps its version and answers 404.
+	Deleted() bool
+	// Collections lists the collections (at most two) the aggregate is
+	// listed in, e.g. "application/<id>/accounts". None once deleted.
+	Collections() []string
+	// SortKey orders items inside a collection: creation time, then id.
+	SortKey() string
+	// UniqueKeys lists the guards the aggregate holds. None once deleted.
+	UniqueKeys() []Unique
+	// Apply evolves the state by one event. It never validates.
+	Apply(env events.Envelope) error
+}
+
+// Change is one aggregate's part of a commit: its state before (nil when
+// the stream is new), the events appended, and its state after them.
+type Change struct {
+	Before State
+	After  State
+	Events []events.Envelope
+}
+
+// Check asks the Store to verify, inside the transaction, that an aggregate
+// still exists and is not deleted (and, when Version > 0, is still at that
+// version) without writing it.
+type Check struct {
+	Ref     Ref
+	Version int64
+}
+
+// IdemRecord remembers the outcome of a request sent with an
+// Idempotency-Key, so a retry gets the first result.
+type IdemRecord struct {
+	// Key is tenant-scoped: "<tenant>/<Idempotency-Key>".
+	Key string
+	// Fingerprint identifies the request (method, path, body).
+	Fingerprint string
+	// Result is the aggregate the request created or changed.
+	Result Ref
+	At     time.Time
+}
+
+// Commit is the unit of atomic work: all of it is written, or none.
+type Commit struct {
+	Changes []Change
+	Checks  []Check
+	Idem    *IdemRecord
+}
+
+// MaxCommitItems bounds what a single commit may touch. DynamoDB
+// transactions take at most 100 actions; an event and a state item per
+// change, plus guards, checks and the idempotency record, must fit.
+const MaxCommitItems = 100
+
+// Store is the port to the event store and read models.
+type Store interface {
+	// Load reads the state of ref into dst. Errors: ErrNotFound when the
+	// aggregate never existed; ErrUnavailable. A deleted aggregate loads
+	// with Deleted() true.
+	Load(ctx context.Context, ref Ref, dst State) error
+	// LoadMany reads several aggregates in one round trip where possible;
+	// missing ones are left out. Errors: ErrUnavailable.
+	LoadMany(ctx context.Context, refs []Ref) ([]State, error)
+	// Commit appends the events of every change conditionally on its
+	// expected version (Before's, or none), writes the After states,
+	// acquires and releases uniqueness guards, verifies checks and writes
+	// the idempotency record, in one transaction. Errors:
+	// ErrVersionConflict, *UniqueViolation, *CheckFailed,
+	// *IdempotencyReplay, ErrUnavailable.
+	Commit(ctx context.Context, c Commit) error
+	// List returns one page of a collection in creation order and the
+	// collection's total size. Errors: ErrUnavailable.
+	List(ctx context.Context, collection string, offset, limit int) ([]State, int, error)
+	// Idempotency returns the record stored under key. Errors: ErrNotFound,
+	// ErrUnavailable.
+	Idempotency(ctx context.Context, key string) (IdemRecord, error)
+}
+
+// Clock is injected so that tests control time.
+type Clock interface{ Now() time.Time }
+
+// ClockFunc adapts a function to Clock.
+type ClockFunc func() time.Time
+
+// Now implements Clock.
+func (f ClockFunc) Now() time.Time { return f() }
+
+// IDGenerator makes resource ids.
+type IDGenerator interface {
+	// NewID returns an opaque resource id.
+	NewID() string
+	// NewKeyID returns an API key id.
+	NewKeyID() string
+}

@@ -1,0 +1,299 @@
+package domain
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/keystorm/keystorm/events"
+)
+
+// Caller is who issues a command, as established by the authorizer, plus
+// request-scoped details the log keeps.
+type Caller struct {
+	TenantID  string
+	AccountID string
+	KeyID     string
+	Admin     bool
+	RequestID string
+	// IdempotencyKey and Fingerprint are set for requests that carry an
+	// Idempotency-Key header; Fingerprint identifies the request so that a
+	// reuse of the key for a different request is refused.
+	IdempotencyKey string
+	Fingerprint    string
+}
+
+func (c Caller) meta() events.Meta {
+	actor := ""
+	if c.KeyID != "" {
+		actor = "apikey/" + c.KeyID
+	}
+	return events.Meta{Tenant: c.TenantID, Actor: actor, RequestID: c.RequestID}
+}
+
+// Service runs the management commands and queries.
+type Service struct {
+	Store  Store
+	Clock  Clock
+	IDs    IDGenerator
+	Rand   io.Reader
+	Hasher PasswordHasher
+	Policy PasswordPolicy
+	// Retries is how often a command is retried after a version conflict
+	// before ErrVersionConflict is returned (default 3).
+	Retries int
+}
+
+// NewService wires a Service with production defaults for whatever is nil.
+func NewService(store Store) *Service {
+	return &Service{
+		Store:  store,
+		Clock:  ClockFunc(time.Now),
+		IDs:    RandomIDs{},
+		Rand:   rand.Reader,
+		Hasher: DefaultArgon2id,
+		Policy: DefaultPasswordPolicy,
+	}
+}
+
+// now keeps full clock precision: creation times order collections, and
+// millisecond ties would fall back to the random id.
+func (s *Service) now() time.Time { return s.Clock.Now().UTC() }
+
+// recorder collects the changes of one command.
+type recorder struct {
+	s      *Service
+	meta   events.Meta
+	at     time.Time
+	commit Commit
+}
+
+func (s *Service) newRecorder(c Caller) *recorder {
+	return &recorder{s: s, meta: c.meta(), at: s.now()}
+}
+
+// record appends evs to the stream of after (whose current contents equal
+// before, or which is empty when before is nil), applying each as it goes.
+func (r *recorder) record(ref Ref, before, after State, evs ...events.Event) error {
+	ch := Change{Before: before, After: after}
+	for _, e := range evs {
+		env, err := events.Encode(ref.Stream(), after.Version()+1, r.at, r.meta, e)
+		if err != nil {
+			return err
+		}
+		if err := after.Apply(env); err != nil {
+			return err
+		}
+		ch.Events = append(ch.Events, env)
+	}
+	r.commit.Changes = append(r.commit.Changes, ch)
+	return nil
+}
+
+func (r *recorder) check(st State) {
+	r.commit.Checks = append(r.commit.Checks, Check{Ref: st.Ref()})
+}
+
+func (r *recorder) size() int {
+	n := len(r.commit.Checks) + 1
+	for _, ch := range r.commit.Changes {
+		n += len(ch.Events) + 1
+		if ch.Before != nil {
+			n += len(ch.Before.UniqueKeys())
+		}
+		n += len(ch.After.UniqueKeys())
+	}
+	return n
+}
+
+// run executes a command with idempotency and optimistic retries. build
+// loads fresh state, decides, and records; it returns the aggregate that
+// the request is about.
+func run[T State](ctx context.Context, s *Service, c Caller, build func(r *recorder) (T, error)) (T, error) {
+	var zero T
+	if c.IdempotencyKey != "" {
+		if st, found, err := s.replay(ctx, c); err != nil || found {
+			if err != nil {
+				return zero, err
+			}
+			out, ok := st.(T)
+			if !ok {
+				return zero, E(KindUnprocessable, CodeIdempotencyReuse, "Idempotency-Key", "This Idempotency-Key was used for a different request.")
+			}
+			return out, nil
+		}
+	}
+	retries := s.Retries
+	if retries <= 0 {
+		retries = 3
+	}
+	for attempt := 0; ; attempt++ {
+		r := s.newRecorder(c)
+		out, err := build(r)
+		if err != nil {
+			return zero, err
+		}
+		if r.size() > MaxCommitItems {
+			return zero, E(KindConflict, CodeHasDependents, "", "This change touches too many resources at once; remove dependent resources first.")
+		}
+		if c.IdempotencyKey != "" {
+			r.commit.Idem = &IdemRecord{Key: c.TenantID + "/" + c.IdempotencyKey, Fingerprint: c.Fingerprint, Result: out.Ref(), At: r.at}
+		}
+		err = s.Store.Commit(ctx, r.commit)
+		if err == nil {
+			return out, nil
+		}
+		var uv *UniqueViolation
+		var cf *CheckFailed
+		var ir *IdempotencyReplay
+		switch {
+		case errors.As(err, &uv):
+			return zero, uniqueError(r.commit, uv.Key)
+		case errors.As(err, &cf):
+			return zero, ErrNotFound
+		case errors.As(err, &ir):
+			// A concurrent request with the same key won the race.
+			st, _, rerr := s.replay(ctx, c)
+			if rerr != nil {
+				return zero, rerr
+			}
+			if out, ok := st.(T); ok {
+				return out, nil
+			}
+			return zero, E(KindUnprocessable, CodeIdempotencyReuse, "Idempotency-Key", "This Idempotency-Key was used for a different request.")
+		case errors.Is(err, ErrVersionConflict) && attempt < retries:
+			continue
+		}
+		return zero, err
+	}
+}
+
+// replay returns the result of an earlier request with the same key.
+func (s *Service) replay(ctx context.Context, c Caller) (State, bool, error) {
+	rec, err := s.Store.Idempotency(ctx, c.TenantID+"/"+c.IdempotencyKey)
+	if errors.Is(err, ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if rec.Fingerprint != c.Fingerprint {
+		return nil, true, E(KindUnprocessable, CodeIdempotencyReuse, "Idempotency-Key", "This Idempotency-Key was used for a different request.")
+	}
+	st, err := NewState(rec.Result.Kind)
+	if err != nil {
+		return nil, true, err
+	}
+	if err := s.Store.Load(ctx, rec.Result, st); err != nil {
+		return nil, true, err
+	}
+	return st, true, nil
+}
+
+func uniqueError(c Commit, key string) error {
+	for _, ch := range c.Changes {
+		for _, u := range ch.After.UniqueKeys() {
+			if u.Key == key {
+				return E(KindConflict, CodeNotUnique, u.Field, "A resource with this %s already exists.", u.Field)
+			}
+		}
+	}
+	return E(KindConflict, CodeNotUnique, "", "A resource with these properties already exists.")
+}
+
+// load reads an aggregate of the caller's tenant. Another tenant's
+// resource and a deleted one look exactly like a missing one.
+func load[T State](ctx context.Context, s *Service, c Caller, kind, id string) (T, error) {
+	var zero T
+	if id == "" || len(id) > 64 {
+		return zero, ErrNotFound
+	}
+	st, err := NewState(kind)
+	if err != nil {
+		return zero, err
+	}
+	if err := s.Store.Load(ctx, Ref{kind, id}, st); err != nil {
+		return zero, err
+	}
+	if st.Deleted() || st.TenantID() != c.TenantID {
+		return zero, ErrNotFound
+	}
+	return st.(T), nil
+}
+
+// Page selects part of a collection.
+type Page struct {
+	Offset int
+	Limit  int
+}
+
+// Pagination bounds.
+const (
+	DefaultLimit = 25
+	MaxLimit     = 100
+)
+
+// Normalize applies defaults and bounds.
+func (p Page) Normalize() (Page, error) {
+	if p.Offset < 0 {
+		return p, invalid(CodeInvalidQuery, "offset", "offset must be 0 or more.")
+	}
+	if p.Limit == 0 {
+		p.Limit = DefaultLimit
+	}
+	if p.Limit < 1 || p.Limit > MaxLimit {
+		return p, invalid(CodeInvalidQuery, "limit", "limit must be between 1 and %d.", MaxLimit)
+	}
+	return p, nil
+}
+
+// List is one page of a collection and the collection's total size.
+type List[T State] struct {
+	Items  []T
+	Offset int
+	Limit  int
+	Size   int
+}
+
+func list[T State](ctx context.Context, s *Service, collection string, p Page) (List[T], error) {
+	p, err := p.Normalize()
+	if err != nil {
+		return List[T]{}, err
+	}
+	items, total, err := s.Store.List(ctx, collection, p.Offset, p.Limit)
+	if err != nil {
+		return List[T]{}, err
+	}
+	out := List[T]{Offset: p.Offset, Limit: p.Limit, Size: total, Items: make([]T, 0, len(items))}
+	for _, it := range items {
+		if t, ok := it.(T); ok {
+			out.Items = append(out.Items, t)
+		}
+	}
+	return out, nil
+}
+
+// listAll reads a whole collection, for cascades; it stops early once
+// more than max items are seen, since such a commit could not happen.
+func listAll(ctx context.Context, s *Service, collection string, max int) ([]State, error) {
+	var out []State
+	for off := 0; ; off += MaxLimit {
+		items, total, err := s.Store.List(ctx, collection, off, MaxLimit)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, items...)
+		if len(out) >= total || len(items) == 0 || len(out) > max {
+			return out, nil
+		}
+	}
+}
+
+func requireAdmin(c Caller) error {
+	if !c.Admin || c.TenantID == "" {
+		return ErrForbidden
+	}
+	return nil
+}

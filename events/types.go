@@ -1,0 +1,206 @@
+package events
+
+import "encoding/json"
+
+// Event type names. They are part of the stored contract: never change one.
+const (
+	TypeTenantCreated      = "tenant.created.v1"
+	TypeApplicationCreated = "application.created.v1"
+	TypeApplicationUpdated = "application.updated.v1"
+	TypeApplicationDeleted = "application.deleted.v1"
+	TypeAccountCreated     = "account.created.v1"
+	TypeAccountUpdated     = "account.updated.v1"
+	TypeAccountPasswordSet = "account.password_set.v1"
+	TypeAccountDeleted     = "account.deleted.v1"
+	TypeCustomDataChanged  = "account.custom_data_changed.v1"
+	TypeCustomDataCleared  = "account.custom_data_cleared.v1"
+	TypeGroupCreated       = "group.created.v1"
+	TypeGroupUpdated       = "group.updated.v1"
+	TypeGroupDeleted       = "group.deleted.v1"
+	TypeMembershipCreated  = "group_membership.created.v1"
+	TypeMembershipDeleted  = "group_membership.deleted.v1"
+	TypeAPIKeyCreated      = "apikey.created.v1"
+	TypeAPIKeyUpdated      = "apikey.updated.v1"
+	TypeAPIKeyDeleted      = "apikey.deleted.v1"
+)
+
+// ReasonCascade marks a deletion caused by deleting the parent resource.
+const ReasonCascade = "cascade"
+
+// TenantCreated starts a tenant stream.
+type TenantCreated struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// ApplicationCreated starts an application stream. Every application owns
+// exactly one directory (its account store); the directory id is fixed here.
+// Admin marks the tenant's administrators application: keys of its accounts
+// may call the management API.
+type ApplicationCreated struct {
+	ID          string `json:"id"`
+	TenantID    string `json:"tenantId"`
+	DirectoryID string `json:"directoryId"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Status      string `json:"status"`
+	Admin       bool   `json:"admin,omitempty"`
+}
+
+// ApplicationUpdated carries the new values of the mutable fields.
+type ApplicationUpdated struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Status      string `json:"status"`
+}
+
+// ApplicationDeleted ends an application stream.
+type ApplicationDeleted struct{}
+
+// AccountCreated starts an account stream. PasswordHash is a PHC-format
+// argon2id or bcrypt hash; the plaintext never reaches the log.
+type AccountCreated struct {
+	ID                     string `json:"id"`
+	TenantID               string `json:"tenantId"`
+	ApplicationID          string `json:"applicationId"`
+	DirectoryID            string `json:"directoryId"`
+	Username               string `json:"username"`
+	Email                  string `json:"email"`
+	GivenName              string `json:"givenName"`
+	MiddleName             string `json:"middleName"`
+	Surname                string `json:"surname"`
+	Status                 string `json:"status"`
+	PasswordHash           string `json:"passwordHash"`
+	EmailVerificationToken string `json:"emailVerificationToken,omitempty"`
+	Admin                  bool   `json:"admin,omitempty"`
+}
+
+// AccountUpdated carries the new values of the mutable profile fields.
+type AccountUpdated struct {
+	Username   string `json:"username"`
+	Email      string `json:"email"`
+	GivenName  string `json:"givenName"`
+	MiddleName string `json:"middleName"`
+	Surname    string `json:"surname"`
+	Status     string `json:"status"`
+}
+
+// AccountPasswordSet replaces the password hash.
+type AccountPasswordSet struct {
+	PasswordHash string `json:"passwordHash"`
+}
+
+// AccountDeleted ends an account stream.
+type AccountDeleted struct{}
+
+// CustomDataChanged sets and removes top-level customData fields. Values are
+// arbitrary JSON, kept verbatim.
+type CustomDataChanged struct {
+	Set     map[string]json.RawMessage `json:"set,omitempty"`
+	Removed []string                   `json:"removed,omitempty"`
+}
+
+// CustomDataCleared removes every customData field.
+type CustomDataCleared struct{}
+
+// GroupCreated starts a group stream. Groups live in a directory.
+type GroupCreated struct {
+	ID            string `json:"id"`
+	TenantID      string `json:"tenantId"`
+	ApplicationID string `json:"applicationId"`
+	DirectoryID   string `json:"directoryId"`
+	Name          string `json:"name"`
+	Description   string `json:"description"`
+	Status        string `json:"status"`
+}
+
+// GroupUpdated carries the new values of the mutable fields.
+type GroupUpdated struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Status      string `json:"status"`
+}
+
+// GroupDeleted ends a group stream.
+type GroupDeleted struct{}
+
+// MembershipCreated starts a group membership stream: account is in group.
+type MembershipCreated struct {
+	ID        string `json:"id"`
+	TenantID  string `json:"tenantId"`
+	AccountID string `json:"accountId"`
+	GroupID   string `json:"groupId"`
+}
+
+// MembershipDeleted ends a membership stream. Reason is "cascade" when the
+// account or group was deleted.
+type MembershipDeleted struct {
+	Reason string `json:"reason,omitempty"`
+}
+
+// APIKeyCreated starts an API key stream. SecretHash is the hex SHA-256 of
+// the secret; the secret itself is never stored.
+type APIKeyCreated struct {
+	ID            string `json:"id"`
+	TenantID      string `json:"tenantId"`
+	AccountID     string `json:"accountId"`
+	ApplicationID string `json:"applicationId"`
+	SecretHash    string `json:"secretHash"`
+	Name          string `json:"name"`
+	Description   string `json:"description"`
+	Status        string `json:"status"`
+	Admin         bool   `json:"admin,omitempty"`
+}
+
+// APIKeyUpdated carries the new values of the mutable fields.
+type APIKeyUpdated struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Status      string `json:"status"`
+}
+
+// APIKeyDeleted ends an API key stream. Reason is "cascade" when the account
+// was deleted.
+type APIKeyDeleted struct {
+	Reason string `json:"reason,omitempty"`
+}
+
+func (TenantCreated) EventType() string      { return TypeTenantCreated }
+func (ApplicationCreated) EventType() string { return TypeApplicationCreated }
+func (ApplicationUpdated) EventType() string { return TypeApplicationUpdated }
+func (ApplicationDeleted) EventType() string { return TypeApplicationDeleted }
+func (AccountCreated) EventType() string     { return TypeAccountCreated }
+func (AccountUpdated) EventType() string     { return TypeAccountUpdated }
+func (AccountPasswordSet) EventType() string { return TypeAccountPasswordSet }
+func (AccountDeleted) EventType() string     { return TypeAccountDeleted }
+func (CustomDataChanged) EventType() string  { return TypeCustomDataChanged }
+func (CustomDataCleared) EventType() string  { return TypeCustomDataCleared }
+func (GroupCreated) EventType() string       { return TypeGroupCreated }
+func (GroupUpdated) EventType() string       { return TypeGroupUpdated }
+func (GroupDeleted) EventType() string       { return TypeGroupDeleted }
+func (MembershipCreated) EventType() string  { return TypeMembershipCreated }
+func (MembershipDeleted) EventType() string  { return TypeMembershipDeleted }
+func (APIKeyCreated) EventType() string      { return TypeAPIKeyCreated }
+func (APIKeyUpdated) EventType() string      { return TypeAPIKeyUpdated }
+func (APIKeyDeleted) EventType() string      { return TypeAPIKeyDeleted }
+
+func init() {
+	register(func() Event { return &TenantCreated{} })
+	register(func() Event { return &ApplicationCreated{} })
+	register(func() Event { return &ApplicationUpdated{} })
+	register(func() Event { return &ApplicationDeleted{} })
+	register(func() Event { return &AccountCreated{} })
+	register(func() Event { return &AccountUpdated{} })
+	register(func() Event { return &AccountPasswordSet{} })
+	register(func() Event { return &AccountDeleted{} })
+	register(func() Event { return &CustomDataChanged{} })
+	register(func() Event { return &CustomDataCleared{} })
+	register(func() Event { return &GroupCreated{} })
+	register(func() Event { return &GroupUpdated{} })
+	register(func() Event { return &GroupDeleted{} })
+	register(func() Event { return &MembershipCreated{} })
+	register(func() Event { return &MembershipDeleted{} })
+	register(func() Event { return &APIKeyCreated{} })
+	register(func() Event { return &APIKeyUpdated{} })
+	register(func() Event { return &APIKeyDeleted{} })
+}

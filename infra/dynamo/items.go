@@ -1,0 +1,124 @@
+package dynamo
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/keystorm/keystorm/domain"
+	"github.com/keystorm/keystorm/events"
+)
+
+const (
+	skState = "state"
+	skGuard = "guard"
+	skIdem  = "idem"
+
+	// idemTTL is how long an Idempotency-Key is remembered.
+	idemTTL = 24 * time.Hour
+)
+
+// eventItem is the stored form of an envelope.
+type eventItem struct {
+	Stream  string      `dynamodbav:"stream"`
+	Version int64       `dynamodbav:"version"`
+	Type    string      `dynamodbav:"type"`
+	At      string      `dynamodbav:"at"`
+	Data    string      `dynamodbav:"data"`
+	Meta    events.Meta `dynamodbav:"meta"`
+}
+
+func toEventItem(env events.Envelope) eventItem {
+	return eventItem{Stream: env.Stream, Version: env.Version, Type: env.Type, At: env.At.UTC().Format(time.RFC3339Nano), Data: string(env.Data), Meta: env.Meta}
+}
+
+func (e eventItem) envelope() (events.Envelope, error) {
+	at, err := time.Parse(time.RFC3339Nano, e.At)
+	if err != nil {
+		return events.Envelope{}, fmt.Errorf("event %s v%d: bad time: %w", e.Stream, e.Version, err)
+	}
+	return events.Envelope{Stream: e.Stream, Version: e.Version, Type: e.Type, At: at, Data: json.RawMessage(e.Data), Meta: e.Meta}, nil
+}
+
+// stateItem is the stored form of an aggregate state: the read model.
+// Data is the state's JSON, so the read model keeps every value exactly
+// (customData numbers included); the top-level attributes exist for
+// conditions and indexes.
+type stateItem struct {
+	PK      string `dynamodbav:"pk"`
+	SK      string `dynamodbav:"sk"`
+	Kind    string `dynamodbav:"kind"`
+	Tenant  string `dynamodbav:"tenant"`
+	Version int64  `dynamodbav:"version"`
+	Deleted bool   `dynamodbav:"deleted"`
+	Data    string `dynamodbav:"data"`
+	GSI1PK  string `dynamodbav:"gsi1pk,omitempty"`
+	GSI1SK  string `dynamodbav:"gsi1sk,omitempty"`
+	GSI2PK  string `dynamodbav:"gsi2pk,omitempty"`
+	GSI2SK  string `dynamodbav:"gsi2sk,omitempty"`
+}
+
+func toStateItem(st domain.State) (stateItem, error) {
+	data, err := json.Marshal(st)
+	if err != nil {
+		return stateItem{}, err
+	}
+	it := stateItem{PK: st.Ref().Stream(), SK: skState, Kind: st.Ref().Kind, Tenant: st.TenantID(), Version: st.Version(), Deleted: st.Deleted(), Data: string(data)}
+	colls := st.Collections()
+	if len(colls) > 0 {
+		it.GSI1PK, it.GSI1SK = colls[0], st.SortKey()
+	}
+	if len(colls) > 1 {
+		it.GSI2PK, it.GSI2SK = colls[1], st.SortKey()
+	}
+	return it, nil
+}
+
+func decodeState(item map[string]types.AttributeValue) (domain.State, error) {
+	var it stateItem
+	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+		return nil, err
+	}
+	st, err := domain.NewState(it.Kind)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(it.Data), st); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", it.PK, err)
+	}
+	return st, nil
+}
+
+type guardItem struct {
+	PK    string `dynamodbav:"pk"`
+	SK    string `dynamodbav:"sk"`
+	Owner string `dynamodbav:"owner"`
+}
+
+func guardKey(key string) string { return "unique#" + key }
+
+type idemItem struct {
+	PK          string `dynamodbav:"pk"`
+	SK          string `dynamodbav:"sk"`
+	Fingerprint string `dynamodbav:"fingerprint"`
+	ResultKind  string `dynamodbav:"resultKind"`
+	ResultID    string `dynamodbav:"resultId"`
+	At          string `dynamodbav:"at"`
+	ExpiresAt   int64  `dynamodbav:"expiresAt"`
+}
+
+func idemKey(key string) string { return "idem#" + key }
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}, "sk": &types.AttributeValueMemberS{Value: sk}}
+}
+
+func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+
+func n(v int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
+}

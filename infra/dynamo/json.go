@@ -1,0 +1,5 @@
+package dynamo
+
+import "encoding/json"
+
+func jsonUnmarshal(data string, dst any) error { return json.Unmarshal([]byte(data), dst) }

@@ -1,0 +1,179 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/keystorm/keystorm/domain"
+	"github.com/keystorm/keystorm/events"
+)
+
+// ReadEvents scans the whole event table and returns every stream's
+// envelopes in version order, keyed by stream id.
+func (st *Store) ReadEvents(ctx context.Context) (map[string][]events.Envelope, error) {
+	streams := map[string][]events.Envelope{}
+	in := &dynamodb.ScanInput{TableName: &st.Events, ConsistentRead: aws.Bool(true)}
+	for {
+		res, err := st.DB.Scan(ctx, in)
+		if err != nil {
+			return nil, storeErr(err)
+		}
+		for _, item := range res.Items {
+			var it eventItem
+			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+				return nil, err
+			}
+			env, err := it.envelope()
+			if err != nil {
+				return nil, err
+			}
+			streams[env.Stream] = append(streams[env.Stream], env)
+		}
+		if res.LastEvaluatedKey == nil {
+			break
+		}
+		in.ExclusiveStartKey = res.LastEvaluatedKey
+	}
+	for _, envs := range streams {
+		sort.Slice(envs, func(i, j int) bool { return envs[i].Version < envs[j].Version })
+	}
+	return streams, nil
+}
+
+// Project computes the read-model items for a set of streams: one state
+// item per stream plus its guards. Commit writes the same items
+// incrementally; Rebuild writes them from scratch.
+func Project(streams map[string][]events.Envelope) ([]map[string]types.AttributeValue, error) {
+	var out []map[string]types.AttributeValue
+	ids := make([]string, 0, len(streams))
+	for id := range streams {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		state, err := domain.Fold(streams[id])
+		if err != nil {
+			return nil, err
+		}
+		item, err := toStateItem(state)
+		if err != nil {
+			return nil, err
+		}
+		av, err := attributevalue.MarshalMap(item)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, av)
+		for _, u := range state.UniqueKeys() {
+			g, err := attributevalue.MarshalMap(guardItem{PK: guardKey(u.Key), SK: skGuard, Owner: state.Ref().Stream()})
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, g)
+		}
+	}
+	return out, nil
+}
+
+// RebuildStats reports what a rebuild did.
+type RebuildStats struct {
+	Streams  int
+	Events   int
+	Items    int
+	Deleted  int
+	Duration time.Duration
+}
+
+// Rebuild replays the event table into the views table: it deletes every
+// state and guard item (idempotency records are kept; they are not
+// derived from events) and writes the projection of the log. Run it with
+// writers stopped: it is a repair and migration tool, not an online one.
+func (st *Store) Rebuild(ctx context.Context) (RebuildStats, error) {
+	start := time.Now()
+	var stats RebuildStats
+	streams, err := st.ReadEvents(ctx)
+	if err != nil {
+		return stats, err
+	}
+	stats.Streams = len(streams)
+	for _, envs := range streams {
+		stats.Events += len(envs)
+	}
+	items, err := Project(streams)
+	if err != nil {
+		return stats, err
+	}
+	old, err := st.ScanViews(ctx)
+	if err != nil {
+		return stats, err
+	}
+	var deletes []types.WriteRequest
+	for _, it := range old {
+		pk := it["pk"].(*types.AttributeValueMemberS).Value
+		if strings.HasPrefix(pk, "idem#") {
+			continue
+		}
+		deletes = append(deletes, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: map[string]types.AttributeValue{"pk": it["pk"], "sk": it["sk"]}}})
+	}
+	if err := st.batchWrite(ctx, deletes); err != nil {
+		return stats, err
+	}
+	stats.Deleted = len(deletes)
+	puts := make([]types.WriteRequest, len(items))
+	for i, it := range items {
+		puts[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: it}}
+	}
+	if err := st.batchWrite(ctx, puts); err != nil {
+		return stats, err
+	}
+	stats.Items = len(items)
+	stats.Duration = time.Since(start)
+	return stats, nil
+}
+
+// ScanViews returns every item of the views table.
+func (st *Store) ScanViews(ctx context.Context) ([]map[string]types.AttributeValue, error) {
+	var out []map[string]types.AttributeValue
+	in := &dynamodb.ScanInput{TableName: &st.Views, ConsistentRead: aws.Bool(true)}
+	for {
+		res, err := st.DB.Scan(ctx, in)
+		if err != nil {
+			return nil, storeErr(err)
+		}
+		out = append(out, res.Items...)
+		if res.LastEvaluatedKey == nil {
+			return out, nil
+		}
+		in.ExclusiveStartKey = res.LastEvaluatedKey
+	}
+}
+
+func (st *Store) batchWrite(ctx context.Context, reqs []types.WriteRequest) error {
+	for len(reqs) > 0 {
+		batch := reqs[:min(25, len(reqs))]
+		reqs = reqs[len(batch):]
+		pending := map[string][]types.WriteRequest{st.Views: batch}
+		for attempt := 0; len(pending) > 0; attempt++ {
+			if attempt > 8 {
+				return fmt.Errorf("batch write: items still unprocessed: %w", domain.ErrUnavailable)
+			}
+			if attempt > 0 {
+				time.Sleep(time.Duration(attempt*attempt) * 10 * time.Millisecond)
+			}
+			res, err := st.DB.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
+			if err != nil {
+				return storeErr(err)
+			}
+			pending = res.UnprocessedItems
+		}
+	}
+	return nil
+}

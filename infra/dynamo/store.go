@@ -1,0 +1,373 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/keystorm/keystorm/domain"
+)
+
+// Store implements domain.Store.
+type Store struct {
+	DB     *dynamodb.Client
+	Events string
+	Views  string
+	// Now is the clock for idempotency expiry (time.Now when nil).
+	Now func() time.Time
+}
+
+var _ domain.Store = (*Store)(nil)
+
+// New returns a Store on the given client and tables.
+func New(db *dynamodb.Client, c Config) *Store {
+	return &Store{DB: db, Events: c.EventsTable, Views: c.ViewsTable}
+}
+
+func (st *Store) now() time.Time {
+	if st.Now != nil {
+		return st.Now()
+	}
+	return time.Now()
+}
+
+// Load implements domain.Store with one strongly consistent GetItem.
+func (st *Store) Load(ctx context.Context, ref domain.Ref, dst domain.State) error {
+	out, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      &st.Views,
+		Key:            key(ref.Stream(), skState),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return storeErr(err)
+	}
+	if out.Item == nil {
+		return domain.ErrNotFound
+	}
+	var it stateItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return err
+	}
+	if it.Kind != ref.Kind {
+		return fmt.Errorf("load %s: stored kind %q", ref.Stream(), it.Kind)
+	}
+	return jsonUnmarshal(it.Data, dst)
+}
+
+// LoadMany implements domain.Store with BatchGetItem, 100 keys a call,
+// retrying unprocessed keys.
+func (st *Store) LoadMany(ctx context.Context, refs []domain.Ref) ([]domain.State, error) {
+	var out []domain.State
+	seen := map[string]bool{}
+	var keys []map[string]types.AttributeValue
+	for _, r := range refs {
+		if !seen[r.Stream()] {
+			seen[r.Stream()] = true
+			keys = append(keys, key(r.Stream(), skState))
+		}
+	}
+	for len(keys) > 0 {
+		batch := keys[:min(100, len(keys))]
+		keys = keys[len(batch):]
+		req := map[string]types.KeysAndAttributes{st.Views: {Keys: batch, ConsistentRead: aws.Bool(true)}}
+		for attempt := 0; len(req) > 0; attempt++ {
+			if attempt > 5 {
+				return nil, domain.ErrUnavailable
+			}
+			if attempt > 0 {
+				time.Sleep(time.Duration(attempt*attempt) * 10 * time.Millisecond)
+			}
+			res, err := st.DB.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+			if err != nil {
+				return nil, storeErr(err)
+			}
+			for _, item := range res.Responses[st.Views] {
+				s, err := decodeState(item)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, s)
+			}
+			req = res.UnprocessedKeys
+		}
+	}
+	return out, nil
+}
+
+// List implements domain.Store: a COUNT query for the size and a query
+// for the page, both on the collection's index.
+func (st *Store) List(ctx context.Context, collection string, offset, limit int) ([]domain.State, int, error) {
+	idx, pkAttr := "gsi1", "gsi1pk"
+	if domain.CollectionSlot(collection) == 1 {
+		idx, pkAttr = "gsi2", "gsi2pk"
+	}
+	base := dynamodb.QueryInput{
+		TableName:                 &st.Views,
+		IndexName:                 aws.String(idx),
+		KeyConditionExpression:    aws.String("#p = :c"),
+		ExpressionAttributeNames:  map[string]string{"#p": pkAttr},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":c": s(collection)},
+	}
+	total := 0
+	count := base
+	count.Select = types.SelectCount
+	for {
+		res, err := st.DB.Query(ctx, &count)
+		if err != nil {
+			return nil, 0, storeErr(err)
+		}
+		total += int(res.Count)
+		if res.LastEvaluatedKey == nil {
+			break
+		}
+		count.ExclusiveStartKey = res.LastEvaluatedKey
+	}
+	if offset >= total || limit <= 0 {
+		return nil, total, nil
+	}
+	page := base
+	want := offset + limit
+	page.Limit = aws.Int32(int32(want))
+	var items []map[string]types.AttributeValue
+	for len(items) < want {
+		res, err := st.DB.Query(ctx, &page)
+		if err != nil {
+			return nil, 0, storeErr(err)
+		}
+		items = append(items, res.Items...)
+		if res.LastEvaluatedKey == nil {
+			break
+		}
+		page.ExclusiveStartKey = res.LastEvaluatedKey
+		page.Limit = aws.Int32(int32(want - len(items)))
+	}
+	if offset >= len(items) {
+		return nil, total, nil
+	}
+	items = items[offset:min(len(items), want)]
+	out := make([]domain.State, 0, len(items))
+	for _, it := range items {
+		s, err := decodeState(it)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, s)
+	}
+	return out, total, nil
+}
+
+// Idempotency implements domain.Store.
+func (st *Store) Idempotency(ctx context.Context, k string) (domain.IdemRecord, error) {
+	out, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: &st.Views, Key: key(idemKey(k), skIdem), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return domain.IdemRecord{}, storeErr(err)
+	}
+	if out.Item == nil {
+		return domain.IdemRecord{}, domain.ErrNotFound
+	}
+	var it idemItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return domain.IdemRecord{}, err
+	}
+	if it.ExpiresAt < st.now().Unix() {
+		// DynamoDB's TTL deletes lazily; an expired record is gone.
+		return domain.IdemRecord{}, domain.ErrNotFound
+	}
+	at, _ := time.Parse(time.RFC3339Nano, it.At)
+	return domain.IdemRecord{Key: k, Fingerprint: it.Fingerprint, Result: domain.Ref{Kind: it.ResultKind, ID: it.ResultID}, At: at}, nil
+}
+
+// action remembers what each transaction item was, to explain a
+// cancellation.
+type action struct {
+	kind string // "event", "state", "guard", "check", "idem"
+	key  string
+	ref  domain.Ref
+}
+
+// Commit implements domain.Store.
+func (st *Store) Commit(ctx context.Context, c domain.Commit) error {
+	var tx []types.TransactWriteItem
+	var acts []action
+	add := func(item types.TransactWriteItem, a action) {
+		tx = append(tx, item)
+		acts = append(acts, a)
+	}
+	for _, ch := range c.Changes {
+		ref := ch.After.Ref()
+		for _, env := range ch.Events {
+			av, err := attributevalue.MarshalMap(toEventItem(env))
+			if err != nil {
+				return err
+			}
+			add(types.TransactWriteItem{Put: &types.Put{
+				TableName:                &st.Events,
+				Item:                     av,
+				ConditionExpression:      aws.String("attribute_not_exists(#s)"),
+				ExpressionAttributeNames: map[string]string{"#s": "stream"},
+			}}, action{kind: "event", ref: ref})
+		}
+		item, err := toStateItem(ch.After)
+		if err != nil {
+			return err
+		}
+		av, err := attributevalue.MarshalMap(item)
+		if err != nil {
+			return err
+		}
+		put := &types.Put{TableName: &st.Views, Item: av}
+		if ch.Before == nil {
+			put.ConditionExpression = aws.String("attribute_not_exists(pk)")
+		} else {
+			put.ConditionExpression = aws.String("#v = :v")
+			put.ExpressionAttributeNames = map[string]string{"#v": "version"}
+			put.ExpressionAttributeValues = map[string]types.AttributeValue{":v": n(ch.Before.Version())}
+		}
+		add(types.TransactWriteItem{Put: put}, action{kind: "state", ref: ref})
+
+		owner := ref.Stream()
+		held := map[string]bool{}
+		if ch.Before != nil {
+			for _, u := range ch.Before.UniqueKeys() {
+				held[u.Key] = true
+			}
+		}
+		wanted := map[string]bool{}
+		for _, u := range ch.After.UniqueKeys() {
+			wanted[u.Key] = true
+			if held[u.Key] {
+				continue
+			}
+			av, err := attributevalue.MarshalMap(guardItem{PK: guardKey(u.Key), SK: skGuard, Owner: owner})
+			if err != nil {
+				return err
+			}
+			add(types.TransactWriteItem{Put: &types.Put{
+				TableName:                 &st.Views,
+				Item:                      av,
+				ConditionExpression:       aws.String("attribute_not_exists(pk) OR #o = :o"),
+				ExpressionAttributeNames:  map[string]string{"#o": "owner"},
+				ExpressionAttributeValues: map[string]types.AttributeValue{":o": s(owner)},
+			}}, action{kind: "guard", key: u.Key, ref: ref})
+		}
+		for k := range held {
+			if wanted[k] {
+				continue
+			}
+			add(types.TransactWriteItem{Delete: &types.Delete{
+				TableName:                 &st.Views,
+				Key:                       key(guardKey(k), skGuard),
+				ConditionExpression:       aws.String("attribute_not_exists(pk) OR #o = :o"),
+				ExpressionAttributeNames:  map[string]string{"#o": "owner"},
+				ExpressionAttributeValues: map[string]types.AttributeValue{":o": s(owner)},
+			}}, action{kind: "release", key: k, ref: ref})
+		}
+	}
+	for _, chk := range c.Checks {
+		cond := "attribute_exists(pk) AND #d = :f"
+		vals := map[string]types.AttributeValue{":f": &types.AttributeValueMemberBOOL{Value: false}}
+		names := map[string]string{"#d": "deleted"}
+		if chk.Version > 0 {
+			cond += " AND #v = :v"
+			names["#v"] = "version"
+			vals[":v"] = n(chk.Version)
+		}
+		add(types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+			TableName:                 &st.Views,
+			Key:                       key(chk.Ref.Stream(), skState),
+			ConditionExpression:       aws.String(cond),
+			ExpressionAttributeNames:  names,
+			ExpressionAttributeValues: vals,
+		}}, action{kind: "check", ref: chk.Ref})
+	}
+	if c.Idem != nil {
+		av, err := attributevalue.MarshalMap(idemItem{
+			PK: idemKey(c.Idem.Key), SK: skIdem, Fingerprint: c.Idem.Fingerprint,
+			ResultKind: c.Idem.Result.Kind, ResultID: c.Idem.Result.ID,
+			At: c.Idem.At.UTC().Format(time.RFC3339Nano), ExpiresAt: c.Idem.At.Add(idemTTL).Unix(),
+		})
+		if err != nil {
+			return err
+		}
+		add(types.TransactWriteItem{Put: &types.Put{
+			TableName:           &st.Views,
+			Item:                av,
+			ConditionExpression: aws.String("attribute_not_exists(pk)"),
+		}}, action{kind: "idem", key: c.Idem.Key})
+	}
+	if len(tx) == 0 {
+		return nil
+	}
+	if len(tx) > domain.MaxCommitItems {
+		return domain.E(domain.KindConflict, domain.CodeHasDependents, "", "This change touches too many resources at once; remove dependent resources first.")
+	}
+	_, err := st.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
+	if err == nil {
+		return nil
+	}
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		return storeErr(err)
+	}
+	return explain(tce, acts, c)
+}
+
+// explain turns a cancelled transaction into the domain error of its
+// first failed condition.
+func explain(tce *types.TransactionCanceledException, acts []action, c domain.Commit) error {
+	conflict := false
+	for i, r := range tce.CancellationReasons {
+		code := aws.ToString(r.Code)
+		if i >= len(acts) || code == "" || code == "None" {
+			continue
+		}
+		if code != "ConditionalCheckFailed" {
+			// TransactionConflict, ThrottlingError, ...: transient.
+			conflict = conflict || code == "TransactionConflict"
+			continue
+		}
+		switch a := acts[i]; a.kind {
+		case "guard":
+			return &domain.UniqueViolation{Key: a.key}
+		case "check":
+			return &domain.CheckFailed{Ref: a.ref}
+		case "idem":
+			return &domain.IdempotencyReplay{Record: *c.Idem}
+		default:
+			return domain.ErrVersionConflict
+		}
+	}
+	if conflict {
+		return domain.ErrVersionConflict
+	}
+	return domain.ErrUnavailable
+}
+
+// storeErr maps SDK errors: anything from DynamoDB or the network is
+// "unavailable" (retryable, 503); the cause stays wrapped for logs.
+func storeErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) && ae.ErrorFault() == smithy.FaultClient {
+		switch ae.ErrorCode() {
+		case "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded":
+		default:
+			// A client fault is our bug (bad expression, missing table):
+			// internal, not retryable.
+			return &domain.Error{Kind: domain.KindInternal, Code: domain.CodeInternal, Message: "Internal error.", Err: err}
+		}
+	}
+	return &domain.Error{Kind: domain.KindUnavailable, Code: domain.CodeStoreUnavailable, Message: domain.ErrUnavailable.Message, Err: err}
+}
