@@ -53,7 +53,7 @@ func (a *KeyAuthenticator) Authenticate(ctx context.Context, id, secret string) 
 	a.mu.RLock()
 	e, hit := a.cache[id]
 	a.mu.RUnlock()
-	if !hit || now.After(e.expires) {
+	if !hit || !now.Before(e.expires) {
 		var err error
 		if e, err = a.lookup(ctx, id); err != nil {
 			SecretMatches(secret, dummyHash)

@@ -19,7 +19,10 @@ func newClock() *fakeClock {
 	c.t.Store(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC).UnixNano())
 	return c
 }
-func (c *fakeClock) Now() time.Time          { return time.Unix(0, c.t.Load()).UTC() }
+
+// Now advances the clock by a millisecond per reading, so creation order
+// is never a tie.
+func (c *fakeClock) Now() time.Time          { return time.Unix(0, c.t.Add(int64(time.Millisecond))).UTC() }
 func (c *fakeClock) Advance(d time.Duration) { c.t.Add(int64(d)) }
 
 // cheapHasher keeps tests fast; production parameters are tested apart.

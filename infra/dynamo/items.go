@@ -122,3 +122,7 @@ func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Valu
 func n(v int64) types.AttributeValue {
 	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
 }
+
+// EventItem returns the stored form of an envelope, for tools that load
+// events in bulk (the local journal).
+func EventItem(env events.Envelope) any { return toEventItem(env) }

@@ -296,10 +296,14 @@ func (st *Store) Commit(ctx context.Context, c domain.Commit) error {
 		if err != nil {
 			return err
 		}
+		// A record past its expiry is gone (see Idempotency) even while
+		// DynamoDB's lazy TTL sweep has not deleted it yet: overwrite it.
 		add(types.TransactWriteItem{Put: &types.Put{
-			TableName:           &st.Views,
-			Item:                av,
-			ConditionExpression: aws.String("attribute_not_exists(pk)"),
+			TableName:                 &st.Views,
+			Item:                      av,
+			ConditionExpression:       aws.String("attribute_not_exists(pk) OR #x < :now"),
+			ExpressionAttributeNames:  map[string]string{"#x": "expiresAt"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":now": n(st.now().Unix())},
 		}}, action{kind: "idem", key: c.Idem.Key})
 	}
 	if len(tx) == 0 {

@@ -1,0 +1,12 @@
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+
+	"github.com/keystorm/keystorm/infra/example"
+)
+
+func main() {
+	lambda.Start(httpadapter.New(example.Handler()).ProxyWithContext)
+}

@@ -1,0 +1,80 @@
+package authorizer_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/keystorm/keystorm/infra/authorizer"
+)
+
+func TestConfigFromEnv(t *testing.T) {
+	cases := []struct {
+		ttl, base string
+		want      authorizer.Config
+		bad       bool
+	}{
+		{"", "", authorizer.Config{CacheTTL: 5 * time.Second}, false},
+		{"0", "", authorizer.Config{}, false},
+		{"30", "https://api.example.com/", authorizer.Config{CacheTTL: 30 * time.Second, BaseURL: "https://api.example.com"}, false},
+		{"3600", "http://localhost:8080/base", authorizer.Config{CacheTTL: time.Hour, BaseURL: "http://localhost:8080/base"}, false},
+		{"-1", "", authorizer.Config{}, true},
+		{"5s", "", authorizer.Config{}, true},
+		{"3601", "", authorizer.Config{}, true},
+		{"", "api.example.com", authorizer.Config{}, true},
+		{"", "ftp://api.example.com", authorizer.Config{}, true},
+		{"", "https://api.example.com/?x=1", authorizer.Config{}, true},
+	}
+	for _, c := range cases {
+		t.Setenv("AUTH_CACHE_TTL", c.ttl)
+		t.Setenv("KEYSTORM_BASE_URL", c.base)
+		got, err := authorizer.ConfigFromEnv()
+		if (err != nil) != c.bad || (!c.bad && got != c.want) {
+			t.Errorf("AUTH_CACHE_TTL=%q KEYSTORM_BASE_URL=%q: %+v, %v", c.ttl, c.base, got, err)
+		}
+	}
+}
+
+// KEYSTORM_BASE_URL replaces the href base derived from the request.
+func TestConfiguredBaseURL(t *testing.T) {
+	e := setup(t)
+	auth := e.handler(authorizer.Config{CacheTTL: ttl, BaseURL: "https://api.keystorm.example"})
+	resp, err := auth.HandleRequest(context.Background(), request(authorizer.BasicHeader(e.devKey.Key.ID, e.devKey.Secret)))
+	wantAllow(t, resp, err, exampleRes)
+	if want := "https://api.keystorm.example/v1/accounts/" + e.dev.ID; resp.PrincipalID != want || resp.Context["accountHref"] != want {
+		t.Fatalf("principal %q context %v", resp.PrincipalID, resp.Context)
+	}
+}
+
+// Without a usable Host header the href names the API's default endpoint,
+// derived from methodArn.
+func TestBaseURLWithoutHost(t *testing.T) {
+	e := setup(t)
+	for _, host := range []string{"", "evil.example/path", "a b"} {
+		r := request(authorizer.BasicHeader(e.devKey.Key.ID, e.devKey.Secret))
+		delete(r.Headers, "Host")
+		delete(r.MultiValueHeaders, "Host")
+		if host != "" {
+			r.Headers["host"] = host
+		}
+		resp, err := e.auth.HandleRequest(context.Background(), r)
+		wantAllow(t, resp, err, exampleRes)
+		if want := "https://" + exampleHost + "/prod/v1/accounts/" + e.dev.ID; resp.PrincipalID != want {
+			t.Fatalf("host %q: principal %q", host, resp.PrincipalID)
+		}
+	}
+}
+
+// Locally (infra/local) the gateway is plain HTTP on a loopback port and
+// hrefs carry no stage.
+func TestLocalGatewayHref(t *testing.T) {
+	e := setup(t)
+	r := request(authorizer.BasicHeader(e.devKey.Key.ID, e.devKey.Secret))
+	r.Headers["Host"], r.Headers["X-Forwarded-Proto"] = "127.0.0.1:8080", "http"
+	r.MultiValueHeaders = nil
+	resp, err := e.auth.HandleRequest(context.Background(), r)
+	wantAllow(t, resp, err, exampleRes)
+	if want := "http://127.0.0.1:8080/v1/accounts/" + e.dev.ID; resp.PrincipalID != want {
+		t.Fatalf("principal %q", resp.PrincipalID)
+	}
+}

@@ -1,0 +1,219 @@
+package authorizer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/keystorm/keystorm/domain"
+)
+
+// Handler is the REST API (v1) REQUEST authorizer.
+type Handler struct {
+	Decider *Decider
+	// BaseURL overrides the href base derived from the request.
+	BaseURL string
+	// Logger receives errors (never headers or secrets); slog.Default()
+	// when nil.
+	Logger *slog.Logger
+}
+
+// New builds a Handler that checks API keys against store, caching key
+// and account states for cfg.CacheTTL. clock is time.Now when nil.
+func New(store domain.Store, clock domain.Clock, cfg Config) *Handler {
+	if clock == nil {
+		clock = domain.ClockFunc(time.Now)
+	}
+	var keys Authenticator = &domain.KeyAuthenticator{Store: store, Clock: clock, TTL: cfg.CacheTTL}
+	if cfg.CacheTTL <= 0 {
+		keys = uncached{store: store, clock: clock}
+	}
+	return &Handler{Decider: &Decider{Keys: keys}, BaseURL: cfg.BaseURL}
+}
+
+// uncached authenticates with a fresh KeyAuthenticator per call.
+// domain.KeyAuthenticator with TTL 0 still reuses an entry while the clock
+// reads the same instant (a frozen test clock, a coarse system clock);
+// "0 disables the cache" must hold without exception.
+type uncached struct {
+	store domain.Store
+	clock domain.Clock
+}
+
+func (u uncached) Authenticate(ctx context.Context, id, secret string) (domain.Principal, error) {
+	a := domain.KeyAuthenticator{Store: u.store, Clock: u.clock}
+	return a.Authenticate(ctx, id, secret)
+}
+
+func (h *Handler) logger() *slog.Logger {
+	if h.Logger != nil {
+		return h.Logger
+	}
+	return slog.Default()
+}
+
+// HandleRequest answers one REQUEST authorizer invocation: an Allow for
+// the route template (see RouteResource) with the account href as
+// principal and the authctx context; the error ErrUnauthorized (401) for
+// bad or missing credentials; an explicit Deny for the methodArn (403) when
+// the decision could not be made. It never returns Allow with an error.
+func (h *Handler) HandleRequest(ctx context.Context, req events.APIGatewayCustomAuthorizerRequestTypeRequest) (resp events.APIGatewayCustomAuthorizerResponse, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			h.fail(ctx, req, fmt.Errorf("panic: %v", p))
+			resp, err = deny(req.MethodArn), nil
+		}
+	}()
+	auth, ok := singleHeader(req, "Authorization")
+	if !ok {
+		return events.APIGatewayCustomAuthorizerResponse{}, ErrUnauthorized
+	}
+	d, err := h.Decider.Decide(ctx, auth)
+	if errors.Is(err, ErrUnauthorized) {
+		h.logger().DebugContext(ctx, "authorizer denied", "reason", err.Error(), "requestId", req.RequestContext.RequestID)
+		return events.APIGatewayCustomAuthorizerResponse{}, ErrUnauthorized
+	}
+	if err != nil {
+		h.fail(ctx, req, err)
+		return deny(req.MethodArn), nil
+	}
+	resource, err := RouteResource(req.MethodArn, method(req), resourceTemplate(req))
+	if err != nil {
+		h.fail(ctx, req, err)
+		return deny(req.MethodArn), nil
+	}
+	href := h.baseURL(req) + "/v1/accounts/" + d.Principal.AccountID
+	return events.APIGatewayCustomAuthorizerResponse{
+		PrincipalID:    href,
+		PolicyDocument: policy("Allow", resource),
+		Context:        d.Identity(href).Map(),
+	}, nil
+}
+
+// denyPrincipal names nobody: a Deny is not about a known principal.
+const denyPrincipal = "unauthorized"
+
+func deny(methodArn string) events.APIGatewayCustomAuthorizerResponse {
+	return events.APIGatewayCustomAuthorizerResponse{PrincipalID: denyPrincipal, PolicyDocument: policy("Deny", methodArn)}
+}
+
+// fail logs a decision that could not be made. It logs the route and the
+// error, never a header: err comes from the store or from parsing the
+// event, neither of which carries the secret.
+func (h *Handler) fail(ctx context.Context, req events.APIGatewayCustomAuthorizerRequestTypeRequest, err error) {
+	h.logger().ErrorContext(ctx, "authorizer could not decide; denying",
+		"requestId", req.RequestContext.RequestID, "methodArn", req.MethodArn,
+		"httpMethod", method(req), "resource", resourceTemplate(req), "err", err)
+}
+
+func method(req events.APIGatewayCustomAuthorizerRequestTypeRequest) string {
+	if req.HTTPMethod != "" {
+		return req.HTTPMethod
+	}
+	return req.RequestContext.HTTPMethod
+}
+
+func resourceTemplate(req events.APIGatewayCustomAuthorizerRequestTypeRequest) string {
+	if req.Resource != "" {
+		return req.Resource
+	}
+	return req.RequestContext.ResourcePath
+}
+
+// singleHeader returns the one value of a header, looked up
+// case-insensitively in both headers and multiValueHeaders. It reports
+// false when the header is absent or carries more than one distinct value
+// (which would make the decision depend on which one a component reads).
+func singleHeader(req events.APIGatewayCustomAuthorizerRequestTypeRequest, name string) (string, bool) {
+	val, n := "", 0
+	add := func(v string) {
+		if n == 0 || v != val {
+			val = v
+			n++
+		}
+	}
+	for k, v := range req.Headers {
+		if strings.EqualFold(k, name) {
+			add(v)
+		}
+	}
+	for k, vs := range req.MultiValueHeaders {
+		if strings.EqualFold(k, name) {
+			for _, v := range vs {
+				add(v)
+			}
+		}
+	}
+	return val, n == 1
+}
+
+func (h *Handler) baseURL(req events.APIGatewayCustomAuthorizerRequestTypeRequest) string {
+	if h.BaseURL != "" {
+		return h.BaseURL
+	}
+	proto, _ := singleHeader(req, "X-Forwarded-Proto")
+	host, ok := singleHeader(req, "Host")
+	if !ok || !validHost(host) {
+		// No usable Host: name the API's default endpoint instead.
+		if a, err := parseMethodArn(req.MethodArn); err == nil {
+			host = a.apiID + ".execute-api." + a.region + ".amazonaws.com"
+		}
+	}
+	stage := req.RequestContext.Stage
+	if stage == "" {
+		if a, err := parseMethodArn(req.MethodArn); err == nil {
+			stage = a.stage
+		}
+	}
+	return RequestBaseURL(proto, host, stage)
+}
+
+// RequestBaseURL is the href base derived from a request: the scheme from
+// X-Forwarded-Proto ("http" or "https"; anything else gives https), the
+// Host, and "/<stage>" only when the host is an API Gateway execute-api
+// host (<api>.execute-api.<region>.amazonaws.com, or a VPC endpoint's
+// ...execute-api....amazonaws.com). Custom domains map a base path to a
+// stage, and the local gateway has no stage, so neither gets the prefix.
+func RequestBaseURL(forwardedProto, host, stage string) string {
+	scheme := "https"
+	if forwardedProto == "http" || forwardedProto == "https" {
+		scheme = forwardedProto
+	}
+	base := scheme + "://" + host
+	if stage != "" && IsExecuteAPIHost(host) {
+		base += "/" + stage
+	}
+	return base
+}
+
+// IsExecuteAPIHost reports whether host (optionally with a port) is an API
+// Gateway default endpoint, whose paths start with the stage.
+func IsExecuteAPIHost(host string) bool {
+	name := strings.ToLower(host)
+	if i := strings.LastIndexByte(name, ':'); i >= 0 && !strings.Contains(name[i:], "]") {
+		name = name[:i]
+	}
+	return strings.Contains(name, ".execute-api.") &&
+		(strings.HasSuffix(name, ".amazonaws.com") || strings.HasSuffix(name, ".amazonaws.com.cn"))
+}
+
+// validHost accepts a DNS name or IP literal with an optional port: the
+// href is echoed to backends, so a Host header with a path, credentials or
+// spaces is not.
+func validHost(h string) bool {
+	if h == "" || len(h) > 255 {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == ':' || c == '[' || c == ']') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,20 @@
+// Package storetest is the one contract suite for the domain.Store port.
+//
+// Why it exists: the domain relies on promises that no type signature can
+// state — a stale expected version is refused, a taken unique key is
+// refused, a failed commit writes nothing at all, collections come back in
+// creation order. Writing those promises down once, as an exported suite
+// in the style of hallgren/eventsourcing's core/testsuite, means every
+// Store implementation (DynamoDB today; any other backend later) is held
+// to exactly the same rules by running
+//
+//	storetest.Run(t, func(t *testing.T) domain.Store { ... })
+//
+// from its own tests. The suite builds states with the real domain types
+// and events (events.Encode, then Apply), never with fakes, so it also
+// checks that what the domain folds is what the store keeps.
+//
+// A store that can also show its whole contents implements Dumper; the
+// suite then checks "nothing written" item by item across every table,
+// not only through the port.
+package storetest

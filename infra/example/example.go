@@ -1,0 +1,118 @@
+package example
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/awslabs/aws-lambda-go-api-proxy/core"
+
+	"github.com/keystorm/keystorm/domain"
+	"github.com/keystorm/keystorm/infra/authctx"
+	"github.com/keystorm/keystorm/infra/httpapi"
+)
+
+// Item is one piece of a trooper's equipment.
+type Item struct {
+	Name     string `json:"name"`
+	Quantity int    `json:"quantity"`
+}
+
+// Caller is who called, as the authorizer established it.
+type Caller struct {
+	AccountHref   string `json:"accountHref"`
+	APIKeyID      string `json:"apiKeyId"`
+	TenantID      string `json:"tenantId"`
+	ApplicationID string `json:"applicationId"`
+	AuthType      string `json:"authType"`
+}
+
+// Equipment is the body of GET /troopers/{id}/equipment.
+type Equipment struct {
+	Trooper   string `json:"trooper"`
+	Equipment []Item `json:"equipment"`
+	Caller    Caller `json:"caller"`
+}
+
+// standardIssue is the sample equipment every trooper gets.
+var standardIssue = []Item{
+	{Name: "E-11 blaster rifle", Quantity: 1},
+	{Name: "Thermal detonator", Quantity: 2},
+	{Name: "Comlink", Quantity: 1},
+	{Name: "Utility belt", Quantity: 1},
+	{Name: "Plastoid armour", Quantity: 1},
+}
+
+// maxIDLen bounds the trooper id echoed back.
+const maxIDLen = 128
+
+// Handler returns the example API. Run it on Lambda with
+// httpadapter.New(Handler()).ProxyWithContext.
+func Handler() http.Handler { return http.HandlerFunc(serve) }
+
+// CallerIdentity returns the identity the Keystorm authorizer attached to
+// the request, read from the API Gateway request context that
+// httpadapter's ProxyWithContext puts in r.Context(). It fails when there
+// is none or it is incomplete.
+func CallerIdentity(r *http.Request) (authctx.Identity, error) {
+	gw, ok := core.GetAPIGatewayContextFromContext(r.Context())
+	if !ok {
+		return authctx.Identity{}, domain.E(domain.KindUnauthorized, domain.CodeUnauthenticated, "",
+			"Authentication required: the request did not come through API Gateway.")
+	}
+	id, err := authctx.FromMap(gw.Authorizer)
+	if err != nil {
+		return authctx.Identity{}, domain.E(domain.KindUnauthorized, domain.CodeUnauthenticated, "",
+			"Authentication required: the request carries no Keystorm authorizer context.")
+	}
+	return id, nil
+}
+
+func serve(w http.ResponseWriter, r *http.Request) {
+	id, err := CallerIdentity(r)
+	if err != nil {
+		httpapi.WriteError(w, r, err)
+		return
+	}
+	trooper, ok := route(r.URL.EscapedPath())
+	if !ok {
+		httpapi.WriteError(w, r, domain.ErrNotFound)
+		return
+	}
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", http.MethodGet)
+		httpapi.WriteError(w, r, domain.E(domain.KindMethodNotAllowed, domain.CodeMethodNotAllowed, "",
+			"Method %s is not allowed here; use GET.", r.Method))
+		return
+	}
+	body, err := json.Marshal(Equipment{
+		Trooper:   trooper,
+		Equipment: standardIssue,
+		Caller: Caller{AccountHref: id.AccountHref, APIKeyID: id.APIKeyID, TenantID: id.TenantID,
+			ApplicationID: id.ApplicationID, AuthType: id.AuthType},
+	})
+	if err != nil {
+		httpapi.WriteError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	// The answer depends on the caller: no shared cache may keep it.
+	w.Header().Set("Cache-Control", "private, no-store")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+// route matches /troopers/{id}/equipment exactly, on the escaped path so
+// an id holding "%2F" stays one segment, and returns the unescaped id.
+func route(escaped string) (string, bool) {
+	seg := strings.Split(escaped, "/")
+	if len(seg) != 4 || seg[0] != "" || seg[1] != "troopers" || seg[3] != "equipment" {
+		return "", false
+	}
+	id, err := url.PathUnescape(seg[2])
+	if err != nil || id == "" || len(id) > maxIDLen {
+		return "", false
+	}
+	return id, true
+}

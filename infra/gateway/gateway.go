@@ -1,0 +1,285 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/keystorm/keystorm/infra/template"
+)
+
+// ProxyFunc is a Lambda handler for API Gateway proxy events.
+type ProxyFunc func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error)
+
+// AuthorizerFunc is a Lambda handler for REQUEST authorizer events.
+type AuthorizerFunc func(context.Context, events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error)
+
+// Gateway serves the template's routes.
+type Gateway struct {
+	Routes     []template.Route
+	Functions  map[string]ProxyFunc // by function folder name
+	Authorizer AuthorizerFunc
+	Stage      string
+	Region     string
+	AccountID  string
+	// MaxBody is API Gateway's payload limit (10 MB).
+	MaxBody int64
+	Log     *slog.Logger
+}
+
+// New returns a gateway with API Gateway's defaults.
+func New(routes []template.Route, fns map[string]ProxyFunc, authz AuthorizerFunc) *Gateway {
+	return &Gateway{Routes: routes, Functions: fns, Authorizer: authz, Stage: "prod", Region: "us-east-1",
+		AccountID: "000000000000", MaxBody: 10 << 20, Log: slog.Default()}
+}
+
+// gatewayError answers like the template's GatewayResponses: the API's
+// error shape.
+func gatewayError(w http.ResponseWriter, status, code int, msg, rid string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("x-amzn-RequestId", rid)
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Basic realm="keystorm"`)
+	}
+	w.WriteHeader(status)
+	b, _ := json.Marshal(map[string]any{"status": status, "code": code, "message": msg, "developerMessage": msg,
+		"moreInfo": "https://github.com/keystorm/keystorm#error-" + strconv.Itoa(code), "requestId": rid})
+	_, _ = w.Write(b)
+}
+
+func newRequestID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	h := hex.EncodeToString(b)
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// ServeHTTP implements http.Handler.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rid := newRequestID()
+	rt, params, ok := template.Match(g.Routes, r.Method, r.URL.Path)
+	if !ok {
+		if allowed := template.Allowed(g.Routes, r.URL.Path); len(allowed) > 0 {
+			w.Header().Set("Allow", strings.Join(allowed, ", "))
+			gatewayError(w, http.StatusMethodNotAllowed, 4050, r.Method+" is not allowed here.", rid)
+			return
+		}
+		gatewayError(w, http.StatusNotFound, 4040, "The requested resource does not exist.", rid)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, g.MaxBody+1))
+	if err != nil || int64(len(body)) > g.MaxBody {
+		gatewayError(w, http.StatusRequestEntityTooLarge, 1002, "The request body is too large.", rid)
+		return
+	}
+	ev := g.proxyEvent(r, rt, params, body, rid)
+	if !rt.Public {
+		authCtx, status := g.authorize(r.Context(), r, rt, params, ev, rid)
+		if status != 0 {
+			msg := map[int]string{401: "Authentication required.", 403: "This request is not allowed.", 500: "The authorizer failed."}[status]
+			code := map[int]int{401: 4010, 403: 4030, 500: 5000}[status]
+			gatewayError(w, status, code, msg, rid)
+			g.logAccess(r, rt, status, start, rid)
+			return
+		}
+		ev.RequestContext.Authorizer = authCtx
+	}
+	fn := g.Functions[rt.Function]
+	if fn == nil {
+		gatewayError(w, http.StatusInternalServerError, 5000, "No handler for "+rt.Function+".", rid)
+		return
+	}
+	resp, err := fn(r.Context(), ev)
+	if err != nil {
+		g.Log.Error("function failed", "function", rt.Function, "requestId", rid, "err", err)
+		gatewayError(w, http.StatusBadGateway, 5000, "Internal server error.", rid)
+		return
+	}
+	g.write(w, resp, rid)
+	g.logAccess(r, rt, resp.StatusCode, start, rid)
+}
+
+func (g *Gateway) logAccess(r *http.Request, rt template.Route, status int, start time.Time, rid string) {
+	g.Log.Info("request", "method", r.Method, "path", r.URL.Path, "route", rt.Path, "function", rt.Function,
+		"status", status, "ms", time.Since(start).Milliseconds(), "requestId", rid)
+}
+
+func (g *Gateway) write(w http.ResponseWriter, resp events.APIGatewayProxyResponse, rid string) {
+	for k, v := range resp.Headers {
+		w.Header().Set(k, v)
+	}
+	for k, vs := range resp.MultiValueHeaders {
+		w.Header().Del(k)
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	w.Header().Set("x-amzn-RequestId", rid)
+	body := []byte(resp.Body)
+	if resp.IsBase64Encoded {
+		if b, err := base64.StdEncoding.DecodeString(resp.Body); err == nil {
+			body = b
+		}
+	}
+	status := resp.StatusCode
+	if status == 0 {
+		status = http.StatusOK
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+func (g *Gateway) apiID(api string) string {
+	if api == "" {
+		return "local"
+	}
+	return strings.ToLower(api)
+}
+
+// proxyEvent builds the event API Gateway would send to the function.
+func (g *Gateway) proxyEvent(r *http.Request, rt template.Route, params map[string]string, body []byte, rid string) events.APIGatewayProxyRequest {
+	headers := map[string]string{}
+	mvh := map[string][]string{}
+	for k, vs := range r.Header {
+		headers[k] = vs[len(vs)-1]
+		mvh[k] = append([]string(nil), vs...)
+	}
+	headers["Host"], mvh["Host"] = r.Host, []string{r.Host}
+	proto := "http"
+	if r.TLS != nil {
+		proto = "https"
+	}
+	headers["X-Forwarded-Proto"], mvh["X-Forwarded-Proto"] = proto, []string{proto}
+	var qs map[string]string
+	var mvq map[string][]string
+	if q := r.URL.Query(); len(q) > 0 {
+		qs, mvq = map[string]string{}, map[string][]string{}
+		for k, vs := range q {
+			qs[k] = vs[len(vs)-1]
+			mvq[k] = vs
+		}
+	}
+	sourceIP, _, _ := net.SplitHostPort(r.RemoteAddr)
+	ev := events.APIGatewayProxyRequest{
+		Resource: rt.Path, Path: r.URL.Path, HTTPMethod: r.Method,
+		Headers: headers, MultiValueHeaders: mvh,
+		QueryStringParameters: qs, MultiValueQueryStringParameters: mvq,
+		PathParameters: params,
+		RequestContext: events.APIGatewayProxyRequestContext{
+			AccountID: g.AccountID, ResourceID: "local", Stage: g.Stage, RequestID: rid,
+			Identity:     events.APIGatewayRequestIdentity{SourceIP: sourceIP, UserAgent: r.UserAgent()},
+			ResourcePath: rt.Path, HTTPMethod: r.Method, APIID: g.apiID(rt.API),
+			Path: "/" + g.Stage + r.URL.Path, DomainName: r.Host, Protocol: r.Proto,
+			RequestTimeEpoch: time.Now().UnixMilli(),
+		},
+	}
+	if len(body) > 0 {
+		if utf8.Valid(body) {
+			ev.Body = string(body)
+		} else {
+			ev.Body, ev.IsBase64Encoded = base64.StdEncoding.EncodeToString(body), true
+		}
+	}
+	return ev
+}
+
+// methodArn is the ARN API Gateway passes to authorizers.
+func (g *Gateway) methodArn(rt template.Route, method, p string) string {
+	return "arn:aws:execute-api:" + g.Region + ":" + g.AccountID + ":" + g.apiID(rt.API) + "/" + g.Stage + "/" + method + p
+}
+
+// authorize runs the authorizer as API Gateway does and returns the
+// context for the function, or the status to answer with.
+func (g *Gateway) authorize(ctx context.Context, r *http.Request, rt template.Route, params map[string]string, pe events.APIGatewayProxyRequest, rid string) (map[string]any, int) {
+	// The identity source is the Authorization header: without it API
+	// Gateway answers 401 and never calls the authorizer.
+	if r.Header.Get("Authorization") == "" {
+		return nil, http.StatusUnauthorized
+	}
+	arn := g.methodArn(rt, r.Method, r.URL.Path)
+	ev := events.APIGatewayCustomAuthorizerRequestTypeRequest{
+		Type: "REQUEST", MethodArn: arn, Resource: rt.Path, Path: r.URL.Path, HTTPMethod: r.Method,
+		Headers: pe.Headers, MultiValueHeaders: pe.MultiValueHeaders,
+		QueryStringParameters: pe.QueryStringParameters, MultiValueQueryStringParameters: pe.MultiValueQueryStringParameters,
+		PathParameters: params, StageVariables: map[string]string{},
+		RequestContext: events.APIGatewayCustomAuthorizerRequestTypeRequestContext{
+			Path: pe.RequestContext.Path, AccountID: g.AccountID, ResourceID: "local", Stage: g.Stage, RequestID: rid,
+			Identity:     events.APIGatewayCustomAuthorizerRequestTypeRequestIdentity{SourceIP: pe.RequestContext.Identity.SourceIP},
+			ResourcePath: rt.Path, HTTPMethod: r.Method, APIID: g.apiID(rt.API),
+		},
+	}
+	if g.Authorizer == nil {
+		return nil, http.StatusInternalServerError
+	}
+	resp, err := g.Authorizer(ctx, ev)
+	if err != nil {
+		if err.Error() == "Unauthorized" {
+			return nil, http.StatusUnauthorized
+		}
+		g.Log.Error("authorizer failed", "requestId", rid, "err", err)
+		return nil, http.StatusInternalServerError
+	}
+	if !Allows(resp.PolicyDocument, arn) {
+		return nil, http.StatusForbidden
+	}
+	out := map[string]any{"principalId": resp.PrincipalID}
+	for k, v := range resp.Context {
+		out[k] = v
+	}
+	return out, 0
+}
+
+// Allows evaluates an authorizer policy for one method ARN as IAM does:
+// an explicit Deny wins, then an Allow must match.
+func Allows(doc events.APIGatewayCustomAuthorizerPolicy, arn string) bool {
+	allowed := false
+	for _, st := range doc.Statement {
+		if !actionMatches(st.Action) {
+			continue
+		}
+		for _, res := range st.Resource {
+			if !arnMatch(res, arn) {
+				continue
+			}
+			switch strings.ToLower(st.Effect) {
+			case "deny":
+				return false
+			case "allow":
+				allowed = true
+			}
+		}
+	}
+	return allowed
+}
+
+func actionMatches(actions []string) bool {
+	for _, a := range actions {
+		if a == "execute-api:Invoke" || a == "execute-api:*" || a == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+// arnMatch matches IAM resource patterns, where * and ? may span "/".
+func arnMatch(pattern, arn string) bool {
+	// path.Match stops * at "/", which IAM does not; replace separators
+	// with a character neither side contains.
+	const sep = "\x00"
+	ok, err := path.Match(strings.ReplaceAll(pattern, "/", sep), strings.ReplaceAll(arn, "/", sep))
+	return err == nil && ok
+}

@@ -1,0 +1,114 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/keystorm/keystorm/domain"
+)
+
+// API serves the management resources.
+type API struct {
+	Svc *domain.Service
+}
+
+// Families lists the resource families; each is one Lambda function.
+var Families = []string{"tenants", "applications", "accounts", "groups", "apikeys"}
+
+// Handler returns the router of one resource family, or nil.
+func (a *API) Handler(family string) *Router {
+	rt := &Router{}
+	switch family {
+	case "tenants":
+		rt.Handle("GET", "/v1/tenants/current", a.do(a.currentTenant))
+		rt.Handle("GET", "/v1/tenants/{tenantId}", a.do(a.getTenant))
+	case "applications":
+		rt.Handle("POST", "/v1/applications", a.do(a.createApplication))
+		rt.Handle("GET", "/v1/applications", a.do(a.listApplications))
+		rt.Handle("GET", "/v1/applications/{applicationId}", a.do(a.getApplication))
+		rt.Handle("POST", "/v1/applications/{applicationId}", a.do(a.updateApplication))
+		rt.Handle("DELETE", "/v1/applications/{applicationId}", a.do(a.deleteApplication))
+	case "accounts":
+		rt.Handle("POST", "/v1/applications/{applicationId}/accounts", a.do(a.createAccount))
+		rt.Handle("GET", "/v1/applications/{applicationId}/accounts", a.do(a.listAccounts))
+		rt.Handle("GET", "/v1/accounts/{accountId}", a.do(a.getAccount))
+		rt.Handle("POST", "/v1/accounts/{accountId}", a.do(a.updateAccount))
+		rt.Handle("DELETE", "/v1/accounts/{accountId}", a.do(a.deleteAccount))
+		rt.Handle("GET", "/v1/accounts/{accountId}/customData", a.do(a.getCustomData))
+		rt.Handle("POST", "/v1/accounts/{accountId}/customData", a.do(a.updateCustomData))
+		rt.Handle("DELETE", "/v1/accounts/{accountId}/customData", a.do(a.deleteCustomData))
+		rt.Handle("DELETE", "/v1/accounts/{accountId}/customData/{field}", a.do(a.deleteCustomDataField))
+	case "groups":
+		rt.Handle("POST", "/v1/applications/{applicationId}/groups", a.do(a.createGroup))
+		rt.Handle("GET", "/v1/applications/{applicationId}/groups", a.do(a.listGroups))
+		rt.Handle("GET", "/v1/groups/{groupId}", a.do(a.getGroup))
+		rt.Handle("POST", "/v1/groups/{groupId}", a.do(a.updateGroup))
+		rt.Handle("DELETE", "/v1/groups/{groupId}", a.do(a.deleteGroup))
+		rt.Handle("GET", "/v1/groups/{groupId}/accounts", a.do(a.listGroupAccounts))
+		rt.Handle("GET", "/v1/groups/{groupId}/accountMemberships", a.do(a.listGroupMemberships))
+		rt.Handle("POST", "/v1/groupMemberships", a.do(a.createMembership))
+		rt.Handle("GET", "/v1/groupMemberships/{groupMembershipId}", a.do(a.getMembership))
+		rt.Handle("DELETE", "/v1/groupMemberships/{groupMembershipId}", a.do(a.deleteMembership))
+		rt.Handle("GET", "/v1/accounts/{accountId}/groups", a.do(a.listAccountGroups))
+		rt.Handle("GET", "/v1/accounts/{accountId}/groupMemberships", a.do(a.listAccountMemberships))
+	case "apikeys":
+		rt.Handle("POST", "/v1/accounts/{accountId}/apiKeys", a.do(a.createAPIKey))
+		rt.Handle("GET", "/v1/accounts/{accountId}/apiKeys", a.do(a.listAPIKeys))
+		rt.Handle("GET", "/v1/apiKeys/{apiKeyId}", a.do(a.getAPIKey))
+		rt.Handle("POST", "/v1/apiKeys/{apiKeyId}", a.do(a.updateAPIKey))
+		rt.Handle("DELETE", "/v1/apiKeys/{apiKeyId}", a.do(a.deleteAPIKey))
+		rt.Handle("GET", "/v1/applications/{applicationId}/apiKeys", a.do(a.findAPIKey))
+	default:
+		return nil
+	}
+	return rt
+}
+
+// req is what a handler gets: the request, its caller and body.
+type req struct {
+	*http.Request
+	c    domain.Caller
+	body []byte
+	base hrefs
+}
+
+// do adapts a handler: it assigns a request id, reads the body, resolves
+// the caller, and routes any error to WriteError.
+func (a *API) do(h func(w http.ResponseWriter, r req) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		r = withRequestID(r)
+		if err := a.serve(w, r, h); err != nil {
+			WriteError(w, r, err)
+		}
+	}
+}
+
+func (a *API) serve(w http.ResponseWriter, r *http.Request, h func(w http.ResponseWriter, r req) error) error {
+	var body []byte
+	if r.Method == http.MethodPost {
+		var err error
+		if body, err = readBody(r); err != nil {
+			return err
+		}
+	}
+	c, err := caller(r, body)
+	if err != nil {
+		return err
+	}
+	return h(w, req{Request: r, c: c, body: body, base: hrefs(baseURL(r))})
+}
+
+func created(w http.ResponseWriter, href string, v any) error {
+	w.Header().Set("Location", href)
+	writeJSON(w, http.StatusCreated, v)
+	return nil
+}
+
+func ok(w http.ResponseWriter, v any) error {
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+func noContent(w http.ResponseWriter) error {
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

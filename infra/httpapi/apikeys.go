@@ -1,0 +1,209 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/keystorm/keystorm/domain"
+)
+
+func apiKeyInput(r req) (domain.APIKeyInput, error) {
+	props, err := object(r.body)
+	if err != nil {
+		return domain.APIKeyInput{}, err
+	}
+	f := newFields(props)
+	var in domain.APIKeyInput
+	if in.Name, err = f.str("name"); err != nil {
+		return in, err
+	}
+	if in.Description, err = f.str("description"); err != nil {
+		return in, err
+	}
+	if in.Status, err = f.str("status"); err != nil {
+		return in, err
+	}
+	// SDKs send back the whole key on save: its secret (decrypted, or ""),
+	// the expanded account, and SDK bookkeeping.
+	return in, f.rest("secret", "account", "tenant", "apiKeyMetaData")
+}
+
+// keyView renders keys for one request: it expands the account when asked
+// (SDKs always send expand=account) and seals secrets when asked.
+type keyView struct {
+	a      *API
+	r      req
+	sealer *secretSealer
+	expand bool
+	accs   map[string]*domain.Account
+}
+
+func (a *API) keyView(r req) (*keyView, error) {
+	s, err := sealerFor(r.Request, r.c.KeyID)
+	if err != nil {
+		return nil, err
+	}
+	expand := false
+	for _, e := range strings.Split(r.URL.Query().Get("expand"), ",") {
+		if strings.TrimSpace(strings.SplitN(e, "(", 2)[0]) == "account" {
+			expand = true
+		}
+	}
+	return &keyView{a: a, r: r, sealer: s, expand: expand, accs: map[string]*domain.Account{}}, nil
+}
+
+func (v *keyView) render(ctx context.Context, k *domain.APIKey, secret *string) (APIKey, error) {
+	out := v.r.base.apiKey(k)
+	if v.expand {
+		acc, ok := v.accs[k.AccountID]
+		if !ok {
+			var err error
+			if acc, err = v.a.Svc.GetAccount(ctx, v.r.c, k.AccountID); err != nil {
+				return out, err
+			}
+			v.accs[k.AccountID] = acc
+		}
+		out.Account = v.r.base.account(acc)
+	}
+	if v.sealer != nil {
+		plain := ""
+		if secret != nil {
+			plain = *secret
+		}
+		sealed, err := v.sealer.seal(plain)
+		if err != nil {
+			return out, err
+		}
+		out.Secret = &sealed
+	} else if secret != nil {
+		out.Secret = secret
+	}
+	return out, nil
+}
+
+func (v *keyView) list(ctx context.Context, l domain.List[*domain.APIKey]) (Collection, error) {
+	items := make([]any, len(l.Items))
+	for i, k := range l.Items {
+		out, err := v.render(ctx, k, nil)
+		if err != nil {
+			return Collection{}, err
+		}
+		items[i] = out
+	}
+	return Collection{Href: string(v.r.base) + v.r.URL.Path, Offset: l.Offset, Limit: l.Limit, Size: l.Size, Items: items}, nil
+}
+
+func (a *API) createAPIKey(w http.ResponseWriter, r req) error {
+	in, err := apiKeyInput(r)
+	if err != nil {
+		return err
+	}
+	// Stormpath SDKs pass create options as query parameters.
+	q := r.URL.Query()
+	if in.Name == nil && q.Has("name") {
+		n := q.Get("name")
+		in.Name = &n
+	}
+	if in.Description == nil && q.Has("description") {
+		d := q.Get("description")
+		in.Description = &d
+	}
+	v, err := a.keyView(r)
+	if err != nil {
+		return err
+	}
+	ck, err := a.Svc.CreateAPIKey(r.Context(), r.c, param(r.Request, "accountId"), in)
+	if err != nil {
+		return err
+	}
+	var secret *string
+	if ck.Secret != "" {
+		secret = &ck.Secret
+	}
+	out, err := v.render(r.Context(), ck.Key, secret)
+	if err != nil {
+		return err
+	}
+	return created(w, out.Href, out)
+}
+
+func (a *API) listAPIKeys(w http.ResponseWriter, r req) error {
+	p, err := page(r.Request)
+	if err != nil {
+		return err
+	}
+	v, err := a.keyView(r)
+	if err != nil {
+		return err
+	}
+	l, err := a.Svc.ListAPIKeys(r.Context(), r.c, param(r.Request, "accountId"), p)
+	if err != nil {
+		return err
+	}
+	out, err := v.list(r.Context(), l)
+	if err != nil {
+		return err
+	}
+	return ok(w, out)
+}
+
+func (a *API) findAPIKey(w http.ResponseWriter, r req) error {
+	id := r.URL.Query().Get("id")
+	if id == "" {
+		return domain.E(domain.KindInvalid, domain.CodeInvalidQuery, "id", "Query parameter id (the API key id) is required.")
+	}
+	v, err := a.keyView(r)
+	if err != nil {
+		return err
+	}
+	l, err := a.Svc.FindAPIKey(r.Context(), r.c, param(r.Request, "applicationId"), id)
+	if err != nil {
+		return err
+	}
+	out, err := v.list(r.Context(), l)
+	if err != nil {
+		return err
+	}
+	return ok(w, out)
+}
+
+func (a *API) getAPIKey(w http.ResponseWriter, r req) error {
+	v, err := a.keyView(r)
+	if err != nil {
+		return err
+	}
+	k, err := a.Svc.GetAPIKey(r.Context(), r.c, param(r.Request, "apiKeyId"))
+	if err != nil {
+		return err
+	}
+	out, err := v.render(r.Context(), k, nil)
+	if err != nil {
+		return err
+	}
+	return ok(w, out)
+}
+
+func (a *API) updateAPIKey(w http.ResponseWriter, r req) error {
+	in, err := apiKeyInput(r)
+	if err != nil {
+		return err
+	}
+	k, err := a.Svc.UpdateAPIKey(r.Context(), r.c, param(r.Request, "apiKeyId"), in)
+	if err != nil {
+		return err
+	}
+	v := &keyView{a: a, r: r, accs: map[string]*domain.Account{}}
+	out, err := v.render(r.Context(), k, nil)
+	if err != nil {
+		return err
+	}
+	return ok(w, out)
+}
+
+func (a *API) deleteAPIKey(w http.ResponseWriter, r req) error {
+	if err := a.Svc.DeleteAPIKey(r.Context(), r.c, param(r.Request, "apiKeyId")); err != nil {
+		return err
+	}
+	return noContent(w)
+}

@@ -1,0 +1,185 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/keystorm/keystorm/domain"
+)
+
+// Link is a reference to another resource.
+type Link struct {
+	Href string `json:"href"`
+}
+
+// ts renders a timestamp as ISO 8601 UTC with milliseconds, as Stormpath
+// did.
+func ts(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+type hrefs string // the base URL
+
+func (b hrefs) link(path string) Link { return Link{Href: string(b) + path} }
+
+// Tenant is the JSON of a tenant.
+type Tenant struct {
+	Href         string `json:"href"`
+	Name         string `json:"name"`
+	Key          string `json:"key"`
+	CreatedAt    string `json:"createdAt"`
+	ModifiedAt   string `json:"modifiedAt"`
+	Applications Link   `json:"applications"`
+}
+
+func (b hrefs) tenant(t *domain.Tenant) Tenant {
+	return Tenant{Href: string(b) + "/v1/tenants/" + t.ID, Name: t.Name, Key: t.ID, CreatedAt: ts(t.CreatedAt), ModifiedAt: ts(t.ModifiedAt),
+		Applications: b.link("/v1/applications")}
+}
+
+// Application is the JSON of an application.
+type Application struct {
+	Href                string `json:"href"`
+	Name                string `json:"name"`
+	Description         string `json:"description"`
+	Status              string `json:"status"`
+	CreatedAt           string `json:"createdAt"`
+	ModifiedAt          string `json:"modifiedAt"`
+	Tenant              Link   `json:"tenant"`
+	Accounts            Link   `json:"accounts"`
+	Groups              Link   `json:"groups"`
+	APIKeys             Link   `json:"apiKeys"`
+	DefaultAccountStore Link   `json:"defaultAccountStore"`
+}
+
+func (b hrefs) application(a *domain.Application) Application {
+	p := "/v1/applications/" + a.ID
+	return Application{Href: string(b) + p, Name: a.Name, Description: a.Description, Status: a.Status,
+		CreatedAt: ts(a.CreatedAt), ModifiedAt: ts(a.ModifiedAt), Tenant: b.link("/v1/tenants/" + a.Tenant),
+		Accounts: b.link(p + "/accounts"), Groups: b.link(p + "/groups"), APIKeys: b.link(p + "/apiKeys"),
+		DefaultAccountStore: b.link("/v1/directories/" + a.DirectoryID)}
+}
+
+// Account is the JSON of an account. The password and its hash are never
+// rendered.
+type Account struct {
+	Href                   string `json:"href"`
+	Username               string `json:"username"`
+	Email                  string `json:"email"`
+	GivenName              string `json:"givenName"`
+	MiddleName             string `json:"middleName"`
+	Surname                string `json:"surname"`
+	FullName               string `json:"fullName"`
+	Status                 string `json:"status"`
+	CreatedAt              string `json:"createdAt"`
+	ModifiedAt             string `json:"modifiedAt"`
+	EmailVerificationToken *Link  `json:"emailVerificationToken"`
+	CustomData             Link   `json:"customData"`
+	APIKeys                Link   `json:"apiKeys"`
+	Groups                 Link   `json:"groups"`
+	GroupMemberships       Link   `json:"groupMemberships"`
+	Directory              Link   `json:"directory"`
+	Application            Link   `json:"application"`
+	Tenant                 Link   `json:"tenant"`
+}
+
+func (b hrefs) account(a *domain.Account) Account {
+	p := "/v1/accounts/" + a.ID
+	out := Account{Href: string(b) + p, Username: a.Username, Email: a.Email, GivenName: a.GivenName, MiddleName: a.MiddleName,
+		Surname: a.Surname, FullName: a.FullName(), Status: a.Status, CreatedAt: ts(a.CreatedAt), ModifiedAt: ts(a.ModifiedAt),
+		CustomData: b.link(p + "/customData"), APIKeys: b.link(p + "/apiKeys"), Groups: b.link(p + "/groups"),
+		GroupMemberships: b.link(p + "/groupMemberships"), Directory: b.link("/v1/directories/" + a.DirectoryID),
+		Application: b.link("/v1/applications/" + a.ApplicationID), Tenant: b.link("/v1/tenants/" + a.Tenant)}
+	if a.EmailVerificationToken != "" {
+		l := b.link("/v1/accounts/emailVerificationTokens/" + a.EmailVerificationToken)
+		out.EmailVerificationToken = &l
+	}
+	return out
+}
+
+// customData renders the customData resource: its own href and times,
+// then the fields.
+func (b hrefs) customData(a *domain.Account) map[string]any {
+	out := make(map[string]any, len(a.CustomData)+3)
+	for k, v := range a.CustomData {
+		out[k] = json.RawMessage(v)
+	}
+	out["href"] = string(b) + "/v1/accounts/" + a.ID + "/customData"
+	out["createdAt"] = ts(a.CreatedAt)
+	out["modifiedAt"] = ts(a.CustomDataModifiedAt)
+	return out
+}
+
+// Group is the JSON of a group.
+type Group struct {
+	Href               string `json:"href"`
+	Name               string `json:"name"`
+	Description        string `json:"description"`
+	Status             string `json:"status"`
+	CreatedAt          string `json:"createdAt"`
+	ModifiedAt         string `json:"modifiedAt"`
+	Tenant             Link   `json:"tenant"`
+	Directory          Link   `json:"directory"`
+	Application        Link   `json:"application"`
+	Accounts           Link   `json:"accounts"`
+	AccountMemberships Link   `json:"accountMemberships"`
+}
+
+func (b hrefs) group(g *domain.Group) Group {
+	p := "/v1/groups/" + g.ID
+	return Group{Href: string(b) + p, Name: g.Name, Description: g.Description, Status: g.Status,
+		CreatedAt: ts(g.CreatedAt), ModifiedAt: ts(g.ModifiedAt), Tenant: b.link("/v1/tenants/" + g.Tenant),
+		Directory: b.link("/v1/directories/" + g.DirectoryID), Application: b.link("/v1/applications/" + g.ApplicationID),
+		Accounts: b.link(p + "/accounts"), AccountMemberships: b.link(p + "/accountMemberships")}
+}
+
+// Membership is the JSON of a group membership.
+type Membership struct {
+	Href       string `json:"href"`
+	Account    Link   `json:"account"`
+	Group      Link   `json:"group"`
+	CreatedAt  string `json:"createdAt"`
+	ModifiedAt string `json:"modifiedAt"`
+}
+
+func (b hrefs) membership(m *domain.Membership) Membership {
+	return Membership{Href: string(b) + "/v1/groupMemberships/" + m.ID, Account: b.link("/v1/accounts/" + m.AccountID),
+		Group: b.link("/v1/groups/" + m.GroupID), CreatedAt: ts(m.CreatedAt), ModifiedAt: ts(m.ModifiedAt)}
+}
+
+// APIKey is the JSON of an API key. Secret is set only when the key is
+// created, or, for SDKs that ask for encryptSecret, to an encrypted value
+// (see crypt.go). Account is a link, or the whole account when expanded.
+type APIKey struct {
+	Href        string  `json:"href"`
+	ID          string  `json:"id"`
+	Secret      *string `json:"secret,omitempty"`
+	Status      string  `json:"status"`
+	Name        string  `json:"name"`
+	Description string  `json:"description"`
+	CreatedAt   string  `json:"createdAt"`
+	ModifiedAt  string  `json:"modifiedAt"`
+	Account     any     `json:"account"`
+	Tenant      Link    `json:"tenant"`
+}
+
+func (b hrefs) apiKey(k *domain.APIKey) APIKey {
+	return APIKey{Href: string(b) + "/v1/apiKeys/" + k.ID, ID: k.ID, Status: k.Status, Name: k.Name, Description: k.Description,
+		CreatedAt: ts(k.CreatedAt), ModifiedAt: ts(k.ModifiedAt), Account: b.link("/v1/accounts/" + k.AccountID), Tenant: b.link("/v1/tenants/" + k.Tenant)}
+}
+
+// Collection is a page of a collection resource.
+type Collection struct {
+	Href   string `json:"href"`
+	Offset int    `json:"offset"`
+	Limit  int    `json:"limit"`
+	Size   int    `json:"size"`
+	Items  []any  `json:"items"`
+}
+
+func collection[T domain.State, R any](r *http.Request, l domain.List[T], render func(T) R) Collection {
+	items := make([]any, len(l.Items))
+	for i, it := range l.Items {
+		items[i] = render(it)
+	}
+	return Collection{Href: baseURL(r) + r.URL.Path, Offset: l.Offset, Limit: l.Limit, Size: l.Size, Items: items}
+}

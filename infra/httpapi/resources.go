@@ -1,0 +1,429 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/keystorm/keystorm/domain"
+)
+
+// --- tenants
+
+func (a *API) currentTenant(w http.ResponseWriter, r req) error {
+	w.Header().Set("Location", string(r.base)+"/v1/tenants/"+r.c.TenantID)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusFound)
+	return nil
+}
+
+func (a *API) getTenant(w http.ResponseWriter, r req) error {
+	t, err := a.Svc.GetTenant(r.Context(), r.c, param(r.Request, "tenantId"))
+	if err != nil {
+		return err
+	}
+	return ok(w, r.base.tenant(t))
+}
+
+// --- applications
+
+func applicationInput(body []byte) (domain.ApplicationInput, error) {
+	props, err := object(body)
+	if err != nil {
+		return domain.ApplicationInput{}, err
+	}
+	f := newFields(props)
+	var in domain.ApplicationInput
+	if in.Name, err = f.str("name"); err != nil {
+		return in, err
+	}
+	if in.Description, err = f.str("description"); err != nil {
+		return in, err
+	}
+	if in.Status, err = f.str("status"); err != nil {
+		return in, err
+	}
+	return in, f.rest()
+}
+
+func (a *API) createApplication(w http.ResponseWriter, r req) error {
+	in, err := applicationInput(r.body)
+	if err != nil {
+		return err
+	}
+	app, err := a.Svc.CreateApplication(r.Context(), r.c, in)
+	if err != nil {
+		return err
+	}
+	out := r.base.application(app)
+	return created(w, out.Href, out)
+}
+
+func (a *API) listApplications(w http.ResponseWriter, r req) error {
+	p, err := page(r.Request)
+	if err != nil {
+		return err
+	}
+	l, err := a.Svc.ListApplications(r.Context(), r.c, p)
+	if err != nil {
+		return err
+	}
+	return ok(w, collection(r.Request, l, r.base.application))
+}
+
+func (a *API) getApplication(w http.ResponseWriter, r req) error {
+	app, err := a.Svc.GetApplication(r.Context(), r.c, param(r.Request, "applicationId"))
+	if err != nil {
+		return err
+	}
+	return ok(w, r.base.application(app))
+}
+
+func (a *API) updateApplication(w http.ResponseWriter, r req) error {
+	in, err := applicationInput(r.body)
+	if err != nil {
+		return err
+	}
+	app, err := a.Svc.UpdateApplication(r.Context(), r.c, param(r.Request, "applicationId"), in)
+	if err != nil {
+		return err
+	}
+	return ok(w, r.base.application(app))
+}
+
+func (a *API) deleteApplication(w http.ResponseWriter, r req) error {
+	if err := a.Svc.DeleteApplication(r.Context(), r.c, param(r.Request, "applicationId")); err != nil {
+		return err
+	}
+	return noContent(w)
+}
+
+// --- accounts
+
+func accountInput(body []byte) (domain.AccountInput, error) {
+	props, err := object(body)
+	if err != nil {
+		return domain.AccountInput{}, err
+	}
+	f := newFields(props)
+	var in domain.AccountInput
+	for name, dst := range map[string]**string{"username": &in.Username, "email": &in.Email, "givenName": &in.GivenName,
+		"middleName": &in.MiddleName, "surname": &in.Surname, "password": &in.Password, "status": &in.Status} {
+		if *dst, err = f.str(name); err != nil {
+			return in, err
+		}
+	}
+	if raw, ok := props["customData"]; ok && !isLinkOnly(raw) {
+		f.used["customData"] = true
+		if in.CustomData, err = customDataObject(raw); err != nil {
+			return in, err
+		}
+	}
+	return in, f.rest("fullName", "emailVerificationToken")
+}
+
+// isLinkOnly reports {"href": ...} with nothing else: a link, not data.
+func isLinkOnly(raw json.RawMessage) bool {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil {
+		return false
+	}
+	_, has := m["href"]
+	return has && len(m) == 1
+}
+
+// customDataObject reads customData fields, dropping the resource's own
+// read-only properties that SDKs send back on save.
+func customDataObject(raw json.RawMessage) (map[string]json.RawMessage, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
+		return nil, domain.E(domain.KindInvalid, domain.CodeWrongType, "customData", "customData must be a JSON object.")
+	}
+	for _, k := range []string{"href", "createdAt", "modifiedAt", "meta", "spMeta", "spmeta", "ionmeta", "ionMeta"} {
+		delete(m, k)
+	}
+	return m, nil
+}
+
+func (a *API) createAccount(w http.ResponseWriter, r req) error {
+	in, err := accountInput(r.body)
+	if err != nil {
+		return err
+	}
+	acc, err := a.Svc.CreateAccount(r.Context(), r.c, param(r.Request, "applicationId"), in)
+	if err != nil {
+		return err
+	}
+	out := r.base.account(acc)
+	return created(w, out.Href, out)
+}
+
+func (a *API) listAccounts(w http.ResponseWriter, r req) error {
+	p, err := page(r.Request)
+	if err != nil {
+		return err
+	}
+	l, err := a.Svc.ListAccounts(r.Context(), r.c, param(r.Request, "applicationId"), p)
+	if err != nil {
+		return err
+	}
+	return ok(w, collection(r.Request, l, r.base.account))
+}
+
+func (a *API) getAccount(w http.ResponseWriter, r req) error {
+	acc, err := a.Svc.GetAccount(r.Context(), r.c, param(r.Request, "accountId"))
+	if err != nil {
+		return err
+	}
+	return ok(w, r.base.account(acc))
+}
+
+func (a *API) updateAccount(w http.ResponseWriter, r req) error {
+	in, err := accountInput(r.body)
+	if err != nil {
+		return err
+	}
+	acc, err := a.Svc.UpdateAccount(r.Context(), r.c, param(r.Request, "accountId"), in)
+	if err != nil {
+		return err
+	}
+	return ok(w, r.base.account(acc))
+}
+
+func (a *API) deleteAccount(w http.ResponseWriter, r req) error {
+	if err := a.Svc.DeleteAccount(r.Context(), r.c, param(r.Request, "accountId")); err != nil {
+		return err
+	}
+	return noContent(w)
+}
+
+func (a *API) getCustomData(w http.ResponseWriter, r req) error {
+	acc, err := a.Svc.GetCustomData(r.Context(), r.c, param(r.Request, "accountId"))
+	if err != nil {
+		return err
+	}
+	return ok(w, r.base.customData(acc))
+}
+
+func (a *API) updateCustomData(w http.ResponseWriter, r req) error {
+	raw := json.RawMessage(r.body)
+	if r.body == nil {
+		raw = json.RawMessage(`{}`)
+	} else if _, err := object(r.body); err != nil {
+		return err
+	}
+	set, err := customDataObject(raw)
+	if err != nil {
+		return err
+	}
+	acc, err := a.Svc.UpdateCustomData(r.Context(), r.c, param(r.Request, "accountId"), set)
+	if err != nil {
+		return err
+	}
+	return ok(w, r.base.customData(acc))
+}
+
+func (a *API) deleteCustomData(w http.ResponseWriter, r req) error {
+	if err := a.Svc.DeleteCustomData(r.Context(), r.c, param(r.Request, "accountId")); err != nil {
+		return err
+	}
+	return noContent(w)
+}
+
+func (a *API) deleteCustomDataField(w http.ResponseWriter, r req) error {
+	if err := a.Svc.DeleteCustomDataField(r.Context(), r.c, param(r.Request, "accountId"), param(r.Request, "field")); err != nil {
+		return err
+	}
+	return noContent(w)
+}
+
+// --- groups and memberships
+
+func groupInput(body []byte) (domain.GroupInput, error) {
+	props, err := object(body)
+	if err != nil {
+		return domain.GroupInput{}, err
+	}
+	f := newFields(props)
+	var in domain.GroupInput
+	if in.Name, err = f.str("name"); err != nil {
+		return in, err
+	}
+	if in.Description, err = f.str("description"); err != nil {
+		return in, err
+	}
+	if in.Status, err = f.str("status"); err != nil {
+		return in, err
+	}
+	return in, f.rest()
+}
+
+func (a *API) createGroup(w http.ResponseWriter, r req) error {
+	in, err := groupInput(r.body)
+	if err != nil {
+		return err
+	}
+	g, err := a.Svc.CreateGroup(r.Context(), r.c, param(r.Request, "applicationId"), in)
+	if err != nil {
+		return err
+	}
+	out := r.base.group(g)
+	return created(w, out.Href, out)
+}
+
+func (a *API) listGroups(w http.ResponseWriter, r req) error {
+	p, err := page(r.Request)
+	if err != nil {
+		return err
+	}
+	l, err := a.Svc.ListGroups(r.Context(), r.c, param(r.Request, "applicationId"), p)
+	if err != nil {
+		return err
+	}
+	return ok(w, collection(r.Request, l, r.base.group))
+}
+
+func (a *API) getGroup(w http.ResponseWriter, r req) error {
+	g, err := a.Svc.GetGroup(r.Context(), r.c, param(r.Request, "groupId"))
+	if err != nil {
+		return err
+	}
+	return ok(w, r.base.group(g))
+}
+
+func (a *API) updateGroup(w http.ResponseWriter, r req) error {
+	in, err := groupInput(r.body)
+	if err != nil {
+		return err
+	}
+	g, err := a.Svc.UpdateGroup(r.Context(), r.c, param(r.Request, "groupId"), in)
+	if err != nil {
+		return err
+	}
+	return ok(w, r.base.group(g))
+}
+
+func (a *API) deleteGroup(w http.ResponseWriter, r req) error {
+	if err := a.Svc.DeleteGroup(r.Context(), r.c, param(r.Request, "groupId")); err != nil {
+		return err
+	}
+	return noContent(w)
+}
+
+func (a *API) listGroupAccounts(w http.ResponseWriter, r req) error {
+	p, err := page(r.Request)
+	if err != nil {
+		return err
+	}
+	l, err := a.Svc.ListGroupAccounts(r.Context(), r.c, param(r.Request, "groupId"), p)
+	if err != nil {
+		return err
+	}
+	return ok(w, collection(r.Request, l, r.base.account))
+}
+
+func (a *API) listGroupMemberships(w http.ResponseWriter, r req) error {
+	p, err := page(r.Request)
+	if err != nil {
+		return err
+	}
+	l, err := a.Svc.ListGroupMemberships(r.Context(), r.c, param(r.Request, "groupId"), p)
+	if err != nil {
+		return err
+	}
+	return ok(w, collection(r.Request, l, r.base.membership))
+}
+
+func (a *API) listAccountGroups(w http.ResponseWriter, r req) error {
+	p, err := page(r.Request)
+	if err != nil {
+		return err
+	}
+	l, err := a.Svc.ListAccountGroups(r.Context(), r.c, param(r.Request, "accountId"), p)
+	if err != nil {
+		return err
+	}
+	return ok(w, collection(r.Request, l, r.base.group))
+}
+
+func (a *API) listAccountMemberships(w http.ResponseWriter, r req) error {
+	p, err := page(r.Request)
+	if err != nil {
+		return err
+	}
+	l, err := a.Svc.ListAccountMemberships(r.Context(), r.c, param(r.Request, "accountId"), p)
+	if err != nil {
+		return err
+	}
+	return ok(w, collection(r.Request, l, r.base.membership))
+}
+
+// lastSegment returns the id at the end of an href of the expected kind,
+// e.g. ("…/v1/accounts/abc", "accounts") → "abc".
+func lastSegment(href, collection string) (string, bool) {
+	i := strings.Index(href, "/v1/"+collection+"/")
+	if i < 0 {
+		return "", false
+	}
+	id := href[i+len("/v1/"+collection+"/"):]
+	if id == "" || strings.ContainsAny(id, "/?#") {
+		return "", false
+	}
+	return id, true
+}
+
+func (a *API) createMembership(w http.ResponseWriter, r req) error {
+	props, err := object(r.body)
+	if err != nil {
+		return err
+	}
+	ref := func(name, coll string) (string, error) {
+		raw, ok := props[name]
+		if !ok {
+			return "", domain.E(domain.KindInvalid, domain.CodeRequired, name, "%s is required, as {\"href\": ...}.", name)
+		}
+		var l Link
+		if err := json.Unmarshal(raw, &l); err != nil || l.Href == "" {
+			return "", domain.E(domain.KindInvalid, domain.CodeWrongType, name, "%s must be an object with an href.", name)
+		}
+		id, ok := lastSegment(l.Href, coll)
+		if !ok {
+			return "", domain.E(domain.KindInvalid, domain.CodeInvalidValue, name, "%s.href must be the href of a %s resource.", name, strings.TrimSuffix(coll, "s"))
+		}
+		return id, nil
+	}
+	accountID, err := ref("account", "accounts")
+	if err != nil {
+		return err
+	}
+	groupID, err := ref("group", "groups")
+	if err != nil {
+		return err
+	}
+	f := newFields(props)
+	f.used["account"], f.used["group"] = true, true
+	if err := f.rest(); err != nil {
+		return err
+	}
+	m, err := a.Svc.CreateMembership(r.Context(), r.c, accountID, groupID)
+	if err != nil {
+		return err
+	}
+	out := r.base.membership(m)
+	return created(w, out.Href, out)
+}
+
+func (a *API) getMembership(w http.ResponseWriter, r req) error {
+	m, err := a.Svc.GetMembership(r.Context(), r.c, param(r.Request, "groupMembershipId"))
+	if err != nil {
+		return err
+	}
+	return ok(w, r.base.membership(m))
+}
+
+func (a *API) deleteMembership(w http.ResponseWriter, r req) error {
+	if err := a.Svc.DeleteMembership(r.Context(), r.c, param(r.Request, "groupMembershipId")); err != nil {
+		return err
+	}
+	return noContent(w)
+}

@@ -1,0 +1,95 @@
+package stack_test
+
+import (
+	"strings"
+	"testing"
+)
+
+// The account request printed in the Stormpath guide, with its missing
+// comma after the surname.
+const guideAccountJSON = `{
+  "givenName": "Joe",
+  "surname": "Stormtrooper"
+  "username": "tk421",
+  "email": "tk421@stormpath.com",
+  "password":"Changeme1"
+}`
+
+func TestBadInputIsRejectedAndNothingIsWritten(t *testing.T) {
+	c := start(t)
+	accounts := c.app + "/accounts"
+	cases := []struct {
+		name   string
+		body   any
+		hdr    []string
+		status int
+		code   int
+	}{
+		{"guide JSON without a comma", guideAccountJSON, nil, 400, 1000},
+		{"not an object", `["a"]`, nil, 400, 1000},
+		{"two objects", `{"email":"a@b.co"}{"email":"c@d.co"}`, nil, 400, 1000},
+		{"wrong content type", `{"email":"a@b.co","password":"Changeme1"}`, []string{"Content-Type", "text/plain"}, 415, 1001},
+		{"oversized body", `{"givenName":"` + strings.Repeat("x", 40<<10) + `"}`, nil, 413, 1002},
+		{"unknown property", `{"email":"a@b.co","password":"Changeme1","rank":"general"}`, nil, 400, 1003},
+		{"wrong type", `{"email":"a@b.co","password":"Changeme1","givenName":7}`, nil, 400, 1005},
+		{"missing email", `{"password":"Changeme1"}`, nil, 400, 2002},
+		{"bad email", `{"email":"tk421-at-empire","password":"Changeme1"}`, nil, 400, 2004},
+		{"email with display name", `{"email":"TK <tk@empire.co>","password":"Changeme1"}`, nil, 400, 2004},
+		{"weak password", `{"email":"a@b.co","password":"password"}`, nil, 400, 2005},
+		{"long password", `{"email":"a@b.co","password":"Aa1` + strings.Repeat("x", 100) + `"}`, nil, 400, 2005},
+		{"too long name", `{"email":"a@b.co","password":"Changeme1","givenName":"` + strings.Repeat("x", 256) + `"}`, nil, 400, 2003},
+		{"bad status", `{"email":"a@b.co","password":"Changeme1","status":"ON"}`, nil, 400, 2006},
+		{"customData not an object", `{"email":"a@b.co","password":"Changeme1","customData":[1]}`, nil, 400, 1005},
+	}
+	events, views := c.eventCount(), c.viewCount()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := c.do("POST", accounts, tc.body, tc.hdr...)
+			if r.Status != tc.status {
+				t.Fatalf("status %d, want %d: %s", r.Status, tc.status, r.Body)
+			}
+			if got := code(t, r); got != tc.code {
+				t.Fatalf("code %d, want %d: %s", got, tc.code, r.Body)
+			}
+			if strings.Contains(string(r.Body), "Changeme1") {
+				t.Fatal("password echoed")
+			}
+		})
+	}
+	if c.eventCount() != events || c.viewCount() != views {
+		t.Fatal("a rejected request wrote something")
+	}
+	// Bad query parameters and paths.
+	for _, tc := range []struct {
+		method, url  string
+		status, code int
+	}{
+		{"GET", accounts + "?limit=1000", 400, 1004},
+		{"GET", accounts + "?offset=-1", 400, 1004},
+		{"GET", accounts + "?limit=abc", 400, 1004},
+		{"GET", accounts + "?orderBy=email", 400, 1004},
+		{"PUT", accounts, 405, 4050},
+		{"GET", "/v1/nothing", 404, 4040},
+		{"GET", "/v1/accounts/doesnotexist", 404, 4040},
+	} {
+		r := c.do(tc.method, tc.url, nil)
+		if r.Status != tc.status || code(t, r) != tc.code {
+			t.Errorf("%s %s: %d %s", tc.method, tc.url, r.Status, r.Body)
+		}
+	}
+}
+
+func TestUpdateIgnoresServerOwnedPropertiesButNotUnknownOnes(t *testing.T) {
+	c := start(t)
+	acc := c.newAccount("tk421")
+	// An SDK sends the whole resource back.
+	acc["givenName"] = "Joseph"
+	got := c.must(200, c.do("POST", acc["href"].(string), acc))
+	if got["givenName"] != "Joseph" || got["fullName"] != "Joseph Stormtrooper" {
+		t.Fatalf("update %v", got)
+	}
+	r := c.do("POST", acc["href"].(string), map[string]any{"rank": "general"})
+	if r.Status != 400 || code(t, r) != 1003 || !strings.Contains(string(r.Body), "rank") {
+		t.Fatalf("unknown property: %d %s", r.Status, r.Body)
+	}
+}

@@ -1,0 +1,39 @@
+package stack_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/keystorm/keystorm/domain"
+)
+
+func TestAdminKeyActsOnlyInItsTenant(t *testing.T) {
+	c := start(t)
+	acc := c.newAccount("tk421")
+	keyID, _ := c.newKey(acc)
+	other, err := c.s.Service.Bootstrap(context.Background(), domain.BootstrapInput{TenantName: "rebels"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := c.as(other.AdminKey.ID, other.AdminSecret)
+	for _, u := range []string{acc["href"].(string), c.app, c.base + "/v1/apiKeys/" + keyID, href(acc, "customData"),
+		c.base + "/v1/tenants/" + c.s.Boot.Tenant.ID, c.app + "/accounts"} {
+		if r := o.do("GET", u, nil); r.Status != 404 || code(t, r) != 4040 {
+			t.Errorf("GET %s from another tenant: %d %s", u, r.Status, r.Body)
+		}
+	}
+	if r := o.do("POST", acc["href"].(string), map[string]any{"givenName": "Luke"}); r.Status != 404 {
+		t.Errorf("update from another tenant: %d", r.Status)
+	}
+	if r := o.do("DELETE", acc["href"].(string), nil); r.Status != 404 {
+		t.Errorf("delete from another tenant: %d", r.Status)
+	}
+	// Its own tenant works, and current points to it.
+	r := o.do("GET", "/v1/tenants/current", nil)
+	if r.Status != 302 || r.Header.Get("Location") != c.base+"/v1/tenants/"+other.Tenant.ID {
+		t.Fatalf("current: %d %v", r.Status, r.Header)
+	}
+	if got := c.must(200, c.do("GET", acc["href"].(string), nil)); got["givenName"] != "Joe" {
+		t.Fatalf("account changed: %v", got)
+	}
+}

@@ -1,0 +1,186 @@
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+
+	"github.com/keystorm/keystorm/domain"
+	"github.com/keystorm/keystorm/infra/authorizer"
+	"github.com/keystorm/keystorm/infra/dynamo"
+	"github.com/keystorm/keystorm/infra/embedded"
+	"github.com/keystorm/keystorm/infra/example"
+	"github.com/keystorm/keystorm/infra/gateway"
+	"github.com/keystorm/keystorm/infra/httpapi"
+	"github.com/keystorm/keystorm/infra/journal"
+	"github.com/keystorm/keystorm/infra/template"
+)
+
+// Options configure a stack. Zero values mean production defaults.
+type Options struct {
+	// DataDir keeps the event log across restarts (embedded store only).
+	DataDir string
+	// Endpoint points at a DynamoDB-compatible server instead of the
+	// embedded one (DYNAMODB_ENDPOINT).
+	Endpoint string
+	// Tables names the tables when Endpoint is set.
+	Tables dynamo.Config
+	// Template is the path of template.yaml; found by walking up from the
+	// working directory when empty.
+	Template string
+	// AuthCacheTTL is the authorizer's cache TTL (default 5 s).
+	AuthCacheTTL time.Duration
+	Clock        domain.Clock
+	Hasher       domain.PasswordHasher
+	Log          *slog.Logger
+}
+
+// Stack is a running API.
+type Stack struct {
+	Gateway    *gateway.Gateway
+	Service    *domain.Service
+	Store      *dynamo.Store
+	Embedded   *embedded.Server
+	Counter    *dynamo.Counter
+	Authorizer *authorizer.Handler
+	// Boot is set when this start created the tenant (first start).
+	Boot *domain.Bootstrapped
+	// Replayed counts the journal events loaded at start.
+	Replayed int
+	journal  *journal.Store
+}
+
+// FindTemplate walks up from dir to the nearest template.yaml.
+func FindTemplate(dir string) (string, error) {
+	for {
+		p := filepath.Join(dir, "template.yaml")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("template.yaml not found in any parent directory")
+		}
+		dir = parent
+	}
+}
+
+// Start builds and starts a stack.
+func Start(ctx context.Context, o Options) (*Stack, error) {
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.Clock == nil {
+		o.Clock = domain.ClockFunc(time.Now)
+	}
+	if o.AuthCacheTTL == 0 {
+		o.AuthCacheTTL = authorizer.DefaultCacheTTL
+	}
+	if o.Template == "" {
+		wd, _ := os.Getwd()
+		p, err := FindTemplate(wd)
+		if err != nil {
+			return nil, err
+		}
+		o.Template = p
+	}
+	routes, err := template.Load(o.Template)
+	if err != nil {
+		return nil, err
+	}
+	s := &Stack{Counter: &dynamo.Counter{}}
+	ok := false
+	defer func() {
+		if !ok {
+			s.Close()
+		}
+	}()
+	cfg := o.Tables
+	if o.Endpoint != "" {
+		cfg.Endpoint = o.Endpoint
+		if cfg.EventsTable == "" || cfg.ViewsTable == "" {
+			d := dynamo.ConfigFromEnv()
+			cfg.EventsTable, cfg.ViewsTable = d.EventsTable, d.ViewsTable
+		}
+	} else {
+		if s.Embedded, err = embedded.Start(""); err != nil {
+			return nil, err
+		}
+		cfg = s.Embedded.Config()
+	}
+	db, err := dynamo.NewClient(ctx, cfg, s.Counter)
+	if err != nil {
+		return nil, err
+	}
+	s.Store = dynamo.New(db, cfg)
+	if err := s.Store.EnsureTables(ctx); err != nil {
+		return nil, err
+	}
+	var store domain.Store = s.Store
+	if o.DataDir != "" && s.Embedded != nil {
+		if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
+			return nil, err
+		}
+		file := filepath.Join(o.DataDir, "events.jsonl")
+		if s.Replayed, err = journal.Load(ctx, s.Store, file); err != nil {
+			return nil, fmt.Errorf("replay %s: %w", file, err)
+		}
+		if s.journal, err = journal.Open(s.Store, file); err != nil {
+			return nil, err
+		}
+		store = s.journal
+	}
+	s.Service = domain.NewService(store)
+	s.Service.Clock = o.Clock
+	if o.Hasher != nil {
+		s.Service.Hasher = o.Hasher
+	}
+	empty, err := s.empty(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if empty {
+		b, err := s.Service.Bootstrap(ctx, domain.BootstrapInput{})
+		if err != nil {
+			return nil, fmt.Errorf("bootstrap: %w", err)
+		}
+		s.Boot = &b
+	}
+	s.Authorizer = authorizer.New(s.Store, o.Clock, authorizer.Config{CacheTTL: o.AuthCacheTTL})
+	api := &httpapi.API{Svc: s.Service}
+	fns := map[string]gateway.ProxyFunc{"example": httpadapter.New(example.Handler()).ProxyWithContext}
+	for _, fam := range httpapi.Families {
+		fns[fam] = httpadapter.New(api.Handler(fam)).ProxyWithContext
+	}
+	s.Gateway = gateway.New(routes, fns, s.Authorizer.HandleRequest)
+	s.Gateway.Log = o.Log
+	ok = true
+	return s, nil
+}
+
+// empty reports an event table without events: a first start.
+func (s *Stack) empty(ctx context.Context) (bool, error) {
+	res, err := s.Store.DB.Scan(ctx, &dynamodb.ScanInput{TableName: &s.Store.Events, Limit: aws.Int32(1)})
+	if err != nil {
+		return false, err
+	}
+	return len(res.Items) == 0, nil
+}
+
+// Close stops the embedded store and closes the journal.
+func (s *Stack) Close() {
+	if s.journal != nil {
+		_ = s.journal.Close()
+	}
+	if s.Embedded != nil {
+		_ = s.Embedded.Close()
+	}
+}

@@ -1,0 +1,188 @@
+package template_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"maps"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/keystorm/keystorm/infra/template"
+)
+
+// The sample events under functions/<name>/testdata/ are what
+// `sam local invoke -e` and the function tests feed to the handlers. This
+// test keeps them honest: each decodes strictly into the event type API
+// Gateway sends to that function, and each names a route that exists in
+// template.yaml, served by that very function.
+
+func sampleFiles(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("..", "..", "functions", "*", "testdata", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no sample events under functions/*/testdata")
+	}
+	return files
+}
+
+func decodeStrict(t *testing.T, file string, v any) {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	if dec.More() {
+		t.Fatal("trailing data after the event")
+	}
+}
+
+func TestSampleEvents(t *testing.T) {
+	tpl := loadReal(t)
+	seen := map[string]bool{}
+	for _, file := range sampleFiles(t) {
+		folder := filepath.Base(filepath.Dir(filepath.Dir(file)))
+		seen[folder] = true
+		t.Run(folder+"/"+filepath.Base(file), func(t *testing.T) {
+			if folder == "authorizer" {
+				checkAuthorizerSample(t, tpl, file)
+				return
+			}
+			checkProxySample(t, tpl, folder, file)
+		})
+	}
+	for _, folder := range []string{"authorizer", "tenants", "applications", "accounts", "groups", "apikeys", "example"} {
+		if !seen[folder] {
+			t.Errorf("functions/%s/testdata has no sample event", folder)
+		}
+	}
+}
+
+func checkProxySample(t *testing.T, tpl *template.Template, folder, file string) {
+	var ev events.APIGatewayProxyRequest
+	decodeStrict(t, file, &ev)
+
+	r, params, ok := template.Match(tpl.Routes, ev.HTTPMethod, ev.Path)
+	if !ok {
+		t.Fatalf("%s %s matches no route of template.yaml", ev.HTTPMethod, ev.Path)
+	}
+	if r.Function != folder {
+		t.Errorf("%s %s is served by %s, not %s", ev.HTTPMethod, ev.Path, r.Function, folder)
+	}
+	if r.Path != ev.Resource {
+		t.Errorf("resource %q, but the path matches %q", ev.Resource, r.Path)
+	}
+	if !maps.Equal(params, ev.PathParameters) {
+		t.Errorf("pathParameters %v, want %v", ev.PathParameters, params)
+	}
+
+	api := tpl.APIs[r.API]
+	rc := ev.RequestContext
+	if rc.ResourcePath != ev.Resource || rc.HTTPMethod != ev.HTTPMethod {
+		t.Errorf("requestContext says %s %s, event says %s %s", rc.HTTPMethod, rc.ResourcePath, ev.HTTPMethod, ev.Resource)
+	}
+	if rc.Stage != api.StageName || rc.Path != "/"+api.StageName+ev.Path {
+		t.Errorf("requestContext stage %q path %q, want stage %q", rc.Stage, rc.Path, api.StageName)
+	}
+	if want := rc.APIID + ".execute-api.us-east-1.amazonaws.com"; ev.Headers["Host"] != want || rc.DomainName != want {
+		t.Errorf("Host %q, domainName %q, want %q", ev.Headers["Host"], rc.DomainName, want)
+	}
+	if got := ev.StageVariables["keystormApi"]; got != api.Variables["keystormApi"] {
+		t.Errorf("stage variable keystormApi %q, want %q", got, api.Variables["keystormApi"])
+	}
+	checkHeaders(t, ev.Headers, ev.MultiValueHeaders)
+	checkHeaders(t, ev.QueryStringParameters, ev.MultiValueQueryStringParameters)
+
+	// Routes behind the authorizer carry its context.
+	if !r.Public {
+		for _, k := range []string{"principalId", "accountHref", "accountId", "apiKeyId", "tenantId", "applicationId", "authType", "admin"} {
+			if v, ok := rc.Authorizer[k].(string); !ok || v == "" {
+				t.Errorf("requestContext.authorizer.%s missing or not a string", k)
+			}
+		}
+		wantAdmin := "true"
+		if api.Variables["keystormApi"] != "management" {
+			wantAdmin = "false" // the example API is called with a developer key
+		}
+		if rc.Authorizer["admin"] != wantAdmin {
+			t.Errorf("authorizer admin = %v, want %s", rc.Authorizer["admin"], wantAdmin)
+		}
+	}
+	if ev.Body != "" && !json.Valid([]byte(ev.Body)) {
+		t.Errorf("body is not JSON: %s", ev.Body)
+	}
+}
+
+func checkAuthorizerSample(t *testing.T, tpl *template.Template, file string) {
+	var ev events.APIGatewayCustomAuthorizerRequestTypeRequest
+	decodeStrict(t, file, &ev)
+	if ev.Type != "REQUEST" {
+		t.Errorf("type %q, want REQUEST", ev.Type)
+	}
+	r, params, ok := template.Match(tpl.Routes, ev.HTTPMethod, ev.Path)
+	if !ok {
+		t.Fatalf("%s %s matches no route of template.yaml", ev.HTTPMethod, ev.Path)
+	}
+	if r.Path != ev.Resource || r.Public {
+		t.Errorf("resource %q matches %s (public %v)", ev.Resource, r, r.Public)
+	}
+	if a := tpl.APIs[r.API].Authorizers[r.Authorizer]; a.Function != "authorizer" {
+		t.Errorf("%s is not guarded by the authorizer function", r)
+	}
+	if len(params) > 0 && !maps.Equal(params, ev.PathParameters) {
+		t.Errorf("pathParameters %v, want %v", ev.PathParameters, params)
+	}
+
+	rc := ev.RequestContext
+	api := tpl.APIs[r.API]
+	// arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}{path}
+	wantSuffix := ":" + rc.AccountID + ":" + rc.APIID + "/" + api.StageName + "/" + ev.HTTPMethod + ev.Path
+	if !strings.HasPrefix(ev.MethodArn, "arn:aws:execute-api:") || !strings.HasSuffix(ev.MethodArn, wantSuffix) {
+		t.Errorf("methodArn %q does not end in %q", ev.MethodArn, wantSuffix)
+	}
+	if rc.ResourcePath != ev.Resource || rc.HTTPMethod != ev.HTTPMethod || rc.Stage != api.StageName || rc.Path != "/"+api.StageName+ev.Path {
+		t.Errorf("requestContext %+v does not agree with the event", rc)
+	}
+	if want := rc.APIID + ".execute-api.us-east-1.amazonaws.com"; ev.Headers["Host"] != want {
+		t.Errorf("Host %q, want %q", ev.Headers["Host"], want)
+	}
+	if got := ev.StageVariables["keystormApi"]; got != api.Variables["keystormApi"] {
+		t.Errorf("stage variable keystormApi %q, want %q", got, api.Variables["keystormApi"])
+	}
+	checkHeaders(t, ev.Headers, ev.MultiValueHeaders)
+	checkHeaders(t, ev.QueryStringParameters, ev.MultiValueQueryStringParameters)
+
+	auth, hasAuth := ev.Headers["Authorization"]
+	if strings.Contains(filepath.Base(file), "missing-header") {
+		if hasAuth {
+			t.Errorf("%s carries an Authorization header", file)
+		}
+	} else if !strings.HasPrefix(auth, "Basic ") && !strings.HasPrefix(auth, "Bearer ") {
+		t.Errorf("Authorization %q is neither Basic nor Bearer", auth)
+	}
+}
+
+// checkHeaders checks that the single-value and multi-value maps agree, as
+// API Gateway fills both from the same request.
+func checkHeaders(t *testing.T, single map[string]string, multi map[string][]string) {
+	t.Helper()
+	if len(single) != len(multi) {
+		t.Errorf("%d single values but %d multi values", len(single), len(multi))
+	}
+	for k, v := range single {
+		if m := multi[k]; len(m) == 0 || m[len(m)-1] != v {
+			t.Errorf("%s: single %q, multi %q", k, v, m)
+		}
+	}
+}
