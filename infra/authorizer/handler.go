@@ -29,25 +29,10 @@ func New(store domain.Store, clock domain.Clock, cfg Config) *Handler {
 	if clock == nil {
 		clock = domain.ClockFunc(time.Now)
 	}
-	var keys Authenticator = &domain.KeyAuthenticator{Store: store, Clock: clock, TTL: cfg.CacheTTL}
-	if cfg.CacheTTL <= 0 {
-		keys = uncached{store: store, clock: clock}
-	}
+	// A TTL of 0 disables the cache: domain.KeyAuthenticator treats an
+	// entry as expired from the instant it expires.
+	keys := &domain.KeyAuthenticator{Store: store, Clock: clock, TTL: max(cfg.CacheTTL, 0)}
 	return &Handler{Decider: &Decider{Keys: keys}, BaseURL: cfg.BaseURL}
-}
-
-// uncached authenticates with a fresh KeyAuthenticator per call.
-// domain.KeyAuthenticator with TTL 0 still reuses an entry while the clock
-// reads the same instant (a frozen test clock, a coarse system clock);
-// "0 disables the cache" must hold without exception.
-type uncached struct {
-	store domain.Store
-	clock domain.Clock
-}
-
-func (u uncached) Authenticate(ctx context.Context, id, secret string) (domain.Principal, error) {
-	a := domain.KeyAuthenticator{Store: u.store, Clock: u.clock}
-	return a.Authenticate(ctx, id, secret)
 }
 
 func (h *Handler) logger() *slog.Logger {

@@ -249,10 +249,10 @@ func TestRevocationWithinTTL(t *testing.T) {
 			}
 			// The bound is the TTL, not zero: the cached state may still be
 			// used until it expires ...
-			e.clock.Advance(ttl)
+			e.clock.Advance(ttl - 1)
 			resp, err = e.auth.HandleRequest(ctx, req)
 			wantAllow(t, resp, err, exampleRes)
-			// ... and never after.
+			// ... and never from the TTL on.
 			e.clock.Advance(1)
 			resp, err = e.auth.HandleRequest(ctx, req)
 			wantUnauthorized(t, resp, err)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/keystorm/keystorm/domain"
 	"github.com/keystorm/keystorm/infra/authctx"
+	"github.com/keystorm/keystorm/infra/authorizer"
 )
 
 // MaxBody bounds request bodies; customData, the largest input, is capped
@@ -98,19 +99,16 @@ func baseURL(r *http.Request) string {
 	if b := os.Getenv("KEYSTORM_BASE_URL"); b != "" {
 		return strings.TrimRight(b, "/")
 	}
-	scheme := "https"
-	if p := r.Header.Get("X-Forwarded-Proto"); p == "http" || p == "https" {
-		scheme = p
-	}
 	host := r.Header.Get("Host")
 	if host == "" {
 		host = r.Host
 	}
-	base := scheme + "://" + host
-	if gw, ok := core.GetAPIGatewayContextFromContext(r.Context()); ok && gw.Stage != "" && strings.HasSuffix(strings.Split(host, ":")[0], ".amazonaws.com") {
-		base += "/" + gw.Stage
+	stage := ""
+	if gw, ok := core.GetAPIGatewayContextFromContext(r.Context()); ok {
+		stage = gw.Stage
 	}
-	return base
+	// The same rule as the authorizer's account hrefs, so both agree.
+	return authorizer.RequestBaseURL(r.Header.Get("X-Forwarded-Proto"), host, stage)
 }
 
 // readBody reads a bounded body. Bodies must be JSON; an empty body is
