@@ -154,10 +154,15 @@ func run[T State](ctx context.Context, s *Service, c Caller, build func(r *recor
 		case errors.As(err, &cf):
 			return zero, ErrNotFound
 		case errors.As(err, &ir):
-			// A concurrent request with the same key won the race.
-			st, _, rerr := s.replay(ctx, c)
+			// A concurrent request with the same key won the race, or an
+			// expired record is still waiting for DynamoDB's lazy TTL
+			// sweep: replay the winner, or try again.
+			st, found, rerr := s.replay(ctx, c)
 			if rerr != nil {
 				return zero, rerr
+			}
+			if !found && attempt < retries {
+				continue
 			}
 			if out, ok := st.(T); ok {
 				return out, nil

@@ -104,15 +104,6 @@ func dumpAll(ctx context.Context, st *dynamo.Store) ([]string, error) {
 	return append(ev, vw...), nil
 }
 
-func mustDump(t testing.TB, st *dynamo.Store) []string {
-	t.Helper()
-	d, err := dumpAll(context.Background(), st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
-
 // views returns the views table as pk|sk → canonical line, without the
 // idempotency records, which are not derived from events.
 func views(t testing.TB, st *dynamo.Store) map[string]string {

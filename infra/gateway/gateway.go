@@ -18,6 +18,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/keystorm/keystorm/infra/httpapi"
 	"github.com/keystorm/keystorm/infra/template"
 )
 
@@ -55,8 +56,8 @@ func gatewayError(w http.ResponseWriter, status, code int, msg, rid string) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="keystorm"`)
 	}
 	w.WriteHeader(status)
-	b, _ := json.Marshal(map[string]any{"status": status, "code": code, "message": msg, "developerMessage": msg,
-		"moreInfo": "https://github.com/keystorm/keystorm#error-" + strconv.Itoa(code), "requestId": rid})
+	b, _ := json.Marshal(httpapi.ErrorBody{Status: status, Code: code, Message: msg, DeveloperMessage: msg,
+		MoreInfo: httpapi.MoreInfoBase + strconv.Itoa(code), RequestID: rid})
 	_, _ = w.Write(b)
 }
 

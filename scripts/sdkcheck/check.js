@@ -6,7 +6,7 @@
 // Run:    node scripts/sdkcheck/check.js
 //
 // Environment:
-//   KEYSTORM_BASE_URL          e.g. http://127.0.0.1:3000/v1 (hrefs the server
+//   KEYSTORM_SDK_BASE_URL          e.g. http://127.0.0.1:3000/v1 (hrefs the server
 //                              returns must start with exactly this string)
 //   KEYSTORM_API_KEY_ID        admin API key id of the tenant
 //   KEYSTORM_API_KEY_SECRET    admin API key secret
@@ -153,13 +153,13 @@ function hasLink(resource, name) {
 
 function main() {
   var env = {
-    baseUrl: process.env.KEYSTORM_BASE_URL,
+    baseUrl: process.env.KEYSTORM_SDK_BASE_URL,
     id: process.env.KEYSTORM_API_KEY_ID,
     secret: process.env.KEYSTORM_API_KEY_SECRET,
     appHref: process.env.KEYSTORM_APPLICATION_HREF
   };
   var missing = [
-    ['KEYSTORM_BASE_URL', env.baseUrl],
+    ['KEYSTORM_SDK_BASE_URL', env.baseUrl],
     ['KEYSTORM_API_KEY_ID', env.id],
     ['KEYSTORM_API_KEY_SECRET', env.secret],
     ['KEYSTORM_APPLICATION_HREF', env.appHref]

@@ -1,0 +1,5 @@
+package main
+
+import "github.com/keystorm/keystorm/infra/runtime"
+
+func main() { runtime.ServeManagement("applications") }

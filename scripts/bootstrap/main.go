@@ -1,0 +1,78 @@
+// Bootstrap creates the first tenant of a deployed Keystorm: its
+// administrators application, an admin account with one admin API key, and
+// a first application. It prints the key once, as text and as one JSON
+// line. It refuses to run on a non-empty event table, so it cannot mint a
+// second tenant by accident; pass -force to create another tenant anyway.
+//
+//	EVENTS_TABLE=... VIEWS_TABLE=... AWS_REGION=... go run ./scripts/bootstrap -base https://api.example.com
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/keystorm/keystorm/domain"
+	"github.com/keystorm/keystorm/infra/dynamo"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "bootstrap:", err)
+		os.Exit(1)
+	}
+}
+
+// Output is the JSON line printed, the same as the local server's.
+type Output struct {
+	Tenant       string `json:"tenant"`
+	Application  string `json:"application"`
+	APIKeyID     string `json:"apiKeyId"`
+	APIKeySecret string `json:"apiKeySecret"`
+}
+
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("bootstrap", flag.ContinueOnError)
+	base := fs.String("base", "", "management API base URL for the printed hrefs, e.g. https://abc.execute-api.eu-west-1.amazonaws.com/prod")
+	tenant := fs.String("tenant", "default", "tenant name")
+	app := fs.String("application", "My Application", "first application's name")
+	email := fs.String("admin-email", "admin@keystorm.local", "admin account email")
+	force := fs.Bool("force", false, "create a tenant even if the event table is not empty")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg := dynamo.ConfigFromEnv()
+	db, err := dynamo.NewClient(ctx, cfg, nil)
+	if err != nil {
+		return err
+	}
+	return bootstrap(ctx, dynamo.New(db, cfg), *base, domain.BootstrapInput{TenantName: *tenant, ApplicationName: *app, AdminEmail: *email}, *force, stdout)
+}
+
+func bootstrap(ctx context.Context, st *dynamo.Store, base string, in domain.BootstrapInput, force bool, w io.Writer) error {
+	res, err := st.DB.Scan(ctx, &dynamodb.ScanInput{TableName: &st.Events, Limit: aws.Int32(1)})
+	if err != nil {
+		return err
+	}
+	if len(res.Items) > 0 && !force {
+		return errors.New("the event table is not empty: a tenant exists already (use -force to add another)")
+	}
+	b, err := domain.NewService(st).Bootstrap(ctx, in)
+	if err != nil {
+		return err
+	}
+	out := Output{Tenant: base + "/v1/tenants/" + b.Tenant.ID, Application: base + "/v1/applications/" + b.Application.ID,
+		APIKeyID: b.AdminKey.ID, APIKeySecret: b.AdminSecret}
+	fmt.Fprintf(w, "Created tenant %s with an admin API key. The secret is shown only now; keep it.\n", b.Tenant.ID)
+	line, _ := json.Marshal(out)
+	fmt.Fprintf(w, "%s\n", line)
+	return nil
+}
