@@ -157,6 +157,9 @@ func (s *Service) UpdateAccount(ctx context.Context, c Caller, id string, in Acc
 		if ev.Status, err = patchStatus(cur.Status, in.Status, accountStatuses...); err != nil {
 			return nil, err
 		}
+		if id == c.AccountID && ev.Status != StatusEnabled {
+			return nil, E(KindConflict, CodeProtectedResource, "status", "An API key cannot disable its own account.")
+		}
 		var evs []events.Event
 		if ev != (events.AccountUpdated{Username: cur.Username, Email: cur.Email, GivenName: cur.GivenName, MiddleName: cur.MiddleName, Surname: cur.Surname, Status: cur.Status}) {
 			evs = append(evs, ev)
@@ -215,6 +218,9 @@ func jsonEqual(a, b json.RawMessage) bool {
 func (s *Service) DeleteAccount(ctx context.Context, c Caller, id string) error {
 	if err := requireAdmin(c); err != nil {
 		return err
+	}
+	if id == c.AccountID {
+		return E(KindConflict, CodeProtectedResource, "", "An API key cannot delete its own account.")
 	}
 	_, err := run(ctx, s, c, func(r *recorder) (*Account, error) {
 		cur, err := load[*Account](ctx, s, c, KindAccount, id)

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"context"
+	"errors"
 
 	"github.com/keystorm/keystorm/events"
 )
@@ -91,7 +92,7 @@ func (s *Service) FindAPIKey(ctx context.Context, c Caller, applicationID, keyID
 		return out, err
 	}
 	k, err := load[*APIKey](ctx, s, c, KindAPIKey, keyID)
-	if err == ErrNotFound {
+	if errors.Is(err, ErrNotFound) {
 		return out, nil
 	}
 	if err != nil {

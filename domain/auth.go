@@ -30,9 +30,11 @@ type KeyAuthenticator struct {
 }
 
 type cachedKey struct {
-	hash    string
-	p       Principal
-	ok      bool // false: known to be unusable (missing, disabled, ...)
+	hash string // "" when the key id is unknown
+	key  *APIKey
+	// account is loaded only after a secret matched, so a wrong secret
+	// costs exactly what an unknown key id costs: one read.
+	account *Account
 	expires time.Time
 }
 
@@ -44,6 +46,10 @@ const maxCacheEntries = 10000
 // ErrUnauthenticated for every kind of failure alike. Store failures are
 // returned as they are, so callers can tell "deny" from "could not
 // decide"; both must deny.
+//
+// An unknown key id and a wrong secret cost the same: one hash, one
+// constant-time compare, and (on a cache miss) one read of the key item.
+// Only a matching secret leads to the second read, of the account.
 func (a *KeyAuthenticator) Authenticate(ctx context.Context, id, secret string) (Principal, error) {
 	if id == "" || len(id) > 64 || !WellFormedSecret(secret) {
 		SecretMatches(secret, dummyHash) // same work as a real check
@@ -55,7 +61,7 @@ func (a *KeyAuthenticator) Authenticate(ctx context.Context, id, secret string) 
 	a.mu.RUnlock()
 	if !hit || !now.Before(e.expires) {
 		var err error
-		if e, err = a.lookup(ctx, id); err != nil {
+		if e, err = a.loadKey(ctx, id); err != nil {
 			SecretMatches(secret, dummyHash)
 			return Principal{}, err
 		}
@@ -66,13 +72,29 @@ func (a *KeyAuthenticator) Authenticate(ctx context.Context, id, secret string) 
 	if hash == "" {
 		hash = dummyHash
 	}
-	if !SecretMatches(secret, hash) || !e.ok {
+	if !SecretMatches(secret, hash) || e.key == nil || e.key.Deleted() || e.key.Status != StatusEnabled {
 		return Principal{}, ErrUnauthenticated
 	}
-	return e.p, nil
+	if e.account == nil {
+		acc := &Account{}
+		err := a.Store.Load(ctx, Ref{KindAccount, e.key.AccountID}, acc)
+		if errors.Is(err, ErrNotFound) {
+			acc.Gone = true
+		} else if err != nil {
+			return Principal{}, err
+		}
+		e.account = acc
+		a.store(id, e, now)
+	}
+	acc := e.account
+	if acc.Deleted() || acc.Status != StatusEnabled || acc.TenantID() != e.key.TenantID() {
+		return Principal{}, ErrUnauthenticated
+	}
+	k := e.key
+	return Principal{TenantID: k.TenantID(), ApplicationID: k.ApplicationID, AccountID: k.AccountID, KeyID: k.ID, Admin: k.Admin}, nil
 }
 
-func (a *KeyAuthenticator) lookup(ctx context.Context, id string) (cachedKey, error) {
+func (a *KeyAuthenticator) loadKey(ctx context.Context, id string) (cachedKey, error) {
 	k := &APIKey{}
 	err := a.Store.Load(ctx, Ref{KindAPIKey, id}, k)
 	if errors.Is(err, ErrNotFound) {
@@ -81,24 +103,7 @@ func (a *KeyAuthenticator) lookup(ctx context.Context, id string) (cachedKey, er
 	if err != nil {
 		return cachedKey{}, err
 	}
-	e := cachedKey{hash: k.SecretHash}
-	if k.Deleted() || k.Status != StatusEnabled {
-		return e, nil
-	}
-	acc := &Account{}
-	err = a.Store.Load(ctx, Ref{KindAccount, k.AccountID}, acc)
-	if errors.Is(err, ErrNotFound) {
-		return e, nil
-	}
-	if err != nil {
-		return cachedKey{}, err
-	}
-	if acc.Deleted() || acc.Status != StatusEnabled || acc.TenantID() != k.TenantID() {
-		return e, nil
-	}
-	e.ok = true
-	e.p = Principal{TenantID: k.TenantID(), ApplicationID: k.ApplicationID, AccountID: k.AccountID, KeyID: k.ID, Admin: k.Admin}
-	return e, nil
+	return cachedKey{hash: k.SecretHash, key: k}, nil
 }
 
 func (a *KeyAuthenticator) store(id string, e cachedKey, now time.Time) {

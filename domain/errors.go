@@ -49,6 +49,8 @@ const (
 	CodeHasDependents      = 4091
 	CodeProtectedResource  = 4092
 	CodeIdempotencyReuse   = 4220
+	CodeThrottled          = 4290
+	CodeTimeout            = 5040
 	CodeInternal           = 5000
 	CodeStoreUnavailable   = 5030
 	CodeCrossDirectoryLink = 2007

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"context"
+	"errors"
 
 	"github.com/keystorm/keystorm/events"
 )
@@ -119,12 +120,18 @@ func (s *Service) CreateMembership(ctx context.Context, c Caller, accountID, gro
 	}
 	return run(ctx, s, c, func(r *recorder) (*Membership, error) {
 		acc, err := load[*Account](ctx, s, c, KindAccount, accountID)
-		if err != nil {
+		if errors.Is(err, ErrNotFound) {
 			return nil, E(KindInvalid, CodeInvalidValue, "account", "account does not reference an existing account.")
 		}
-		g, err := load[*Group](ctx, s, c, KindGroup, groupID)
 		if err != nil {
+			return nil, err
+		}
+		g, err := load[*Group](ctx, s, c, KindGroup, groupID)
+		if errors.Is(err, ErrNotFound) {
 			return nil, E(KindInvalid, CodeInvalidValue, "group", "group does not reference an existing group.")
+		}
+		if err != nil {
+			return nil, err
 		}
 		if acc.DirectoryID != g.DirectoryID {
 			return nil, E(KindInvalid, CodeCrossDirectoryLink, "group", "The account and the group must be in the same directory.")

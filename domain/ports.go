@@ -77,9 +77,11 @@ type IdemRecord struct {
 	Key string
 	// Fingerprint identifies the request (method, path, body).
 	Fingerprint string
-	// Result is the aggregate the request created or changed.
-	Result Ref
-	At     time.Time
+	// Result is the aggregate the request created or changed, and
+	// ResultVersion its version right after.
+	Result        Ref
+	ResultVersion int64
+	At            time.Time
 }
 
 // Commit is the unit of atomic work: all of it is written, or none.

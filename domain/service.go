@@ -139,7 +139,7 @@ func run[T State](ctx context.Context, s *Service, c Caller, build func(r *recor
 			return zero, E(KindConflict, CodeHasDependents, "", "This change touches too many resources at once; remove dependent resources first.")
 		}
 		if c.IdempotencyKey != "" {
-			r.commit.Idem = &IdemRecord{Key: c.TenantID + "/" + c.IdempotencyKey, Fingerprint: c.Fingerprint, Result: out.Ref(), At: r.at}
+			r.commit.Idem = &IdemRecord{Key: c.TenantID + "/" + c.IdempotencyKey, Fingerprint: c.Fingerprint, Result: out.Ref(), ResultVersion: out.Version(), At: r.at}
 		}
 		err = s.Store.Commit(ctx, r.commit)
 		if err == nil {
@@ -193,6 +193,11 @@ func (s *Service) replay(ctx context.Context, c Caller) (State, bool, error) {
 	}
 	if err := s.Store.Load(ctx, rec.Result, st); err != nil {
 		return nil, true, err
+	}
+	if st.Deleted() && st.Version() != rec.ResultVersion {
+		// The first request's result has been deleted since: it cannot be
+		// returned as a success. (A retried delete replays its tombstone.)
+		return nil, true, ErrNotFound
 	}
 	return st, true, nil
 }

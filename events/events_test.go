@@ -44,19 +44,15 @@ func TestFrozenFixtures(t *testing.T) {
 		if e.EventType() != env.Type {
 			t.Errorf("%s: decoded %T reports %q", f, e, e.EventType())
 		}
-		// Re-encoding must give back an equal event.
+		// Re-encoding must give back the fixture's data: every field the
+		// fixture has is read into the struct and written out again (a
+		// field omitted as empty must be empty in the fixture).
 		again, err := events.Encode(env.Stream, env.Version, env.At, env.Meta, e)
 		if err != nil {
 			t.Fatal(err)
 		}
-		e2, err := events.DecodeStrict(again)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b1, _ := json.Marshal(e)
-		b2, _ := json.Marshal(e2)
-		if !reflect.DeepEqual(b1, b2) || reflect.TypeOf(e) != reflect.TypeOf(e2) {
-			t.Errorf("%s: round trip changed the event:\n%#v\n%#v", f, e, e2)
+		if diff := jsonDiff(env.Data, again.Data); diff != "" {
+			t.Errorf("%s: re-encoding changed the data: %s", f, diff)
 		}
 		seen[env.Type] = true
 	}
@@ -98,4 +94,45 @@ func ExampleEncode() {
 	// Output:
 	// apikey.updated.v1 {"name":"laptop","description":"","status":"DISABLED"}
 	// DISABLED
+}
+
+// jsonDiff compares two JSON objects, treating an absent field like a
+// zero value (false, 0, "", null, empty object or array).
+func jsonDiff(a, b []byte) string {
+	var x, y map[string]any
+	if err := json.Unmarshal(a, &x); err != nil {
+		return err.Error()
+	}
+	if err := json.Unmarshal(b, &y); err != nil {
+		return err.Error()
+	}
+	zero := func(v any) bool {
+		switch v := v.(type) {
+		case nil:
+			return true
+		case bool:
+			return !v
+		case float64:
+			return v == 0
+		case string:
+			return v == ""
+		case []any:
+			return len(v) == 0
+		case map[string]any:
+			return len(v) == 0
+		}
+		return false
+	}
+	for k, v := range x {
+		w, ok := y[k]
+		if (ok && !reflect.DeepEqual(v, w)) || (!ok && !zero(v)) {
+			return fmt.Sprintf("field %s: %v became %v", k, v, w)
+		}
+	}
+	for k, w := range y {
+		if _, ok := x[k]; !ok && !zero(w) {
+			return fmt.Sprintf("field %s appeared: %v", k, w)
+		}
+	}
+	return ""
 }

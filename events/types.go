@@ -58,7 +58,8 @@ type ApplicationUpdated struct {
 type ApplicationDeleted struct{}
 
 // AccountCreated starts an account stream. PasswordHash is a PHC-format
-// argon2id or bcrypt hash; the plaintext never reaches the log.
+// argon2id hash (empty for accounts without a password); the plaintext
+// never reaches the log.
 type AccountCreated struct {
 	ID                     string `json:"id"`
 	TenantID               string `json:"tenantId"`

@@ -67,6 +67,12 @@ func (h *Handler) HandleRequest(ctx context.Context, req events.APIGatewayCustom
 		h.fail(ctx, req, err)
 		return deny(req.MethodArn), nil
 	}
+	// A developer's key never reaches the management API: the stage
+	// variable keystormApi (set in template.yaml) names the API.
+	if req.StageVariables[StageVariableAPI] == ManagementAPI && !d.Principal.Admin {
+		h.logger().InfoContext(ctx, "authorizer denied a developer key on the management API", "requestId", req.RequestContext.RequestID)
+		return deny(req.MethodArn), nil
+	}
 	resource, err := RouteResource(req.MethodArn, method(req), resourceTemplate(req))
 	if err != nil {
 		h.fail(ctx, req, err)
@@ -79,6 +85,13 @@ func (h *Handler) HandleRequest(ctx context.Context, req events.APIGatewayCustom
 		Context:        d.Identity(href).Map(),
 	}, nil
 }
+
+// StageVariableAPI is the stage variable that names the API being
+// authorized; ManagementAPI is its value on Keystorm's management API.
+const (
+	StageVariableAPI = "keystormApi"
+	ManagementAPI    = "management"
+)
 
 // denyPrincipal names nobody: a Deny is not about a known principal.
 const denyPrincipal = "unauthorized"

@@ -302,6 +302,19 @@ func TestDynamoCallsPerAuthorization(t *testing.T) {
 	if got := e.h.Counter.Snapshot(); !reflect.DeepEqual(got, map[string]int64{"GetItem": 1}) {
 		t.Fatalf("unknown key: %v", got)
 	}
+	// A wrong secret for a real key costs the same as an unknown id: the
+	// account is read only after the secret matched, so the store work
+	// does not tell whether the key id exists.
+	other, err := e.svc.CreateAPIKey(ctx, e.admin, e.dev.ID, domain.APIKeyInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.h.Counter.Reset()
+	resp, err = e.auth.HandleRequest(ctx, request(authorizer.BasicHeader(other.Key.ID, e.devKey.Secret)))
+	wantUnauthorized(t, resp, err)
+	if got := e.h.Counter.Snapshot(); !reflect.DeepEqual(got, map[string]int64{"GetItem": 1}) {
+		t.Fatalf("wrong secret: %v", got)
+	}
 }
 
 // lowRetryStore is a store on the harness's server whose client does not
@@ -483,5 +496,32 @@ func TestCredentialsNeverPrintTheSecret(t *testing.T) {
 		if strings.Contains(s, "topsecret") || !strings.Contains(s, "KEYID") {
 			t.Fatalf("%q", s)
 		}
+	}
+}
+
+// A developer's key never reaches the management API: on the API whose
+// stage variable keystormApi is "management" only admin keys are allowed.
+func TestDeveloperKeyDeniedOnManagementAPI(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name, id, secret string
+		admin            bool
+	}{
+		{"developer", e.devKey.Key.ID, e.devKey.Secret, false},
+		{"admin", e.boot.AdminKey.ID, e.boot.AdminSecret, true},
+	} {
+		req := request(authorizer.BasicHeader(tc.id, tc.secret))
+		req.StageVariables = map[string]string{authorizer.StageVariableAPI: authorizer.ManagementAPI}
+		resp, err := e.auth.HandleRequest(ctx, req)
+		if tc.admin {
+			wantAllow(t, resp, err, exampleRes)
+		} else {
+			wantDeny(t, resp, err, exampleArn)
+		}
+		// On any other API both are allowed.
+		req.StageVariables = map[string]string{authorizer.StageVariableAPI: "example"}
+		resp, err = e.auth.HandleRequest(ctx, req)
+		wantAllow(t, resp, err, exampleRes)
 	}
 }

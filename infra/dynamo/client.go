@@ -3,6 +3,8 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -53,7 +55,7 @@ func NewClient(ctx context.Context, c Config, counter *Counter) (*dynamodb.Clien
 		region = "us-east-1"
 	}
 	opts = append(opts, config.WithRegion(region))
-	if c.Endpoint != "" && os.Getenv("AWS_ACCESS_KEY_ID") == "" {
+	if isLoopback(c.Endpoint) && os.Getenv("AWS_ACCESS_KEY_ID") == "" {
 		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
@@ -70,6 +72,22 @@ func NewClient(ctx context.Context, c Config, counter *Counter) (*dynamodb.Clien
 			o.APIOptions = append(o.APIOptions, counter.register)
 		}
 	}), nil
+}
+
+// isLoopback reports an endpoint on this machine (minidyn, DynamoDB
+// Local), which does not check signatures. Any other endpoint gets the
+// normal credential chain (environment, profile, SSO, role).
+func isLoopback(endpoint string) bool {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	h := u.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Counter counts DynamoDB API calls by operation name. It backs the

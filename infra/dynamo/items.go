@@ -107,6 +107,7 @@ type idemItem struct {
 	Fingerprint string `dynamodbav:"fingerprint"`
 	ResultKind  string `dynamodbav:"resultKind"`
 	ResultID    string `dynamodbav:"resultId"`
+	ResultVer   int64  `dynamodbav:"resultVersion"`
 	At          string `dynamodbav:"at"`
 	ExpiresAt   int64  `dynamodbav:"expiresAt"`
 }

@@ -123,7 +123,7 @@ func (st *Store) Rebuild(ctx context.Context) (RebuildStats, error) {
 		}
 		deletes = append(deletes, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: map[string]types.AttributeValue{"pk": it["pk"], "sk": it["sk"]}}})
 	}
-	if err := st.batchWrite(ctx, deletes); err != nil {
+	if err := st.BatchWrite(ctx, st.Views, deletes); err != nil {
 		return stats, err
 	}
 	stats.Deleted = len(deletes)
@@ -131,7 +131,7 @@ func (st *Store) Rebuild(ctx context.Context) (RebuildStats, error) {
 	for i, it := range items {
 		puts[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: it}}
 	}
-	if err := st.batchWrite(ctx, puts); err != nil {
+	if err := st.BatchWrite(ctx, st.Views, puts); err != nil {
 		return stats, err
 	}
 	stats.Items = len(items)
@@ -156,11 +156,14 @@ func (st *Store) ScanViews(ctx context.Context) ([]map[string]types.AttributeVal
 	}
 }
 
-func (st *Store) batchWrite(ctx context.Context, reqs []types.WriteRequest) error {
+// BatchWrite writes requests to a table 25 at a time, retrying
+// unprocessed items with backoff. It is for bulk tools (rebuild, the local
+// journal), never for commands: it is not atomic.
+func (st *Store) BatchWrite(ctx context.Context, table string, reqs []types.WriteRequest) error {
 	for len(reqs) > 0 {
 		batch := reqs[:min(25, len(reqs))]
 		reqs = reqs[len(batch):]
-		pending := map[string][]types.WriteRequest{st.Views: batch}
+		pending := map[string][]types.WriteRequest{table: batch}
 		for attempt := 0; len(pending) > 0; attempt++ {
 			if attempt > 8 {
 				return fmt.Errorf("batch write: items still unprocessed: %w", domain.ErrUnavailable)

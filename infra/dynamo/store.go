@@ -181,7 +181,7 @@ func (st *Store) Idempotency(ctx context.Context, k string) (domain.IdemRecord, 
 		return domain.IdemRecord{}, domain.ErrNotFound
 	}
 	at, _ := time.Parse(time.RFC3339Nano, it.At)
-	return domain.IdemRecord{Key: k, Fingerprint: it.Fingerprint, Result: domain.Ref{Kind: it.ResultKind, ID: it.ResultID}, At: at}, nil
+	return domain.IdemRecord{Key: k, Fingerprint: it.Fingerprint, Result: domain.Ref{Kind: it.ResultKind, ID: it.ResultID}, ResultVersion: it.ResultVer, At: at}, nil
 }
 
 // action remembers what each transaction item was, to explain a
@@ -290,7 +290,7 @@ func (st *Store) Commit(ctx context.Context, c domain.Commit) error {
 	if c.Idem != nil {
 		av, err := attributevalue.MarshalMap(idemItem{
 			PK: idemKey(c.Idem.Key), SK: skIdem, Fingerprint: c.Idem.Fingerprint,
-			ResultKind: c.Idem.Result.Kind, ResultID: c.Idem.Result.ID,
+			ResultKind: c.Idem.Result.Kind, ResultID: c.Idem.Result.ID, ResultVer: c.Idem.ResultVersion,
 			At: c.Idem.At.UTC().Format(time.RFC3339Nano), ExpiresAt: c.Idem.At.Add(idemTTL).Unix(),
 		})
 		if err != nil {

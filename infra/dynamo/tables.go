@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -26,8 +27,35 @@ func (st *Store) EnsureTables(ctx context.Context) error {
 		if _, err := st.DB.CreateTable(ctx, in); err != nil {
 			return fmt.Errorf("create %s: %w", *in.TableName, err)
 		}
+		if err := st.waitActive(ctx, *in.TableName); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// waitActive polls until a new table is usable: real DynamoDB creates
+// tables asynchronously. minidyn reports no status at all, which means
+// ready.
+func (st *Store) waitActive(ctx context.Context, table string) error {
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		out, err := st.DB.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &table})
+		if err != nil {
+			return fmt.Errorf("describe %s: %w", table, err)
+		}
+		if s := out.Table.TableStatus; s == "" || s == types.TableStatusActive {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("table %s still %s after 5 minutes", table, out.Table.TableStatus)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(2 * time.Second):
+		}
+	}
 }
 
 func (st *Store) eventsSchema() *dynamodb.CreateTableInput {

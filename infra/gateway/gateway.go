@@ -11,13 +11,13 @@ import (
 	"net"
 	"net/http"
 	"path"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/keystorm/keystorm/domain"
 	"github.com/keystorm/keystorm/infra/httpapi"
 	"github.com/keystorm/keystorm/infra/template"
 )
@@ -34,8 +34,10 @@ type Gateway struct {
 	Functions  map[string]ProxyFunc // by function folder name
 	Authorizer AuthorizerFunc
 	Stage      string
-	Region     string
-	AccountID  string
+	// StageVariables by API logical id, as the template declares them.
+	StageVariables map[string]map[string]string
+	Region         string
+	AccountID      string
 	// MaxBody is API Gateway's payload limit (10 MB).
 	MaxBody int64
 	Log     *slog.Logger
@@ -47,17 +49,28 @@ func New(routes []template.Route, fns map[string]ProxyFunc, authz AuthorizerFunc
 		AccountID: "000000000000", MaxBody: 10 << 20, Log: slog.Default()}
 }
 
-// gatewayError answers like the template's GatewayResponses: the API's
-// error shape.
-func gatewayError(w http.ResponseWriter, status, code int, msg, rid string) {
+// API Gateway's own answers, as template.yaml's GatewayResponses set them.
+var (
+	errAccessDenied = domain.E(domain.KindForbidden, domain.CodeForbidden, "", "This request is not allowed.")
+	errTooLarge     = domain.E(domain.KindTooLarge, domain.CodeBodyTooLarge, "", "The request is too large.")
+	errInternal     = domain.E(domain.KindInternal, domain.CodeInternal, "", "Internal error.")
+)
+
+// gatewayError answers like the template's GatewayResponses, in the API's
+// error shape (built by httpapi.Describe, the one error mapping). status
+// overrides the kind's status where API Gateway differs (502).
+func gatewayError(w http.ResponseWriter, err error, rid string, status int) {
+	body := httpapi.Describe(err, rid)
+	if status != 0 {
+		body.Status = status
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("x-amzn-RequestId", rid)
-	if status == http.StatusUnauthorized {
+	if body.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Basic realm="keystorm"`)
 	}
-	w.WriteHeader(status)
-	b, _ := json.Marshal(httpapi.ErrorBody{Status: status, Code: code, Message: msg, DeveloperMessage: msg,
-		MoreInfo: httpapi.MoreInfoBase + strconv.Itoa(code), RequestID: rid})
+	w.WriteHeader(body.Status)
+	b, _ := json.Marshal(body)
 	_, _ = w.Write(b)
 }
 
@@ -76,38 +89,37 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		if allowed := template.Allowed(g.Routes, r.URL.Path); len(allowed) > 0 {
 			w.Header().Set("Allow", strings.Join(allowed, ", "))
-			gatewayError(w, http.StatusMethodNotAllowed, 4050, r.Method+" is not allowed here.", rid)
+			gatewayError(w, domain.E(domain.KindMethodNotAllowed, domain.CodeMethodNotAllowed, "", "%s is not allowed here.", r.Method), rid, 0)
 			return
 		}
-		gatewayError(w, http.StatusNotFound, 4040, "The requested resource does not exist.", rid)
+		gatewayError(w, domain.ErrNotFound, rid, 0)
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, g.MaxBody+1))
 	if err != nil || int64(len(body)) > g.MaxBody {
-		gatewayError(w, http.StatusRequestEntityTooLarge, 1002, "The request body is too large.", rid)
+		gatewayError(w, errTooLarge, rid, 0)
 		return
 	}
 	ev := g.proxyEvent(r, rt, params, body, rid)
 	if !rt.Public {
-		authCtx, status := g.authorize(r.Context(), r, rt, params, ev, rid)
-		if status != 0 {
-			msg := map[int]string{401: "Authentication required.", 403: "This request is not allowed.", 500: "The authorizer failed."}[status]
-			code := map[int]int{401: 4010, 403: 4030, 500: 5000}[status]
-			gatewayError(w, status, code, msg, rid)
-			g.logAccess(r, rt, status, start, rid)
+		authCtx, err := g.authorize(r.Context(), r, rt, params, ev, rid)
+		if err != nil {
+			gatewayError(w, err, rid, 0)
+			g.logAccess(r, rt, httpapi.Describe(err, rid).Status, start, rid)
 			return
 		}
 		ev.RequestContext.Authorizer = authCtx
 	}
 	fn := g.Functions[rt.Function]
 	if fn == nil {
-		gatewayError(w, http.StatusInternalServerError, 5000, "No handler for "+rt.Function+".", rid)
+		g.Log.Error("no handler for function", "function", rt.Function, "requestId", rid)
+		gatewayError(w, errInternal, rid, 0)
 		return
 	}
 	resp, err := fn(r.Context(), ev)
 	if err != nil {
 		g.Log.Error("function failed", "function", rt.Function, "requestId", rid, "err", err)
-		gatewayError(w, http.StatusBadGateway, 5000, "Internal server error.", rid)
+		gatewayError(w, errInternal, rid, http.StatusBadGateway)
 		return
 	}
 	g.write(w, resp, rid)
@@ -179,7 +191,7 @@ func (g *Gateway) proxyEvent(r *http.Request, rt template.Route, params map[stri
 		Resource: rt.Path, Path: r.URL.Path, HTTPMethod: r.Method,
 		Headers: headers, MultiValueHeaders: mvh,
 		QueryStringParameters: qs, MultiValueQueryStringParameters: mvq,
-		PathParameters: params,
+		PathParameters: params, StageVariables: g.StageVariables[rt.API],
 		RequestContext: events.APIGatewayProxyRequestContext{
 			AccountID: g.AccountID, ResourceID: "local", Stage: g.Stage, RequestID: rid,
 			Identity:     events.APIGatewayRequestIdentity{SourceIP: sourceIP, UserAgent: r.UserAgent()},
@@ -204,19 +216,19 @@ func (g *Gateway) methodArn(rt template.Route, method, p string) string {
 }
 
 // authorize runs the authorizer as API Gateway does and returns the
-// context for the function, or the status to answer with.
-func (g *Gateway) authorize(ctx context.Context, r *http.Request, rt template.Route, params map[string]string, pe events.APIGatewayProxyRequest, rid string) (map[string]any, int) {
+// context for the function, or the error API Gateway answers with.
+func (g *Gateway) authorize(ctx context.Context, r *http.Request, rt template.Route, params map[string]string, pe events.APIGatewayProxyRequest, rid string) (map[string]any, error) {
 	// The identity source is the Authorization header: without it API
 	// Gateway answers 401 and never calls the authorizer.
 	if r.Header.Get("Authorization") == "" {
-		return nil, http.StatusUnauthorized
+		return nil, domain.ErrUnauthenticated
 	}
 	arn := g.methodArn(rt, r.Method, r.URL.Path)
 	ev := events.APIGatewayCustomAuthorizerRequestTypeRequest{
 		Type: "REQUEST", MethodArn: arn, Resource: rt.Path, Path: r.URL.Path, HTTPMethod: r.Method,
 		Headers: pe.Headers, MultiValueHeaders: pe.MultiValueHeaders,
 		QueryStringParameters: pe.QueryStringParameters, MultiValueQueryStringParameters: pe.MultiValueQueryStringParameters,
-		PathParameters: params, StageVariables: map[string]string{},
+		PathParameters: params, StageVariables: g.StageVariables[rt.API],
 		RequestContext: events.APIGatewayCustomAuthorizerRequestTypeRequestContext{
 			Path: pe.RequestContext.Path, AccountID: g.AccountID, ResourceID: "local", Stage: g.Stage, RequestID: rid,
 			Identity:     events.APIGatewayCustomAuthorizerRequestTypeRequestIdentity{SourceIP: pe.RequestContext.Identity.SourceIP},
@@ -224,24 +236,24 @@ func (g *Gateway) authorize(ctx context.Context, r *http.Request, rt template.Ro
 		},
 	}
 	if g.Authorizer == nil {
-		return nil, http.StatusInternalServerError
+		return nil, errInternal
 	}
 	resp, err := g.Authorizer(ctx, ev)
 	if err != nil {
 		if err.Error() == "Unauthorized" {
-			return nil, http.StatusUnauthorized
+			return nil, domain.ErrUnauthenticated
 		}
 		g.Log.Error("authorizer failed", "requestId", rid, "err", err)
-		return nil, http.StatusInternalServerError
+		return nil, errInternal
 	}
 	if !Allows(resp.PolicyDocument, arn) {
-		return nil, http.StatusForbidden
+		return nil, errAccessDenied
 	}
 	out := map[string]any{"principalId": resp.PrincipalID}
 	for k, v := range resp.Context {
 		out[k] = v
 	}
-	return out, 0
+	return out, nil
 }
 
 // Allows evaluates an authorizer policy for one method ARN as IAM does:

@@ -82,8 +82,16 @@ func caller(r *http.Request, body []byte) (domain.Caller, error) {
 		if len(k) > maxIdempotencyKey {
 			return domain.Caller{}, domain.E(domain.KindInvalid, domain.CodeInvalidValue, "Idempotency-Key", "The Idempotency-Key header must be at most %d characters.", maxIdempotencyKey)
 		}
+		// The query counts too (SDKs pass key names there), except the
+		// encryption parameters, which vary per client, not per request.
+		q := r.URL.Query()
+		for k := range q {
+			if strings.HasPrefix(k, "encrypt") {
+				q.Del(k)
+			}
+		}
 		h := sha256.New()
-		h.Write([]byte(r.Method + " " + r.URL.Path + "\n"))
+		h.Write([]byte(r.Method + " " + r.URL.Path + "?" + q.Encode() + "\n"))
 		h.Write(body)
 		c.IdempotencyKey, c.Fingerprint = k, hex.EncodeToString(h.Sum(nil))
 	}

@@ -11,7 +11,6 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/keystorm/keystorm/domain"
@@ -24,6 +23,9 @@ type Store struct {
 	domain.Store
 	mu sync.Mutex
 	f  *os.File
+	// broken is set when a write failed after its commit: later events
+	// would follow a gap in the file, so every later commit is refused.
+	broken error
 }
 
 // Open opens (creating) the journal file for appending. A torn last line,
@@ -57,6 +59,12 @@ func trimTorn(file string) error {
 // Commit implements domain.Store. The file is written only after the
 // transaction succeeded, and synced before the caller hears of success.
 func (s *Store) Commit(ctx context.Context, c domain.Commit) error {
+	s.mu.Lock()
+	broken := s.broken
+	s.mu.Unlock()
+	if broken != nil {
+		return &domain.Error{Kind: domain.KindUnavailable, Code: domain.CodeStoreUnavailable, Message: domain.ErrUnavailable.Message, Err: broken}
+	}
 	if err := s.Store.Commit(ctx, c); err != nil {
 		return err
 	}
@@ -72,10 +80,15 @@ func (s *Store) Commit(ctx context.Context, c domain.Commit) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, err := s.f.Write(buf); err != nil {
-		return fmt.Errorf("journal: %w", err)
+	_, err := s.f.Write(buf)
+	if err == nil {
+		err = s.f.Sync()
 	}
-	return s.f.Sync()
+	if err != nil {
+		s.broken = fmt.Errorf("journal: %w", err)
+		return s.broken
+	}
+	return nil
 }
 
 // Close closes the file.
@@ -95,32 +108,22 @@ func Load(ctx context.Context, st *dynamo.Store, file string) (int, error) {
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<24)
 	var reqs []types.WriteRequest
-	n := 0
-	flush := func() error {
-		if len(reqs) == 0 {
-			return nil
-		}
-		pending := map[string][]types.WriteRequest{st.Events: reqs}
-		for len(pending) > 0 {
-			res, err := st.DB.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
-			if err != nil {
-				return err
-			}
-			pending = res.UnprocessedItems
-		}
-		reqs = reqs[:0]
-		return nil
-	}
+	n, line := 0, 0
+	var torn error
 	for sc.Scan() {
+		line++
 		if len(sc.Bytes()) == 0 {
 			continue
 		}
+		if torn != nil {
+			// Only the last line may be torn; damage before it is
+			// corruption, and replaying past it would lose events.
+			return n, torn
+		}
 		var env events.Envelope
 		if err := json.Unmarshal(sc.Bytes(), &env); err != nil {
-			if !bytes.HasSuffix(sc.Bytes(), []byte("}")) {
-				break // a torn last line: see trimTorn
-			}
-			return n, fmt.Errorf("journal %s: line %d: %w", file, n+1, err)
+			torn = fmt.Errorf("journal %s: line %d: %w", file, line, err)
+			continue
 		}
 		item, err := attributevalue.MarshalMap(dynamo.EventItem(env))
 		if err != nil {
@@ -128,16 +131,11 @@ func Load(ctx context.Context, st *dynamo.Store, file string) (int, error) {
 		}
 		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
 		n++
-		if len(reqs) == 25 {
-			if err := flush(); err != nil {
-				return n, err
-			}
-		}
 	}
 	if err := sc.Err(); err != nil {
 		return n, err
 	}
-	if err := flush(); err != nil {
+	if err := st.BatchWrite(ctx, st.Events, reqs); err != nil {
 		return n, err
 	}
 	if _, err := st.Rebuild(ctx); err != nil {

@@ -54,3 +54,14 @@ func TestReplayAfterRestartAndTornLine(t *testing.T) {
 		t.Fatal("torn line not trimmed")
 	}
 }
+
+func TestDamageBeforeTheLastLineIsAnError(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "events.jsonl")
+	good := `{"stream":"tenant#T","version":1,"type":"tenant.created.v1","at":"2026-11-26T10:00:00Z","data":{"id":"T","name":"x"},"meta":{}}`
+	if err := os.WriteFile(file, []byte(good+"\n{\"stream\":\"garbage\n"+good+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := journal.Load(context.Background(), embedded.New(t).Store, file); err == nil {
+		t.Fatal("a damaged line in the middle was skipped silently")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	miniserver "github.com/truora/minidyn/server"
 )
@@ -49,9 +50,10 @@ func TestStoreFailureLeavesNoPartialState(t *testing.T) {
 	if c.eventCount() != events || c.viewCount() != views {
 		t.Fatal("partial state after a failed command")
 	}
-	// Fail everything, reads included.
+	// Fail everything, reads included: the authorizer cannot decide, so
+	// it denies (never allows because of an error).
 	ms.EmulateFailure(miniserver.FailureConditionInternalServerError)
-	if r := c.do("GET", acc["href"].(string), nil); r.Status != 503 {
+	if r := c.do("GET", acc["href"].(string), nil); r.Status != 403 || code(t, r) != 4030 {
 		t.Fatalf("read during failure: %d %s", r.Status, r.Body)
 	}
 	ms.EmulateFailure(miniserver.FailureConditionNone)
@@ -135,5 +137,21 @@ func TestConcurrentKeyCreationsAcrossAccounts(t *testing.T) {
 	// One bootstrap admin key exists besides the 500.
 	if keyEvents != n+1 || total != n {
 		t.Fatalf("events %d, listed %d", keyEvents, total)
+	}
+}
+
+// A store failure while the command reads its references is a 503, not a
+// client error. The authorizer's cache is warm, so only the command's own
+// reads meet the failure.
+func TestMembershipDuringOutageIs503(t *testing.T) {
+	c := startTTL(t, time.Hour)
+	acc := c.newAccount("tk421")
+	g := c.must(201, c.do("POST", c.app+"/groups", map[string]any{"name": "officers"}))
+	ms := c.s.Embedded.Server
+	ms.EmulateFailureForTable(c.s.Store.Views, miniserver.FailureConditionInternalServerError)
+	r := c.do("POST", "/v1/groupMemberships", map[string]any{"account": map[string]any{"href": acc["href"]}, "group": map[string]any{"href": g["href"]}})
+	ms.EmulateFailureForTable(c.s.Store.Views, miniserver.FailureConditionNone)
+	if r.Status != 503 || code(t, r) != 5030 {
+		t.Fatalf("membership during outage: %d %s", r.Status, r.Body)
 	}
 }

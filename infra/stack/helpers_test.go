@@ -40,10 +40,13 @@ func newClock() *fakeClock {
 func (c *fakeClock) Now() time.Time          { return time.Unix(0, c.t.Add(int64(time.Millisecond))).UTC() }
 func (c *fakeClock) Advance(d time.Duration) { c.t.Add(int64(d)) }
 
-func start(t testing.TB) *client {
+func start(t testing.TB) *client { t.Helper(); return startTTL(t, 0) }
+
+// startTTL starts a stack whose authorizer caches for ttl.
+func startTTL(t testing.TB, ttl time.Duration) *client {
 	t.Helper()
 	clock := newClock()
-	s, err := stack.Start(context.Background(), stack.Options{Hasher: cheapHasher, Clock: clock})
+	s, err := stack.Start(context.Background(), stack.Options{Hasher: cheapHasher, Clock: clock, AuthCacheTTL: ttl})
 	if err != nil {
 		t.Fatal(err)
 	}

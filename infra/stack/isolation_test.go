@@ -37,3 +37,20 @@ func TestAdminKeyActsOnlyInItsTenant(t *testing.T) {
 		t.Fatalf("account changed: %v", got)
 	}
 }
+
+// The admin cannot lock the tenant out through its own account.
+func TestAdminCannotDisableOrDeleteItsOwnAccountOrKey(t *testing.T) {
+	c := start(t)
+	self := c.base + "/v1/accounts/" + c.s.Boot.Admin.ID
+	for _, r := range []resp{
+		c.do("POST", self, map[string]any{"status": "DISABLED"}),
+		c.do("DELETE", self, nil),
+		c.do("POST", c.base+"/v1/apiKeys/"+c.id, map[string]any{"status": "DISABLED"}),
+		c.do("DELETE", c.base+"/v1/apiKeys/"+c.id, nil),
+	} {
+		if r.Status != 409 || code(t, r) != 4092 {
+			t.Fatalf("self-lockout allowed: %d %s", r.Status, r.Body)
+		}
+	}
+	c.must(200, c.do("GET", self, nil))
+}

@@ -36,7 +36,8 @@ type Options struct {
 	// Template is the path of template.yaml; found by walking up from the
 	// working directory when empty.
 	Template string
-	// AuthCacheTTL is the authorizer's cache TTL (default 5 s).
+	// AuthCacheTTL is the authorizer's cache TTL; 0 disables the cache
+	// (the local server's flag defaults to 5 s, as deployed).
 	AuthCacheTTL time.Duration
 	Clock        domain.Clock
 	Hasher       domain.PasswordHasher
@@ -81,9 +82,6 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if o.Clock == nil {
 		o.Clock = domain.ClockFunc(time.Now)
 	}
-	if o.AuthCacheTTL == 0 {
-		o.AuthCacheTTL = authorizer.DefaultCacheTTL
-	}
 	if o.Template == "" {
 		wd, _ := os.Getwd()
 		p, err := FindTemplate(wd)
@@ -92,10 +90,11 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		}
 		o.Template = p
 	}
-	routes, err := template.Load(o.Template)
+	tmpl, err := template.LoadTemplate(o.Template)
 	if err != nil {
 		return nil, err
 	}
+	routes := tmpl.Routes
 	s := &Stack{Counter: &dynamo.Counter{}}
 	ok := false
 	defer func() {
@@ -161,6 +160,10 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		fns[fam] = httpadapter.New(api.Handler(fam)).ProxyWithContext
 	}
 	s.Gateway = gateway.New(routes, fns, s.Authorizer.HandleRequest)
+	s.Gateway.StageVariables = map[string]map[string]string{}
+	for id, api := range tmpl.APIs {
+		s.Gateway.StageVariables[id] = api.Variables
+	}
 	s.Gateway.Log = o.Log
 	ok = true
 	return s, nil
