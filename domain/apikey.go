@@ -1,6 +1,10 @@
 package domain
 
-import "github.com/keystorm/keystorm/events"
+import (
+	"slices"
+
+	"github.com/keystorm/keystorm/events"
+)
 
 // APIKey is an id/secret pair of an account. Only the SHA-256 of the secret
 // is kept.
@@ -15,6 +19,10 @@ type APIKey struct {
 	// Admin is copied from the account at creation: an account never moves
 	// between applications, so it cannot go stale.
 	Admin bool `json:"admin,omitempty"`
+	// ScopesRestricted limits the scopes its tokens can ever carry to
+	// Scopes; otherwise group membership alone decides.
+	ScopesRestricted bool     `json:"scopesRestricted,omitempty"`
+	Scopes           []string `json:"scopes,omitempty"`
 }
 
 // Ref implements State.
@@ -42,6 +50,8 @@ func (k *APIKey) Apply(env events.Envelope) error {
 			k.Name, k.Description, k.Status = e.Name, e.Description, e.Status
 		case *events.APIKeyDeleted:
 			k.Gone = true
+		case *events.APIKeyScopesSet:
+			k.ScopesRestricted, k.Scopes = e.Restricted, e.Scopes
 		default:
 			return unexpected(e)
 		}
@@ -49,4 +59,4 @@ func (k *APIKey) Apply(env events.Envelope) error {
 	})
 }
 
-func (k *APIKey) clone() *APIKey { c := *k; return &c }
+func (k *APIKey) clone() *APIKey { c := *k; c.Scopes = slices.Clone(k.Scopes); return &c }

@@ -3,6 +3,8 @@ package domain
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 
 	"github.com/keystorm/keystorm/events"
 )
@@ -13,6 +15,35 @@ type APIKeyInput struct {
 	Name        *string
 	Description *string
 	Status      *string
+	// Scopes, when given, limits the scopes the key's tokens can carry
+	// (Restricted false lifts the limit).
+	Scopes *ScopeLimit
+}
+
+// ScopeLimit is a key's scope restriction.
+type ScopeLimit struct {
+	Restricted bool
+	Scopes     []string
+}
+
+func (l *ScopeLimit) event(cur *APIKey) (*events.APIKeyScopesSet, error) {
+	if l == nil {
+		return nil, nil
+	}
+	var scopes []string
+	if l.Restricted {
+		var err error
+		if scopes, err = ParseScope(strings.Join(l.Scopes, " ")); err != nil {
+			return nil, invalid(CodeInvalidValue, "scopes", "scopes must be valid OAuth scope names.")
+		}
+		if len(scopes) != len(l.Scopes) {
+			return nil, invalid(CodeInvalidValue, "scopes", "scopes must be distinct names without spaces.")
+		}
+	}
+	if cur != nil && cur.ScopesRestricted == l.Restricted && slices.Equal(cur.Scopes, scopes) {
+		return nil, nil
+	}
+	return &events.APIKeyScopesSet{Restricted: l.Restricted, Scopes: scopes}, nil
 }
 
 // CreatedAPIKey is a new key with its secret, which exists only here: it
@@ -41,6 +72,10 @@ func (s *Service) CreateAPIKey(ctx context.Context, c Caller, accountID string, 
 			return CreatedAPIKey{}, err
 		}
 	}
+	scopes, err := in.Scopes.event(nil)
+	if err != nil {
+		return CreatedAPIKey{}, err
+	}
 	var secret string
 	key, err := run(ctx, s, c, func(r *recorder) (*APIKey, error) {
 		acc, err := load[*Account](ctx, s, c, KindAccount, accountID)
@@ -55,7 +90,11 @@ func (s *Service) CreateAPIKey(ctx context.Context, c Caller, accountID string, 
 		e.SecretHash = HashSecret(secret)
 		k := &APIKey{}
 		r.check(acc)
-		return k, r.record(Ref{KindAPIKey, e.ID}, nil, k, e)
+		evs := []events.Event{e}
+		if scopes != nil && scopes.Restricted {
+			evs = append(evs, *scopes)
+		}
+		return k, r.record(Ref{KindAPIKey, e.ID}, nil, k, evs...)
 	})
 	if err != nil {
 		return CreatedAPIKey{}, err
@@ -127,11 +166,22 @@ func (s *Service) UpdateAPIKey(ctx context.Context, c Caller, id string, in APIK
 		if c.KeyID == id && ev.Status != StatusEnabled {
 			return nil, E(KindConflict, CodeProtectedResource, "status", "An API key cannot disable itself.")
 		}
-		if ev == (events.APIKeyUpdated{Name: cur.Name, Description: cur.Description, Status: cur.Status}) {
+		var evs []events.Event
+		if ev != (events.APIKeyUpdated{Name: cur.Name, Description: cur.Description, Status: cur.Status}) {
+			evs = append(evs, ev)
+		}
+		sc, err := in.Scopes.event(cur)
+		if err != nil {
+			return nil, err
+		}
+		if sc != nil {
+			evs = append(evs, *sc)
+		}
+		if len(evs) == 0 {
 			return cur, nil
 		}
 		next := cur.clone()
-		return next, r.record(cur.Ref(), cur, next, ev)
+		return next, r.record(cur.Ref(), cur, next, evs...)
 	})
 }
 

@@ -1,6 +1,10 @@
 package domain
 
-import "github.com/keystorm/keystorm/events"
+import (
+	"time"
+
+	"github.com/keystorm/keystorm/events"
+)
 
 // Application is a provider's application. It owns one directory (its
 // account store) where its accounts and groups live.
@@ -13,6 +17,17 @@ type Application struct {
 	// Admin marks the tenant's administrators application: API keys of its
 	// accounts are admin keys and may call the management API.
 	Admin bool `json:"admin,omitempty"`
+	// AccessTokenTTL is the OAuth policy's token lifetime in seconds; 0
+	// means DefaultAccessTokenTTL.
+	AccessTokenTTL int `json:"accessTokenTtl,omitempty"`
+}
+
+// TokenTTL is the lifetime of access tokens issued for the application.
+func (a *Application) TokenTTL() time.Duration {
+	if a.AccessTokenTTL <= 0 {
+		return DefaultAccessTokenTTL
+	}
+	return time.Duration(a.AccessTokenTTL) * time.Second
 }
 
 // Ref implements State.
@@ -45,6 +60,8 @@ func (a *Application) Apply(env events.Envelope) error {
 			a.Name, a.Description, a.Status = e.Name, e.Description, e.Status
 		case *events.ApplicationDeleted:
 			a.Gone = true
+		case *events.OAuthPolicySet:
+			a.AccessTokenTTL = e.AccessTokenTTL
 		default:
 			return unexpected(e)
 		}

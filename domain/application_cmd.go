@@ -2,6 +2,7 @@ package domain
 
 import (
 	"context"
+	"time"
 
 	"github.com/keystorm/keystorm/events"
 )
@@ -124,6 +125,41 @@ func (s *Service) DeleteApplication(ctx context.Context, c Caller, id string) er
 		return next, r.record(cur.Ref(), cur, next, events.ApplicationDeleted{})
 	})
 	return err
+}
+
+// OAuthPolicyInput changes an application's OAuth policy.
+type OAuthPolicyInput struct {
+	// AccessTokenTTL is the new token lifetime; nil leaves it.
+	AccessTokenTTL *time.Duration
+}
+
+// GetOAuthPolicy returns the application whose policy is asked for.
+func (s *Service) GetOAuthPolicy(ctx context.Context, c Caller, applicationID string) (*Application, error) {
+	return s.GetApplication(ctx, c, applicationID)
+}
+
+// SetOAuthPolicy changes an application's OAuth policy.
+// Errors: KindInvalid (TTL out of bounds), ErrNotFound, ErrForbidden, ErrUnavailable.
+func (s *Service) SetOAuthPolicy(ctx context.Context, c Caller, applicationID string, in OAuthPolicyInput) (*Application, error) {
+	if err := requireAdmin(c); err != nil {
+		return nil, err
+	}
+	if in.AccessTokenTTL != nil {
+		if d := *in.AccessTokenTTL; d < MinAccessTokenTTL || d > MaxAccessTokenTTL || d%time.Second != 0 {
+			return nil, invalid(CodeInvalidValue, "accessTokenTtl", "accessTokenTtl must be whole seconds between %v and %v.", MinAccessTokenTTL, MaxAccessTokenTTL)
+		}
+	}
+	return run(ctx, s, c, func(r *recorder) (*Application, error) {
+		cur, err := load[*Application](ctx, s, c, KindApplication, applicationID)
+		if err != nil {
+			return nil, err
+		}
+		if in.AccessTokenTTL == nil || *in.AccessTokenTTL == cur.TokenTTL() {
+			return cur, nil
+		}
+		next := cur.clone()
+		return next, r.record(cur.Ref(), cur, next, events.OAuthPolicySet{AccessTokenTTL: int(*in.AccessTokenTTL / time.Second)})
+	})
 }
 
 // GetTenant returns the caller's own tenant; any other id is not found.

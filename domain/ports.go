@@ -15,6 +15,7 @@ const (
 	KindGroup       = "group"
 	KindMembership  = "group_membership"
 	KindAPIKey      = "apikey"
+	KindToken       = "token"
 )
 
 // Ref names one aggregate.

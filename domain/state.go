@@ -86,6 +86,8 @@ func NewState(kind string) (State, error) {
 		return &Membership{}, nil
 	case KindAPIKey:
 		return &APIKey{}, nil
+	case KindToken:
+		return &RevokedToken{}, nil
 	}
 	return nil, fmt.Errorf("unknown aggregate kind %q", kind)
 }

@@ -1,6 +1,9 @@
 package events
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Event type names. They are part of the stored contract: never change one.
 const (
@@ -22,6 +25,9 @@ const (
 	TypeAPIKeyCreated      = "apikey.created.v1"
 	TypeAPIKeyUpdated      = "apikey.updated.v1"
 	TypeAPIKeyDeleted      = "apikey.deleted.v1"
+	TypeOAuthPolicySet     = "application.oauth_policy_set.v1"
+	TypeAPIKeyScopesSet    = "apikey.scopes_set.v1"
+	TypeTokenRevoked       = "token.revoked.v1"
 )
 
 // ReasonCascade marks a deletion caused by deleting the parent resource.
@@ -166,6 +172,32 @@ type APIKeyDeleted struct {
 	Reason string `json:"reason,omitempty"`
 }
 
+// OAuthPolicySet sets an application's OAuth policy: the lifetime of the
+// access tokens issued for its keys, in seconds.
+type OAuthPolicySet struct {
+	AccessTokenTTL int `json:"accessTokenTtl"`
+}
+
+// APIKeyScopesSet limits the scopes tokens of a key can ever carry.
+// Restricted false lifts the limit (Scopes is then empty).
+type APIKeyScopesSet struct {
+	Restricted bool     `json:"restricted"`
+	Scopes     []string `json:"scopes,omitempty"`
+}
+
+// TokenRevoked records that an access token (by its jti) was revoked. The
+// stream is token#<jti>; ExpiresAt lets readers forget it once the token
+// has expired anyway.
+type TokenRevoked struct {
+	JTI       string    `json:"jti"`
+	TenantID  string    `json:"tenantId"`
+	APIKeyID  string    `json:"apiKeyId"`
+	AccountID string    `json:"accountId"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	// By is the key id that asked for the revocation.
+	By string `json:"by"`
+}
+
 func (TenantCreated) EventType() string      { return TypeTenantCreated }
 func (ApplicationCreated) EventType() string { return TypeApplicationCreated }
 func (ApplicationUpdated) EventType() string { return TypeApplicationUpdated }
@@ -184,6 +216,9 @@ func (MembershipDeleted) EventType() string  { return TypeMembershipDeleted }
 func (APIKeyCreated) EventType() string      { return TypeAPIKeyCreated }
 func (APIKeyUpdated) EventType() string      { return TypeAPIKeyUpdated }
 func (APIKeyDeleted) EventType() string      { return TypeAPIKeyDeleted }
+func (OAuthPolicySet) EventType() string     { return TypeOAuthPolicySet }
+func (APIKeyScopesSet) EventType() string    { return TypeAPIKeyScopesSet }
+func (TokenRevoked) EventType() string       { return TypeTokenRevoked }
 
 func init() {
 	register(func() Event { return &TenantCreated{} })
@@ -204,4 +239,7 @@ func init() {
 	register(func() Event { return &APIKeyCreated{} })
 	register(func() Event { return &APIKeyUpdated{} })
 	register(func() Event { return &APIKeyDeleted{} })
+	register(func() Event { return &OAuthPolicySet{} })
+	register(func() Event { return &APIKeyScopesSet{} })
+	register(func() Event { return &TokenRevoked{} })
 }

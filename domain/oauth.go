@@ -1,0 +1,430 @@
+package domain
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/keystorm/keystorm/events"
+)
+
+// OAuth 2.0 client credentials (RFC 6749 §4.4) on top of API keys: a key
+// id/secret pair is the client's credentials, and the access token it gets
+// is a signed JWT (RFC 9068) that resource servers verify offline.
+
+// Token lifetimes.
+const (
+	DefaultAccessTokenTTL = time.Hour
+	MinAccessTokenTTL     = time.Minute
+	MaxAccessTokenTTL     = 24 * time.Hour
+	// maxScopes bounds what one request may ask for.
+	maxScopes = 50
+)
+
+// OAuth error codes of RFC 6749 §5.2, RFC 7009 and RFC 7662.
+const (
+	OAuthInvalidRequest       = "invalid_request"
+	OAuthInvalidClient        = "invalid_client"
+	OAuthInvalidGrant         = "invalid_grant"
+	OAuthInvalidScope         = "invalid_scope"
+	OAuthUnauthorizedClient   = "unauthorized_client"
+	OAuthUnsupportedGrantType = "unsupported_grant_type"
+	OAuthUnsupportedTokenType = "unsupported_token_type"
+)
+
+// OAuthError is an error of the OAuth endpoints, which answer in RFC 6749's
+// format rather than the management API's. RetryAfter is set when the
+// client is locked out after repeated failures.
+type OAuthError struct {
+	Code        string
+	Description string
+	RetryAfter  time.Duration
+	Err         error
+}
+
+func (e *OAuthError) Error() string { return e.Code + ": " + e.Description }
+func (e *OAuthError) Unwrap() error { return e.Err }
+
+func oauthErr(code, desc string) *OAuthError { return &OAuthError{Code: code, Description: desc} }
+
+// AccessToken is what an access token says (RFC 9068 claims, plus the
+// tenant and application Keystorm needs).
+type AccessToken struct {
+	JTI           string
+	Issuer        string
+	Audience      string
+	Subject       string // the account href
+	ClientID      string // the API key id
+	TenantID      string
+	ApplicationID string
+	AccountID     string
+	Scopes        []string
+	Admin         bool
+	IssuedAt      time.Time
+	ExpiresAt     time.Time
+}
+
+// Scope is the space-delimited scope string.
+func (t AccessToken) Scope() string { return strings.Join(t.Scopes, " ") }
+
+// ErrInvalidToken is returned by TokenVerifier for every kind of bad
+// token alike: bad format, algorithm, signature, key id, issuer, audience,
+// or times.
+var ErrInvalidToken = errors.New("invalid access token")
+
+// TokenSigner turns claims into a signed token. Implementations hold the
+// private signing key; it never reaches the domain.
+type TokenSigner interface {
+	Sign(ctx context.Context, t AccessToken) (string, error)
+}
+
+// TokenVerifier checks a token's signature and claims offline and returns
+// its content, or ErrInvalidToken (wrapped). Errors other than
+// ErrInvalidToken mean "could not decide" (e.g. keys unavailable).
+type TokenVerifier interface {
+	Verify(ctx context.Context, token string) (AccessToken, error)
+}
+
+// Limiter slows down guessing: after repeated failures for one key id,
+// further attempts are refused for a while, whatever the secret.
+type Limiter interface {
+	// Locked returns how long id stays locked, 0 when it is not.
+	Locked(ctx context.Context, id string) (time.Duration, error)
+	// Failed records a failure.
+	Failed(ctx context.Context, id string) error
+}
+
+// ParseScope splits and checks a space-delimited scope (RFC 6749 §3.3):
+// each token is 1*( %x21 / %x23-5B / %x5D-7E ). Duplicates are dropped.
+func ParseScope(s string) ([]string, error) {
+	var out []string
+	for _, tok := range strings.Split(s, " ") {
+		if tok == "" {
+			continue
+		}
+		for i := 0; i < len(tok); i++ {
+			c := tok[i]
+			if c < 0x21 || c == 0x22 || c == 0x5C || c > 0x7E {
+				return nil, oauthErr(OAuthInvalidScope, "A scope may contain only printable ASCII characters other than space, \\\" and \\\\.")
+			}
+		}
+		if len(tok) > MaxNameLen {
+			return nil, oauthErr(OAuthInvalidScope, "A scope may be at most 255 characters long.")
+		}
+		if !slices.Contains(out, tok) {
+			out = append(out, tok)
+		}
+	}
+	if len(out) > maxScopes {
+		return nil, oauthErr(OAuthInvalidScope, "Too many scopes requested.")
+	}
+	return out, nil
+}
+
+// TokenService issues, introspects and revokes access tokens.
+type TokenService struct {
+	Store    Store
+	Signer   TokenSigner
+	Verifier TokenVerifier
+	Limiter  Limiter
+	Clock    Clock
+	IDs      IDGenerator
+	// Issuer and Audience go into every token and are checked on every
+	// verification.
+	Issuer   string
+	Audience string
+}
+
+// TokenRequest is a client credentials grant.
+type TokenRequest struct {
+	KeyID  string
+	Secret string
+	Scope  string
+	// ApplicationID is set when the request came to an application's own
+	// token endpoint: the key must belong to it.
+	ApplicationID string
+	// BaseURL prefixes the account href in "sub".
+	BaseURL string
+}
+
+// Issued is a token response.
+type Issued struct {
+	Token     AccessToken
+	Signed    string
+	ExpiresIn int
+}
+
+// Issue runs the client credentials grant. Every failure to authenticate
+// the client is the same invalid_client, after the same work; repeated
+// failures lock the key id for a while.
+func (t *TokenService) Issue(ctx context.Context, req TokenRequest) (Issued, error) {
+	scopes, err := ParseScope(req.Scope)
+	if err != nil {
+		return Issued{}, err
+	}
+	if t.Limiter != nil && req.KeyID != "" && len(req.KeyID) <= 64 {
+		wait, err := t.Limiter.Locked(ctx, req.KeyID)
+		if err != nil {
+			return Issued{}, err
+		}
+		if wait > 0 {
+			return Issued{}, &OAuthError{Code: OAuthInvalidClient, Description: "Too many failed attempts for this client; retry later.", RetryAfter: wait}
+		}
+	}
+	// A fresh check, not the authorizer's cache: a disabled key must not
+	// get a new token even for a few seconds.
+	auth := &KeyAuthenticator{Store: t.Store, Clock: t.Clock}
+	p, err := auth.Authenticate(ctx, req.KeyID, req.Secret)
+	if errors.Is(err, ErrUnauthenticated) {
+		if t.Limiter != nil && req.KeyID != "" && len(req.KeyID) <= 64 {
+			if lerr := t.Limiter.Failed(ctx, req.KeyID); lerr != nil {
+				return Issued{}, lerr
+			}
+		}
+		return Issued{}, oauthErr(OAuthInvalidClient, "Client authentication failed.")
+	}
+	if err != nil {
+		return Issued{}, err
+	}
+	if req.ApplicationID != "" && req.ApplicationID != p.ApplicationID {
+		return Issued{}, oauthErr(OAuthInvalidClient, "Client authentication failed.")
+	}
+	app := &Application{}
+	if err := t.Store.Load(ctx, Ref{KindApplication, p.ApplicationID}, app); err != nil {
+		return Issued{}, err
+	}
+	key := &APIKey{}
+	if err := t.Store.Load(ctx, Ref{KindAPIKey, p.KeyID}, key); err != nil {
+		return Issued{}, err
+	}
+	granted, err := t.grant(ctx, p, key, scopes)
+	if err != nil {
+		return Issued{}, err
+	}
+	now := t.Clock.Now().UTC().Truncate(time.Second)
+	ttl := app.TokenTTL()
+	tok := AccessToken{
+		JTI: t.IDs.NewID(), Issuer: t.Issuer, Audience: t.Audience,
+		Subject:  strings.TrimRight(req.BaseURL, "/") + "/v1/accounts/" + p.AccountID,
+		ClientID: p.KeyID, TenantID: p.TenantID, ApplicationID: p.ApplicationID, AccountID: p.AccountID,
+		Scopes: granted, Admin: p.Admin, IssuedAt: now, ExpiresAt: now.Add(ttl),
+	}
+	signed, err := t.Signer.Sign(ctx, tok)
+	if err != nil {
+		return Issued{}, err
+	}
+	return Issued{Token: tok, Signed: signed, ExpiresIn: int(ttl / time.Second)}, nil
+}
+
+// grant applies the scope policy: a requested scope is granted when the
+// account is in an enabled group of that name, and, if the key restricts
+// its scopes, the key allows it. The rest is dropped silently, as RFC 6749
+// §3.3 permits; the response says what was granted.
+func (t *TokenService) grant(ctx context.Context, p Principal, key *APIKey, requested []string) ([]string, error) {
+	if len(requested) == 0 {
+		return nil, nil
+	}
+	names, err := t.groupNames(ctx, p.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, s := range requested {
+		if !names[s] {
+			continue
+		}
+		if key.ScopesRestricted && !slices.Contains(key.Scopes, s) {
+			continue
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// groupNames returns the names of the enabled groups the account is in.
+func (t *TokenService) groupNames(ctx context.Context, accountID string) (map[string]bool, error) {
+	names := map[string]bool{}
+	for off := 0; ; off += MaxLimit {
+		ms, total, err := t.Store.List(ctx, "account/"+accountID+"/memberships", off, MaxLimit)
+		if err != nil {
+			return nil, err
+		}
+		refs := make([]Ref, 0, len(ms))
+		for _, st := range ms {
+			if m, ok := st.(*Membership); ok {
+				refs = append(refs, Ref{KindGroup, m.GroupID})
+			}
+		}
+		if len(refs) > 0 {
+			groups, err := t.Store.LoadMany(ctx, refs)
+			if err != nil {
+				return nil, err
+			}
+			for _, st := range groups {
+				if g, ok := st.(*Group); ok && !g.Deleted() && g.Status == StatusEnabled {
+					names[g.Name] = true
+				}
+			}
+		}
+		if off+len(ms) >= total || len(ms) == 0 {
+			return names, nil
+		}
+	}
+}
+
+// Introspection is an RFC 7662 answer.
+type Introspection struct {
+	Active bool
+	Token  AccessToken
+}
+
+// Introspect tells an admin of a tenant whether a token is active: well
+// signed, unexpired, not revoked, and its key and account still enabled.
+// A token of another tenant is simply inactive.
+func (t *TokenService) Introspect(ctx context.Context, c Caller, token string) (Introspection, error) {
+	if err := requireAdmin(c); err != nil {
+		return Introspection{}, err
+	}
+	tok, err := t.Verifier.Verify(ctx, token)
+	if errors.Is(err, ErrInvalidToken) {
+		return Introspection{}, nil
+	}
+	if err != nil {
+		return Introspection{}, err
+	}
+	if tok.TenantID != c.TenantID {
+		return Introspection{}, nil
+	}
+	ok, err := TokenLive(ctx, t.Store, tok)
+	if err != nil || !ok {
+		return Introspection{}, err
+	}
+	return Introspection{Active: true, Token: tok}, nil
+}
+
+// TokenLive checks what a signature cannot: the token was not revoked,
+// and its key and account are still enabled. It costs one BatchGetItem
+// (key and revocation) and one GetItem (account).
+func TokenLive(ctx context.Context, store Store, tok AccessToken) (bool, error) {
+	states, err := store.LoadMany(ctx, []Ref{{KindAPIKey, tok.ClientID}, {KindToken, tok.JTI}})
+	if err != nil {
+		return false, err
+	}
+	var key *APIKey
+	for _, st := range states {
+		switch st := st.(type) {
+		case *RevokedToken:
+			return false, nil
+		case *APIKey:
+			key = st
+		}
+	}
+	if key == nil || key.Deleted() || key.Status != StatusEnabled || key.TenantID() != tok.TenantID || key.AccountID != tok.AccountID {
+		return false, nil
+	}
+	acc := &Account{}
+	err = store.Load(ctx, Ref{KindAccount, key.AccountID}, acc)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return !acc.Deleted() && acc.Status == StatusEnabled && acc.TenantID() == tok.TenantID, nil
+}
+
+// Revoke implements RFC 7009 for a client authenticated with its key: a
+// client may revoke its own tokens, and an admin key any token of its
+// tenant. Revoking is an event. An invalid, expired or already revoked
+// token is not an error (the RFC asks for 200).
+func (t *TokenService) Revoke(ctx context.Context, keyID, secret, token string) error {
+	auth := &KeyAuthenticator{Store: t.Store, Clock: t.Clock}
+	p, err := auth.Authenticate(ctx, keyID, secret)
+	if errors.Is(err, ErrUnauthenticated) {
+		return oauthErr(OAuthInvalidClient, "Client authentication failed.")
+	}
+	if err != nil {
+		return err
+	}
+	tok, err := t.Verifier.Verify(ctx, token)
+	if errors.Is(err, ErrInvalidToken) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if tok.TenantID != p.TenantID || (tok.ClientID != p.KeyID && !p.Admin) {
+		return oauthErr(OAuthUnauthorizedClient, "This client may not revoke that token.")
+	}
+	svc := &Service{Store: t.Store, Clock: t.Clock, IDs: t.IDs}
+	c := Caller{TenantID: p.TenantID, AccountID: p.AccountID, KeyID: p.KeyID, Admin: p.Admin}
+	_, err = run(ctx, svc, c, func(r *recorder) (*RevokedToken, error) {
+		cur := &RevokedToken{}
+		err := t.Store.Load(ctx, Ref{KindToken, tok.JTI}, cur)
+		if err == nil {
+			return cur, nil // already revoked
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+		next := &RevokedToken{}
+		return next, r.record(Ref{KindToken, tok.JTI}, nil, next, events.TokenRevoked{
+			JTI: tok.JTI, TenantID: tok.TenantID, APIKeyID: tok.ClientID, AccountID: tok.AccountID, ExpiresAt: tok.ExpiresAt, By: p.KeyID,
+		})
+	})
+	return err
+}
+
+// TokenAuthenticator checks Bearer tokens for the authorizer: the
+// signature and claims offline on every call, and what a signature cannot
+// say (revocation, key and account status) once per TTL per token.
+type TokenAuthenticator struct {
+	Store    Store
+	Verifier TokenVerifier
+	Clock    Clock
+	TTL      time.Duration
+
+	mu    sync.RWMutex
+	cache map[string]cachedToken
+}
+
+type cachedToken struct {
+	live    bool
+	expires time.Time
+}
+
+// Authenticate returns the token's principal and scopes, or
+// ErrUnauthenticated. Store failures are returned as they are.
+func (a *TokenAuthenticator) Authenticate(ctx context.Context, token string) (Principal, AccessToken, error) {
+	tok, err := a.Verifier.Verify(ctx, token)
+	if errors.Is(err, ErrInvalidToken) {
+		return Principal{}, AccessToken{}, ErrUnauthenticated
+	}
+	if err != nil {
+		return Principal{}, AccessToken{}, err
+	}
+	now := a.Clock.Now()
+	a.mu.RLock()
+	e, hit := a.cache[tok.JTI]
+	a.mu.RUnlock()
+	if !hit || !now.Before(e.expires) {
+		live, err := TokenLive(ctx, a.Store, tok)
+		if err != nil {
+			return Principal{}, AccessToken{}, err
+		}
+		e = cachedToken{live: live, expires: now.Add(a.TTL)}
+		a.mu.Lock()
+		if a.cache == nil || len(a.cache) >= maxCacheEntries {
+			a.cache = make(map[string]cachedToken)
+		}
+		a.cache[tok.JTI] = e
+		a.mu.Unlock()
+	}
+	if !e.live {
+		return Principal{}, AccessToken{}, ErrUnauthenticated
+	}
+	return Principal{TenantID: tok.TenantID, ApplicationID: tok.ApplicationID, AccountID: tok.AccountID, KeyID: tok.ClientID, Admin: tok.Admin}, tok, nil
+}
