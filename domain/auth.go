@@ -14,6 +14,9 @@ type Principal struct {
 	AccountID     string
 	KeyID         string
 	Admin         bool
+	// Username is the account's username, for backends that key their
+	// own data by it (the guide's trooper ids).
+	Username string
 }
 
 // KeyAuthenticator checks API key id/secret pairs. It keeps the key and
@@ -91,7 +94,7 @@ func (a *KeyAuthenticator) Authenticate(ctx context.Context, id, secret string) 
 		return Principal{}, ErrUnauthenticated
 	}
 	k := e.key
-	return Principal{TenantID: k.TenantID(), ApplicationID: k.ApplicationID, AccountID: k.AccountID, KeyID: k.ID, Admin: k.Admin}, nil
+	return Principal{TenantID: k.TenantID(), ApplicationID: k.ApplicationID, AccountID: k.AccountID, KeyID: k.ID, Admin: k.Admin, Username: acc.Username}, nil
 }
 
 func (a *KeyAuthenticator) loadKey(ctx context.Context, id string) (cachedKey, error) {

@@ -309,31 +309,36 @@ func (t *TokenService) Introspect(ctx context.Context, c Caller, token string) (
 // and its key and account are still enabled. It costs one BatchGetItem
 // (key and revocation) and one GetItem (account).
 func TokenLive(ctx context.Context, store Store, tok AccessToken) (bool, error) {
+	live, _, err := tokenLive(ctx, store, tok)
+	return live, err
+}
+
+func tokenLive(ctx context.Context, store Store, tok AccessToken) (bool, *Account, error) {
 	states, err := store.LoadMany(ctx, []Ref{{KindAPIKey, tok.ClientID}, {KindToken, tok.JTI}})
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
 	var key *APIKey
 	for _, st := range states {
 		switch st := st.(type) {
 		case *RevokedToken:
-			return false, nil
+			return false, nil, nil
 		case *APIKey:
 			key = st
 		}
 	}
 	if key == nil || key.Deleted() || key.Status != StatusEnabled || key.TenantID() != tok.TenantID || key.AccountID != tok.AccountID {
-		return false, nil
+		return false, nil, nil
 	}
 	acc := &Account{}
 	err = store.Load(ctx, Ref{KindAccount, key.AccountID}, acc)
 	if errors.Is(err, ErrNotFound) {
-		return false, nil
+		return false, nil, nil
 	}
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
-	return !acc.Deleted() && acc.Status == StatusEnabled && acc.TenantID() == tok.TenantID, nil
+	return !acc.Deleted() && acc.Status == StatusEnabled && acc.TenantID() == tok.TenantID, acc, nil
 }
 
 // Revoke implements RFC 7009 for a client authenticated with its key: a
@@ -392,8 +397,9 @@ type TokenAuthenticator struct {
 }
 
 type cachedToken struct {
-	live    bool
-	expires time.Time
+	live     bool
+	username string
+	expires  time.Time
 }
 
 // Authenticate returns the token's principal and scopes, or
@@ -411,11 +417,14 @@ func (a *TokenAuthenticator) Authenticate(ctx context.Context, token string) (Pr
 	e, hit := a.cache[tok.JTI]
 	a.mu.RUnlock()
 	if !hit || !now.Before(e.expires) {
-		live, err := TokenLive(ctx, a.Store, tok)
+		live, acc, err := tokenLive(ctx, a.Store, tok)
 		if err != nil {
 			return Principal{}, AccessToken{}, err
 		}
 		e = cachedToken{live: live, expires: now.Add(a.TTL)}
+		if acc != nil {
+			e.username = acc.Username
+		}
 		a.mu.Lock()
 		if a.cache == nil || len(a.cache) >= maxCacheEntries {
 			a.cache = make(map[string]cachedToken)
@@ -426,5 +435,5 @@ func (a *TokenAuthenticator) Authenticate(ctx context.Context, token string) (Pr
 	if !e.live {
 		return Principal{}, AccessToken{}, ErrUnauthenticated
 	}
-	return Principal{TenantID: tok.TenantID, ApplicationID: tok.ApplicationID, AccountID: tok.AccountID, KeyID: tok.ClientID, Admin: tok.Admin}, tok, nil
+	return Principal{TenantID: tok.TenantID, ApplicationID: tok.ApplicationID, AccountID: tok.AccountID, KeyID: tok.ClientID, Admin: tok.Admin, Username: e.username}, tok, nil
 }

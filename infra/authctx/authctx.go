@@ -16,6 +16,7 @@ const (
 	KeyAuthType      = "authType"
 	KeyAdmin         = "admin"
 	KeyScope         = "scope"
+	KeyUsername      = "username"
 )
 
 // Auth types.
@@ -35,6 +36,8 @@ type Identity struct {
 	Admin         bool
 	// Scope is space-delimited, as in OAuth.
 	Scope string
+	// Username is the account's username.
+	Username string
 }
 
 // Map encodes an identity as an authorizer context.
@@ -52,6 +55,7 @@ func (id Identity) Map() map[string]any {
 		KeyAuthType:      id.AuthType,
 		KeyAdmin:         admin,
 		KeyScope:         id.Scope,
+		KeyUsername:      id.Username,
 	}
 }
 
@@ -79,6 +83,7 @@ func FromMap(m map[string]any) (Identity, error) {
 		AuthType:      str(KeyAuthType),
 		Admin:         strings.EqualFold(str(KeyAdmin), "true"),
 		Scope:         str(KeyScope),
+		Username:      str(KeyUsername),
 	}
 	if id.TenantID == "" || id.APIKeyID == "" || id.AccountID == "" {
 		return Identity{}, fmt.Errorf("authorizer context lacks tenant, account or key")

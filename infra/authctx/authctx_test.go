@@ -7,7 +7,7 @@ import (
 )
 
 func TestRoundTrip(t *testing.T) {
-	in := authctx.Identity{AccountHref: "http://h/v1/accounts/A", AccountID: "A", APIKeyID: "K", TenantID: "T", ApplicationID: "P", AuthType: authctx.AuthBasic, Admin: true, Scope: "a b"}
+	in := authctx.Identity{AccountHref: "http://h/v1/accounts/A", AccountID: "A", APIKeyID: "K", TenantID: "T", ApplicationID: "P", AuthType: authctx.AuthBasic, Admin: true, Scope: "a b", Username: "tk421"}
 	out, err := authctx.FromMap(in.Map())
 	if err != nil || out != in {
 		t.Fatalf("%v %+v", err, out)
