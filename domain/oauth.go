@@ -165,27 +165,7 @@ func (t *TokenService) Issue(ctx context.Context, req TokenRequest) (Issued, err
 	if err != nil {
 		return Issued{}, err
 	}
-	if t.Limiter != nil && req.KeyID != "" && len(req.KeyID) <= 64 {
-		wait, err := t.Limiter.Locked(ctx, req.KeyID)
-		if err != nil {
-			return Issued{}, err
-		}
-		if wait > 0 {
-			return Issued{}, &OAuthError{Code: OAuthInvalidClient, Description: "Too many failed attempts for this client; retry later.", RetryAfter: wait}
-		}
-	}
-	// A fresh check, not the authorizer's cache: a disabled key must not
-	// get a new token even for a few seconds.
-	auth := &KeyAuthenticator{Store: t.Store, Clock: t.Clock}
-	p, err := auth.Authenticate(ctx, req.KeyID, req.Secret)
-	if errors.Is(err, ErrUnauthenticated) {
-		if t.Limiter != nil && req.KeyID != "" && len(req.KeyID) <= 64 {
-			if lerr := t.Limiter.Failed(ctx, req.KeyID); lerr != nil {
-				return Issued{}, lerr
-			}
-		}
-		return Issued{}, oauthErr(OAuthInvalidClient, "Client authentication failed.")
-	}
+	p, err := t.authenticateClient(ctx, req.KeyID, req.Secret)
 	if err != nil {
 		return Issued{}, err
 	}
@@ -217,6 +197,34 @@ func (t *TokenService) Issue(ctx context.Context, req TokenRequest) (Issued, err
 		return Issued{}, err
 	}
 	return Issued{Token: tok, Signed: signed, ExpiresIn: int(ttl / time.Second)}, nil
+}
+
+// authenticateClient checks a client's key id and secret, with a fresh
+// read rather than the authorizer's cache (a disabled key must not get a
+// token even for a few seconds), and with the brute-force limiter: after
+// repeated failures the key id is refused for a while, right secret or not.
+func (t *TokenService) authenticateClient(ctx context.Context, id, secret string) (Principal, error) {
+	limited := t.Limiter != nil && id != "" && len(id) <= 64
+	if limited {
+		wait, err := t.Limiter.Locked(ctx, id)
+		if err != nil {
+			return Principal{}, err
+		}
+		if wait > 0 {
+			return Principal{}, &OAuthError{Code: OAuthInvalidClient, Description: "Too many failed attempts for this client; retry later.", RetryAfter: wait}
+		}
+	}
+	auth := &KeyAuthenticator{Store: t.Store, Clock: t.Clock}
+	p, err := auth.Authenticate(ctx, id, secret)
+	if errors.Is(err, ErrUnauthenticated) {
+		if limited {
+			if lerr := t.Limiter.Failed(ctx, id); lerr != nil {
+				return Principal{}, lerr
+			}
+		}
+		return Principal{}, oauthErr(OAuthInvalidClient, "Client authentication failed.")
+	}
+	return p, err
 }
 
 // grant applies the scope policy: a requested scope is granted when the
@@ -346,11 +354,7 @@ func tokenLive(ctx context.Context, store Store, tok AccessToken) (bool, *Accoun
 // tenant. Revoking is an event. An invalid, expired or already revoked
 // token is not an error (the RFC asks for 200).
 func (t *TokenService) Revoke(ctx context.Context, keyID, secret, token string) error {
-	auth := &KeyAuthenticator{Store: t.Store, Clock: t.Clock}
-	p, err := auth.Authenticate(ctx, keyID, secret)
-	if errors.Is(err, ErrUnauthenticated) {
-		return oauthErr(OAuthInvalidClient, "Client authentication failed.")
-	}
+	p, err := t.authenticateClient(ctx, keyID, secret)
 	if err != nil {
 		return err
 	}

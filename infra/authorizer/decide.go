@@ -21,14 +21,23 @@ type Authenticator interface {
 	Authenticate(ctx context.Context, id, secret string) (domain.Principal, error)
 }
 
+// BearerAuthenticator checks an access token. *domain.TokenAuthenticator
+// implements it: the signature and claims on every call, revocation and
+// key and account status once per TTL per token. Errors:
+// domain.ErrUnauthenticated for every kind of bad token; anything else
+// means the decision could not be made.
+type BearerAuthenticator interface {
+	Authenticate(ctx context.Context, token string) (domain.Principal, domain.AccessToken, error)
+}
+
 // Decision is a positive authorization decision, independent of how it is
 // delivered.
 type Decision struct {
 	Principal domain.Principal
-	// AuthType is authctx.AuthBasic or, later, authctx.AuthBearer.
+	// AuthType is authctx.AuthBasic or authctx.AuthBearer.
 	AuthType string
-	// Scope is space-delimited; empty for API keys, which carry their
-	// rights in Principal.Admin.
+	// Scope is the access token's space-delimited scope; empty for API
+	// keys, which carry their rights in Principal.Admin.
 	Scope string
 }
 
@@ -44,12 +53,16 @@ func (d Decision) Identity(accountHref string) authctx.Identity {
 		AuthType:      d.AuthType,
 		Admin:         d.Principal.Admin,
 		Scope:         d.Scope,
+		Username:      d.Principal.Username,
 	}
 }
 
 // Decider is the transport-independent core of the authorizer.
 type Decider struct {
 	Keys Authenticator
+	// Tokens checks Bearer tokens; when nil, Bearer is refused like any
+	// unknown scheme.
+	Tokens BearerAuthenticator
 }
 
 // Decide authorizes one Authorization header value. Errors: an error
@@ -72,6 +85,19 @@ func (d *Decider) Decide(ctx context.Context, authorization string) (Decision, e
 			return Decision{}, fmt.Errorf("%w: %w", ErrUnauthorized, err)
 		default:
 			return Decision{}, fmt.Errorf("authorizer: could not authenticate API key: %w", err)
+		}
+	case SchemeBearer:
+		if d.Tokens == nil {
+			return Decision{}, fmt.Errorf("%w: no token verifier configured", ErrUnauthorized)
+		}
+		p, tok, err := d.Tokens.Authenticate(ctx, c.Token)
+		switch {
+		case err == nil:
+			return Decision{Principal: p, AuthType: authctx.AuthBearer, Scope: tok.Scope()}, nil
+		case errors.Is(err, domain.ErrUnauthenticated):
+			return Decision{}, fmt.Errorf("%w: %w", ErrUnauthorized, err)
+		default:
+			return Decision{}, fmt.Errorf("authorizer: could not authenticate access token: %w", err)
 		}
 	default:
 		return Decision{}, fmt.Errorf("%w: unsupported scheme", ErrUnauthorized)

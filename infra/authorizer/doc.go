@@ -5,49 +5,75 @@
 //
 // # Why it is split in three
 //
-// The authorizer will speak more than one dialect: HTTP Basic with an API
-// key id and secret today; Bearer access tokens, TOKEN authorizers and HTTP
-// API (v2) payloads later. Each of those differs in only one place, so the
-// package keeps three layers apart:
+// The authorizer speaks several dialects: HTTP Basic with an API key id and
+// secret, Bearer access tokens, and four API Gateway payloads (REST TOKEN,
+// REST REQUEST, HTTP API 2.0 with a simple or an IAM policy response). Each
+// differs in only one place, so the package keeps three layers apart:
 //
 //   - Parsing (ParseAuthorization) turns the raw header into Credentials. It
 //     is pure, bounded and fuzzed: it never touches a store and refuses
-//     anything ambiguous, so the layers below only see canonical input. A
-//     new scheme is one more case here.
-//   - Deciding (Decider.Decide) turns Credentials into a Decision, or into
+//     anything ambiguous, so the layers below only see canonical input.
+//   - Deciding (Decider.Decide) turns Credentials into a Decision: Basic
+//     through domain.KeyAuthenticator, Bearer through
+//     domain.TokenAuthenticator (one signature check per call; revocation,
+//     key and account status cached per token for the TTL). It answers
 //     ErrUnauthorized ("these credentials are not good") or another error
-//     ("could not decide"). It knows nothing of API Gateway.
-//   - Adapting (Handler.HandleRequest) maps one API Gateway payload to a
-//     header, and a Decision to that payload's answer: the policy, the
-//     principal, the context. A v2 "simple response" adapter would sit next
-//     to it and reuse everything above.
+//     ("could not decide"), and knows nothing of API Gateway.
+//   - Adapting maps one payload to a header, and a Decision to that
+//     payload's answer: HandleRequest, HandleToken, HandleHTTPAPISimple and
+//     HandleHTTPAPIIAM. Invoke (lambda.Handler) takes the raw event and
+//     dispatches on its version and type, so one function serves every
+//     flavour.
 //
 // # Deny on any doubt
 //
-// A missing or malformed header, an unknown key, a wrong secret, and a
-// disabled or deleted key or account all answer the error "Unauthorized",
-// which API Gateway turns into 401; they are indistinguishable to the
-// caller. When the decision cannot be made (the store fails or times out,
-// the event is inconsistent, the code panics) the answer is an explicit Deny
-// policy (API Gateway answers 403), logged without the header or secret. No
-// path answers Allow because of an error.
+// A missing or malformed header, an unknown key, a wrong secret, a bad,
+// expired or revoked token, and a disabled or deleted key or account all
+// answer the error "Unauthorized", which API Gateway turns into 401; they
+// are indistinguishable to the caller. When the decision cannot be made
+// (the store fails or times out, the token keys cannot be read, the event
+// is inconsistent, the code panics) the answer is an explicit Deny policy
+// (API Gateway answers 403), logged without the header, secret or token.
+// The HTTP API simple response has only isAuthorized false for all of
+// these. An event of no known flavour fails the invocation (500). No path
+// answers Allow because of an error.
 //
 // # Policies and API Gateway's cache
 //
-// API Gateway caches the policy under the authorizer's identity sources,
-// which template.yaml sets to the Authorization header, the HTTP method and
-// the resource path (the route template, e.g. /troopers/{id}/equipment). The
-// Allow policy therefore grants exactly that template: the methodArn's
-// "arn:...:{apiId}/{stage}/" prefix, the method, and the template with every
-// path parameter replaced by "*" (RouteResource). A cached Allow can then be
-// reused for another id on the same route, as intended, and for nothing
-// else. Which ids a caller may touch is the functions' job (tenant checks).
+// A cached Allow must not grant what the decision did not cover. The
+// decision itself never depends on the route: Basic and Bearer say who the
+// caller is (and with which scopes); which ids and scopes a route needs is
+// the functions' job. Only the management API rule depends on the API,
+// through its stage variable, which is fixed per stage.
+//
+//   - REST REQUEST: template.yaml makes the cache key the Authorization
+//     header, the HTTP method and the resource path, so the Allow grants
+//     exactly the route template: the methodArn's "arn:...:{apiId}/{stage}/"
+//     prefix, the method, and the template with every path parameter
+//     replaced by "*" (RouteResource).
+//   - REST TOKEN: API Gateway caches by the token alone and reuses the
+//     policy on every route of the stage; a policy for one methodArn would
+//     answer 403 on the next route. The Allow therefore covers the stage,
+//     "arn:...:{apiId}/{stage}/*/*" (StageResource), which is exactly what
+//     the route-independent decision covers. TOKEN events carry no stage
+//     variables, so the management API must use REQUEST.
+//   - HTTP API: cached by the identity sources across routes, so the IAM
+//     response's Allow covers the stage too, and the simple response has
+//     no resource at all. The management API rule applies (payload 2.0
+//     carries the stage variables).
+//
+// Should a decision ever depend on the route (say, scopes enforced here),
+// the cache key must include the route ($context.routeKey, or the method
+// and resource) and the policy must be narrowed to it.
 //
 // # Revocation bound
 //
 // Key and account states are cached in the Lambda for Config.CacheTTL
 // (AUTH_CACHE_TTL, default 5 s) by domain.KeyAuthenticator; the secret is
-// hashed and compared on every call. A disabled or deleted key or account
-// stops authenticating within CacheTTL here, plus API Gateway's own
-// ReauthorizeEvery in front of it.
+// hashed and compared on every call. For Bearer tokens the signature and
+// claims are checked on every call, and domain.TokenAuthenticator caches
+// per token (jti) whether it is revoked and its key and account enabled,
+// for the same TTL. A disabled or deleted key or account, or a revoked
+// token, stops authenticating within CacheTTL here, plus API Gateway's own
+// authorizer cache TTL in front of it.
 package authorizer

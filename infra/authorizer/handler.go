@@ -13,26 +13,39 @@ import (
 	"github.com/keystorm/keystorm/domain"
 )
 
-// Handler is the REST API (v1) REQUEST authorizer.
+// Handler is Keystorm's Lambda authorizer for every API Gateway flavour:
+// Invoke takes the raw event and dispatches on its shape to HandleRequest
+// (REST API REQUEST), HandleToken (REST API TOKEN), or HandleHTTPAPISimple
+// or HandleHTTPAPIIAM (HTTP API payload 2.0, as HTTPAPIResponse says).
 type Handler struct {
 	Decider *Decider
 	// BaseURL overrides the href base derived from the request.
 	BaseURL string
-	// Logger receives errors (never headers or secrets); slog.Default()
-	// when nil.
+	// HTTPAPIResponse selects the answer to HTTP API events: HTTPAPISimple
+	// (also when empty) or HTTPAPIIAM.
+	HTTPAPIResponse string
+	// Logger receives errors (never headers, secrets or tokens);
+	// slog.Default() when nil.
 	Logger *slog.Logger
 }
 
 // New builds a Handler that checks API keys against store, caching key
-// and account states for cfg.CacheTTL. clock is time.Now when nil.
+// and account states for cfg.CacheTTL, and, when cfg.Verifier is set,
+// Bearer tokens with that verifier, caching each token's liveness
+// (revocation, key and account status) for cfg.CacheTTL. clock is
+// time.Now when nil.
 func New(store domain.Store, clock domain.Clock, cfg Config) *Handler {
 	if clock == nil {
 		clock = domain.ClockFunc(time.Now)
 	}
-	// A TTL of 0 disables the cache: domain.KeyAuthenticator treats an
-	// entry as expired from the instant it expires.
-	keys := &domain.KeyAuthenticator{Store: store, Clock: clock, TTL: max(cfg.CacheTTL, 0)}
-	return &Handler{Decider: &Decider{Keys: keys}, BaseURL: cfg.BaseURL}
+	// A TTL of 0 disables the caches: both authenticators treat an entry
+	// as expired from the instant it expires.
+	ttl := max(cfg.CacheTTL, 0)
+	d := &Decider{Keys: &domain.KeyAuthenticator{Store: store, Clock: clock, TTL: ttl}}
+	if cfg.Verifier != nil {
+		d.Tokens = &domain.TokenAuthenticator{Store: store, Verifier: cfg.Verifier, Clock: clock, TTL: ttl}
+	}
+	return &Handler{Decider: d, BaseURL: cfg.BaseURL, HTTPAPIResponse: cfg.HTTPAPIResponse}
 }
 
 func (h *Handler) logger() *slog.Logger {
@@ -42,40 +55,88 @@ func (h *Handler) logger() *slog.Logger {
 	return slog.Default()
 }
 
-// HandleRequest answers one REQUEST authorizer invocation: an Allow for
-// the route template (see RouteResource) with the account href as
+// verdict is the outcome of the flavour-independent part of a decision.
+type verdict int
+
+const (
+	// allowed: good credentials, allowed on this API.
+	allowed verdict = iota
+	// unauthorized: missing, malformed or bad credentials (401).
+	unauthorized
+	// denied: the decision could not be made, or the credentials are good
+	// but not for this API (403).
+	denied
+)
+
+// event is what every flavour hands to authorize.
+type event struct {
+	flavour   string
+	requestID string
+	arn       string // methodArn or routeArn, for logs
+	header    string
+	headerOK  bool
+	// stageVars is nil for TOKEN events, which carry none.
+	stageVars map[string]string
+	// attrs are extra log attributes (never the header).
+	attrs []any
+}
+
+// authorize is the part of every flavour that does not depend on the
+// payload: the header, the decision, and the management API rule.
+func (h *Handler) authorize(ctx context.Context, ev event) (Decision, verdict) {
+	if !ev.headerOK {
+		h.logger().DebugContext(ctx, "authorizer denied", "reason", "no single Authorization header", "flavour", ev.flavour, "requestId", ev.requestID)
+		return Decision{}, unauthorized
+	}
+	d, err := h.Decider.Decide(ctx, ev.header)
+	if errors.Is(err, ErrUnauthorized) {
+		h.logger().DebugContext(ctx, "authorizer denied", "reason", err.Error(), "flavour", ev.flavour, "requestId", ev.requestID)
+		return Decision{}, unauthorized
+	}
+	if err != nil {
+		h.fail(ctx, ev, err)
+		return Decision{}, denied
+	}
+	// A developer's key or token never reaches the management API: the
+	// stage variable keystormApi (set in template.yaml) names the API.
+	if ev.stageVars[StageVariableAPI] == ManagementAPI && !d.Principal.Admin {
+		h.logger().InfoContext(ctx, "authorizer denied a developer credential on the management API", "flavour", ev.flavour, "authType", d.AuthType, "requestId", ev.requestID)
+		return Decision{}, denied
+	}
+	return d, allowed
+}
+
+// recovered turns a panic into a logged "could not decide".
+func (h *Handler) recovered(ctx context.Context, ev event, p any) {
+	h.fail(ctx, ev, fmt.Errorf("panic: %v", p))
+}
+
+// HandleRequest answers one REST API REQUEST authorizer invocation: an
+// Allow for the route template (see RouteResource) with the account href as
 // principal and the authctx context; the error ErrUnauthorized (401) for
 // bad or missing credentials; an explicit Deny for the methodArn (403) when
-// the decision could not be made. It never returns Allow with an error.
+// the decision could not be made or a developer credential is used on the
+// management API. It never returns Allow with an error.
 func (h *Handler) HandleRequest(ctx context.Context, req events.APIGatewayCustomAuthorizerRequestTypeRequest) (resp events.APIGatewayCustomAuthorizerResponse, err error) {
+	auth, ok := singleHeader(req, "Authorization")
+	ev := event{flavour: "REQUEST", requestID: req.RequestContext.RequestID, arn: req.MethodArn, header: auth, headerOK: ok,
+		stageVars: req.StageVariables, attrs: []any{"httpMethod", method(req), "resource", resourceTemplate(req)}}
 	defer func() {
 		if p := recover(); p != nil {
-			h.fail(ctx, req, fmt.Errorf("panic: %v", p))
+			h.recovered(ctx, ev, p)
 			resp, err = deny(req.MethodArn), nil
 		}
 	}()
-	auth, ok := singleHeader(req, "Authorization")
-	if !ok {
+	d, v := h.authorize(ctx, ev)
+	switch v {
+	case unauthorized:
 		return events.APIGatewayCustomAuthorizerResponse{}, ErrUnauthorized
-	}
-	d, err := h.Decider.Decide(ctx, auth)
-	if errors.Is(err, ErrUnauthorized) {
-		h.logger().DebugContext(ctx, "authorizer denied", "reason", err.Error(), "requestId", req.RequestContext.RequestID)
-		return events.APIGatewayCustomAuthorizerResponse{}, ErrUnauthorized
-	}
-	if err != nil {
-		h.fail(ctx, req, err)
-		return deny(req.MethodArn), nil
-	}
-	// A developer's key never reaches the management API: the stage
-	// variable keystormApi (set in template.yaml) names the API.
-	if req.StageVariables[StageVariableAPI] == ManagementAPI && !d.Principal.Admin {
-		h.logger().InfoContext(ctx, "authorizer denied a developer key on the management API", "requestId", req.RequestContext.RequestID)
+	case denied:
 		return deny(req.MethodArn), nil
 	}
 	resource, err := RouteResource(req.MethodArn, method(req), resourceTemplate(req))
 	if err != nil {
-		h.fail(ctx, req, err)
+		h.fail(ctx, ev, err)
 		return deny(req.MethodArn), nil
 	}
 	href := h.baseURL(req) + "/v1/accounts/" + d.Principal.AccountID
@@ -101,12 +162,11 @@ func deny(methodArn string) events.APIGatewayCustomAuthorizerResponse {
 }
 
 // fail logs a decision that could not be made. It logs the route and the
-// error, never a header: err comes from the store or from parsing the
-// event, neither of which carries the secret.
-func (h *Handler) fail(ctx context.Context, req events.APIGatewayCustomAuthorizerRequestTypeRequest, err error) {
-	h.logger().ErrorContext(ctx, "authorizer could not decide; denying",
-		"requestId", req.RequestContext.RequestID, "methodArn", req.MethodArn,
-		"httpMethod", method(req), "resource", resourceTemplate(req), "err", err)
+// error, never a header: err comes from the store, the verifier's key
+// source or from parsing the event, none of which carries a credential.
+func (h *Handler) fail(ctx context.Context, ev event, err error) {
+	args := append([]any{"flavour", ev.flavour, "requestId", ev.requestID, "arn", ev.arn}, ev.attrs...)
+	h.logger().ErrorContext(ctx, "authorizer could not decide; denying", append(args, "err", err)...)
 }
 
 func method(req events.APIGatewayCustomAuthorizerRequestTypeRequest) string {

@@ -67,9 +67,10 @@ func TestAllowAdminAndDeveloperKeys(t *testing.T) {
 		accountID string
 		appID     string
 		admin     bool
+		username  string
 	}{
-		{"admin", e.boot.AdminKey.ID, e.boot.AdminSecret, e.boot.Admin.ID, e.boot.AdminApp.ID, true},
-		{"developer", e.devKey.Key.ID, e.devKey.Secret, e.dev.ID, e.boot.Application.ID, false},
+		{"admin", e.boot.AdminKey.ID, e.boot.AdminSecret, e.boot.Admin.ID, e.boot.AdminApp.ID, true, e.boot.Admin.Username},
+		{"developer", e.devKey.Key.ID, e.devKey.Secret, e.dev.ID, e.boot.Application.ID, false, e.dev.Username},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -80,7 +81,7 @@ func TestAllowAdminAndDeveloperKeys(t *testing.T) {
 				t.Fatalf("principalId %q, want %q", resp.PrincipalID, href)
 			}
 			want := authctx.Identity{AccountHref: href, AccountID: c.accountID, APIKeyID: c.id, TenantID: e.boot.Tenant.ID,
-				ApplicationID: c.appID, AuthType: authctx.AuthBasic, Admin: c.admin}
+				ApplicationID: c.appID, AuthType: authctx.AuthBasic, Admin: c.admin, Username: c.username}
 			if !reflect.DeepEqual(resp.Context, want.Map()) {
 				t.Fatalf("context %v, want %v", resp.Context, want.Map())
 			}
@@ -139,7 +140,7 @@ func TestDenyMalformedHeaders(t *testing.T) {
 		"missing":               "",
 		"scheme only":           "Basic",
 		"scheme and space":      "Basic ",
-		"bearer":                "Bearer " + tok,
+		"bearer, not a token":   "Bearer " + tok,
 		"digest":                "Digest " + tok,
 		"unknown scheme prefix": "Basicx " + tok,
 		"two spaces":            "Basic  " + tok,

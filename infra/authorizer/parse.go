@@ -8,23 +8,30 @@ import (
 	"unicode/utf8"
 )
 
-// MaxHeaderBytes bounds the Authorization header. A Basic header carrying a
-// Keystorm key id and secret is under 120 bytes; anything over 4 KB is not a
-// credential, and refusing it early bounds the work an attacker can cause.
-const MaxHeaderBytes = 4096
+// MaxHeaderBytes bounds the Authorization header: "Bearer " and the
+// largest access token infra/tokens accepts (tokens.MaxTokenSize, 8 KB; a
+// Keystorm token is under 1 KB plus its scope string). A Basic header
+// carrying a Keystorm key id and secret is under 120 bytes. Anything
+// longer is not a credential Keystorm issued, and refusing it unread
+// bounds the work an attacker can cause.
+const MaxHeaderBytes = len("Bearer ") + 8<<10
 
 // Scheme is an authentication scheme the authorizer understands.
 type Scheme int
 
-// Schemes. SchemeBearer is reserved for JWT access tokens (issue 3).
+// Schemes: HTTP Basic with an API key id and secret (RFC 7617), and
+// Bearer with an OAuth access token (RFC 6750).
 const (
 	SchemeBasic Scheme = iota + 1
+	SchemeBearer
 )
 
 func (s Scheme) String() string {
 	switch s {
 	case SchemeBasic:
 		return "Basic"
+	case SchemeBearer:
+		return "Bearer"
 	default:
 		return "unknown"
 	}
@@ -38,31 +45,43 @@ var (
 )
 
 // Credentials is a parsed Authorization header. Its String, GoString and
-// LogValue methods redact the secret, so logging one by mistake leaks
-// nothing.
+// LogValue methods redact the secret and the token, so logging one by
+// mistake leaks nothing.
 type Credentials struct {
 	Scheme Scheme
 	// ID and Secret are the Basic user-id and password: an API key id and
-	// its secret.
+	// its secret. Both are empty for Bearer.
 	ID     string
 	Secret string
+	// Token is the Bearer access token; empty for Basic.
+	Token string
 }
 
 func (c Credentials) String() string {
+	if c.Scheme == SchemeBearer {
+		return "Credentials{Scheme: Bearer, Token: [redacted]}"
+	}
 	return "Credentials{Scheme: " + c.Scheme.String() + ", ID: " + c.ID + ", Secret: [redacted]}"
 }
 
 // GoString implements fmt.GoStringer (%#v) with the secret redacted.
 func (c Credentials) GoString() string { return c.String() }
 
-// LogValue implements slog.LogValuer with the secret left out.
+// LogValue implements slog.LogValuer with the secret and token left out.
 func (c Credentials) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("scheme", c.Scheme.String()), slog.String("id", c.ID))
 }
 
 // ParseAuthorization parses an Authorization header value. It accepts
-// exactly "<scheme> SP <credentials>" with a case-insensitive scheme;
-// today only Basic. For Basic it requires standard base64 (padding
+// exactly "<scheme> SP <credentials>" with a case-insensitive scheme,
+// Basic or Bearer.
+//
+// For Bearer it requires an RFC 6750 b64token: one or more of
+// A-Z a-z 0-9 - . _ ~ + /, then optional "=" padding and nothing after it.
+// It does not look inside the token: the verifier judges its format,
+// algorithm, signature and claims.
+//
+// For Basic it requires standard base64 (padding
 // optional, but correct when present, and canonical: no stray bits),
 // decoding to valid UTF-8 without control characters (RFC 7617), split at
 // the first colon into a non-empty id and a non-empty secret.
@@ -85,6 +104,8 @@ func ParseAuthorization(h string) (Credentials, error) {
 	switch {
 	case strings.EqualFold(scheme, "Basic"):
 		return parseBasic(rest)
+	case strings.EqualFold(scheme, "Bearer"):
+		return parseBearer(rest)
 	default:
 		return Credentials{}, ErrMalformedHeader
 	}
@@ -119,6 +140,24 @@ func parseBasic(tok string) (Credentials, error) {
 	}
 	return Credentials{Scheme: SchemeBasic, ID: id, Secret: secret}, nil
 }
+
+func parseBearer(tok string) (Credentials, error) {
+	body := strings.TrimRight(tok, "=")
+	if body == "" {
+		return Credentials{}, ErrMalformedHeader
+	}
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' ||
+			c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/') {
+			return Credentials{}, ErrMalformedHeader
+		}
+	}
+	return Credentials{Scheme: SchemeBearer, Token: tok}, nil
+}
+
+// BearerHeader is the Authorization header value for an access token.
+func BearerHeader(token string) string { return "Bearer " + token }
 
 // BasicHeader encodes an API key id and secret as a Basic Authorization
 // header value, the way clients (curl --user) send it.

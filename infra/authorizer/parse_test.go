@@ -32,12 +32,50 @@ func TestParseAuthorizationAccepts(t *testing.T) {
 	}
 }
 
+func TestParseAuthorizationAcceptsBearer(t *testing.T) {
+	const jws = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln-_~+/"
+	for name, c := range map[string]struct{ header, token string }{
+		"JWS":               {"Bearer " + jws, jws},
+		"lower-case scheme": {"bearer " + jws, jws},
+		"upper-case scheme": {"BEARER " + jws, jws},
+		"padding":           {"Bearer abc==", "abc=="},
+		"every character":   {"Bearer AZaz09-._~+/=", "AZaz09-._~+/="},
+	} {
+		t.Run(name, func(t *testing.T) {
+			got, err := authorizer.ParseAuthorization(c.header)
+			if err != nil || got != (authorizer.Credentials{Scheme: authorizer.SchemeBearer, Token: c.token}) {
+				t.Fatalf("%q: %v %#v", c.header, err, got)
+			}
+			if s := fmtV(got) + fmtSharpV(got) + fmtPlusV(got); strings.Contains(s, c.token) {
+				t.Fatalf("token printed: %s", s)
+			}
+		})
+	}
+	if authorizer.BearerHeader(jws) != "Bearer "+jws {
+		t.Fatal("BearerHeader")
+	}
+}
+
 func TestParseAuthorizationRefuses(t *testing.T) {
 	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 	ok := b64("KEY:kss_s")
 	cases := map[string]string{
 		"no scheme":               ok,
-		"bearer (not yet)":        "Bearer " + ok,
+		"bearer with a space":     "Bearer a b",
+		"bearer empty":            "Bearer ",
+		"bearer only padding":     "Bearer ==",
+		"bearer two spaces":       "Bearer  abc",
+		"bearer tab":              "Bearer\tabc",
+		"bearer trailing space":   "Bearer abc ",
+		"bearer leading space":    " Bearer abc",
+		"bearer CRLF":             "Bearer ab\r\nc",
+		"bearer comma (joined)":   "Bearer abc,Bearer def",
+		"bearer padding inside":   "Bearer ab=c",
+		"bearer quote":            "Bearer \"abc\"",
+		"bearer non-ASCII":        "Bearer ab\xc3\xa9",
+		"bearer NUL":              "Bearer ab\x00",
+		"bearer oversize":         "Bearer " + strings.Repeat("a", authorizer.MaxHeaderBytes),
+		"bearerx":                 "Bearerx abc",
 		"two spaces":              "Basic  " + ok,
 		"tab":                     "Basic\t" + ok,
 		"leading space":           " Basic " + ok,
@@ -85,7 +123,8 @@ func FuzzParseAuthorization(f *testing.F) {
 	for _, s := range []string{
 		"", "Basic", "Basic ", "Basic S0VZOmtzc19z", "basic S0VZOmtzc19z", "Basic S0VZOmtzc19zMQ==",
 		"Basic S0VZOmtzc19zMQ", "Basic S0VZOmt=", "Basic  S0VZOmtzc19z", "Basic S0VZ\nOmtzc19z",
-		"Bearer eyJhbGciOiJFZERTQSJ9.e30.sig", "Basic Og==", "Basic OmE=", "Basic YTo=", "Basic w7w6w7w=",
+		"Bearer eyJhbGciOiJFZERTQSJ9.e30.sig", "bearer abc==", "Bearer a=b", "Bearer  abc", "Bearer abc,def",
+		"Bearer eyJhbGciOiJub25lIn0.e30.", "BEARER ~+/-._", "Basic Og==", "Basic OmE=", "Basic YTo=", "Basic w7w6w7w=",
 		authorizer.BasicHeader("K7QX2Z", "kss_abc:def"),
 	} {
 		f.Add(s)
@@ -98,10 +137,24 @@ func FuzzParseAuthorization(f *testing.F) {
 			}
 			return
 		}
-		if c.Scheme != authorizer.SchemeBasic || c.ID == "" || c.Secret == "" || strings.Contains(c.ID, ":") {
+		scheme, tok, _ := strings.Cut(h, " ")
+		if c.Scheme == authorizer.SchemeBearer {
+			// A Bearer token is taken verbatim, and only in RFC 6750
+			// b64token syntax: no whitespace, no separators, padding only
+			// at the end.
+			body := strings.TrimRight(c.Token, "=")
+			if !strings.EqualFold(scheme, "Bearer") || c.Token != tok || c.ID != "" || c.Secret != "" || body == "" ||
+				strings.Trim(body, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/") != "" {
+				t.Fatalf("accepted %q as %#v", h, c)
+			}
+			if c2, err := authorizer.ParseAuthorization(authorizer.BearerHeader(c.Token)); err != nil || c2 != c {
+				t.Fatalf("re-encoded %q parses as %#v, %v", c.Token, c2, err)
+			}
+			return
+		}
+		if c.Scheme != authorizer.SchemeBasic || c.ID == "" || c.Secret == "" || strings.Contains(c.ID, ":") || c.Token != "" {
 			t.Fatalf("accepted %q as %#v", h, c)
 		}
-		scheme, tok, _ := strings.Cut(h, " ")
 		again := authorizer.BasicHeader(c.ID, c.Secret)
 		_, want, _ := strings.Cut(again, " ")
 		if !strings.EqualFold(scheme, "Basic") || strings.TrimRight(tok, "=") != strings.TrimRight(want, "=") {

@@ -44,6 +44,10 @@ type env struct {
 	devKey domain.CreatedAPIKey
 	auth   *authorizer.Handler
 	logs   *syncBuffer
+	// tokens signs and verifies access tokens; tsvc issues and revokes
+	// them over the same store.
+	tokens *testTokens
+	tsvc   *domain.TokenService
 }
 
 type syncBuffer struct {
@@ -75,12 +79,20 @@ func setup(t testing.TB) *env {
 	}
 	e.admin = domain.Caller{TenantID: e.boot.Tenant.ID, AccountID: e.boot.Admin.ID, KeyID: e.boot.AdminKey.ID, Admin: true}
 	e.dev, e.devKey = e.newAccountKey(t, "tk421")
+	e.tokens = newTestTokens(t, e.clock)
+	e.tsvc = &domain.TokenService{Store: h.Store, Signer: e.tokens, Verifier: e.tokens, Clock: e.clock, IDs: &ids{},
+		Issuer: testIssuer, Audience: testAudience}
 	e.auth = e.handler(authorizer.Config{CacheTTL: ttl})
 	h.Counter.Reset()
 	return e
 }
 
+// handler is an authorizer over the env's store and clock; it verifies
+// Bearer tokens with e.tokens unless cfg names another verifier.
 func (e *env) handler(cfg authorizer.Config) *authorizer.Handler {
+	if cfg.Verifier == nil {
+		cfg.Verifier = e.tokens
+	}
 	a := authorizer.New(e.h.Store, e.clock, cfg)
 	a.Logger = slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	return a
@@ -102,6 +114,31 @@ func (e *env) newAccountKey(t testing.TB, username string) (*domain.Account, dom
 		t.Fatal(err)
 	}
 	return acc, k
+}
+
+// issue runs the client credentials grant for a key and returns the
+// signed token.
+func (e *env) issue(t testing.TB, keyID, secret, scope string) domain.Issued {
+	t.Helper()
+	iss, err := e.tsvc.Issue(context.Background(), domain.TokenRequest{KeyID: keyID, Secret: secret, Scope: scope, BaseURL: "https://" + exampleHost + "/prod"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return iss
+}
+
+// grantGroup puts an account in a group named scope, so that tokens may
+// carry that scope.
+func (e *env) grantGroup(t testing.TB, accountID, scope string) {
+	t.Helper()
+	ctx := context.Background()
+	g, err := e.svc.CreateGroup(ctx, e.admin, e.boot.Application.ID, domain.GroupInput{Name: ptr(scope)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.CreateMembership(ctx, e.admin, accountID, g.ID); err != nil {
+		t.Fatal(err)
+	}
 }
 
 const (

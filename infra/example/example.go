@@ -26,7 +26,14 @@ type Caller struct {
 	TenantID      string `json:"tenantId"`
 	ApplicationID string `json:"applicationId"`
 	AuthType      string `json:"authType"`
+	Username      string `json:"username,omitempty"`
+	Scope         string `json:"scope,omitempty"`
 }
+
+// ScopeViewOthers is the scope that lets a caller see another trooper's
+// equipment, as in the Stormpath guide. Keystorm grants it in tokens of
+// accounts in a group of that name.
+const ScopeViewOthers = "view_others_equipment"
 
 // Equipment is the body of GET /troopers/{id}/equipment.
 type Equipment struct {
@@ -86,11 +93,18 @@ func serve(w http.ResponseWriter, r *http.Request) {
 			"Method %s is not allowed here; use GET.", r.Method))
 		return
 	}
+	// A trooper's id is their username. Anyone may see their own
+	// equipment; another trooper's needs the scope.
+	if trooper != id.Username && !id.HasScope(ScopeViewOthers) {
+		httpapi.WriteError(w, r, domain.E(domain.KindForbidden, domain.CodeForbidden, "",
+			"Viewing another trooper's equipment needs the scope %s.", ScopeViewOthers))
+		return
+	}
 	body, err := json.Marshal(Equipment{
 		Trooper:   trooper,
 		Equipment: standardIssue,
 		Caller: Caller{AccountHref: id.AccountHref, APIKeyID: id.APIKeyID, TenantID: id.TenantID,
-			ApplicationID: id.ApplicationID, AuthType: id.AuthType},
+			ApplicationID: id.ApplicationID, AuthType: id.AuthType, Username: id.Username, Scope: id.Scope},
 	})
 	if err != nil {
 		httpapi.WriteError(w, r, err)

@@ -25,7 +25,7 @@ import (
 
 var identity = authctx.Identity{
 	AccountHref: "https://def456.execute-api.us-east-1.amazonaws.com/prod/v1/accounts/A1", AccountID: "A1",
-	APIKeyID: "K1", TenantID: "T1", ApplicationID: "P1", AuthType: authctx.AuthBasic,
+	APIKeyID: "K1", TenantID: "T1", ApplicationID: "P1", AuthType: authctx.AuthBasic, Username: "tk421",
 }
 
 // event is what API Gateway sends the function; authorizer nil means the
@@ -101,7 +101,7 @@ func TestEquipment(t *testing.T) {
 	}
 	var got example.Equipment
 	decodeStrict(t, resp.Body, &got)
-	want := example.Caller{AccountHref: identity.AccountHref, APIKeyID: "K1", TenantID: "T1", ApplicationID: "P1", AuthType: "basic"}
+	want := example.Caller{AccountHref: identity.AccountHref, APIKeyID: "K1", TenantID: "T1", ApplicationID: "P1", AuthType: "basic", Username: "tk421"}
 	if got.Trooper != "tk421" || got.Caller != want || len(got.Equipment) == 0 {
 		t.Fatalf("%+v", got)
 	}
@@ -113,7 +113,7 @@ func TestEquipment(t *testing.T) {
 	}
 	var caller map[string]string
 	_ = json.Unmarshal(keys["caller"], &caller)
-	if !reflect.DeepEqual(caller, map[string]string{"accountHref": identity.AccountHref, "apiKeyId": "K1", "tenantId": "T1", "applicationId": "P1", "authType": "basic"}) {
+	if !reflect.DeepEqual(caller, map[string]string{"accountHref": identity.AccountHref, "apiKeyId": "K1", "tenantId": "T1", "applicationId": "P1", "authType": "basic", "username": "tk421"}) {
 		t.Fatalf("caller %v", caller)
 	}
 	// Deterministic: same answer for the same request.
@@ -123,7 +123,9 @@ func TestEquipment(t *testing.T) {
 }
 
 func TestEscapedTrooperID(t *testing.T) {
-	resp := invoke(t, event("GET", "/troopers/tk%2F421/equipment", withPrincipal(identity)))
+	officer := identity
+	officer.Scope = example.ScopeViewOthers
+	resp := invoke(t, event("GET", "/troopers/tk%2F421/equipment", withPrincipal(officer)))
 	var got example.Equipment
 	decodeStrict(t, resp.Body, &got)
 	if resp.StatusCode != 200 || got.Trooper != "tk/421" {
@@ -221,7 +223,7 @@ func TestBehindTheAuthorizer(t *testing.T) {
 	}
 	auth := authorizer.New(h.Store, nil, authorizer.Config{CacheTTL: 5 * time.Second})
 	areq := events.APIGatewayCustomAuthorizerRequestTypeRequest{
-		Type: "REQUEST", MethodArn: "arn:aws:execute-api:us-east-1:123456789012:def456/prod/GET/troopers/tk421/equipment",
+		Type: "REQUEST", MethodArn: "arn:aws:execute-api:us-east-1:123456789012:def456/prod/GET/troopers/admin@keystorm.local/equipment",
 		Resource: "/troopers/{id}/equipment", HTTPMethod: "GET",
 		Headers:        map[string]string{"Authorization": authorizer.BasicHeader(boot.AdminKey.ID, boot.AdminSecret), "Host": "def456.execute-api.us-east-1.amazonaws.com"},
 		RequestContext: events.APIGatewayCustomAuthorizerRequestTypeRequestContext{Stage: "prod"},
@@ -236,11 +238,34 @@ func TestBehindTheAuthorizer(t *testing.T) {
 	_ = json.NewDecoder(bytes.NewReader(b)).Decode(&forwarded)
 	forwarded["principalId"] = decision.PrincipalID
 
-	resp := invoke(t, event("GET", "/troopers/tk421/equipment", forwarded))
+	// The admin's own trooper id is its username.
+	resp := invoke(t, event("GET", "/troopers/admin@keystorm.local/equipment", forwarded))
 	var got example.Equipment
 	decodeStrict(t, resp.Body, &got)
 	if resp.StatusCode != 200 || got.Caller.APIKeyID != boot.AdminKey.ID || got.Caller.TenantID != boot.Tenant.ID ||
 		got.Caller.AccountHref != decision.PrincipalID || got.Caller.AuthType != "basic" {
 		t.Fatalf("%d %+v", resp.StatusCode, got)
+	}
+}
+
+// Another trooper's equipment needs the view_others_equipment scope, as in
+// the Stormpath guide; one's own does not.
+func TestViewingOthersNeedsTheScope(t *testing.T) {
+	officer := identity
+	officer.Scope = "read " + example.ScopeViewOthers
+	for _, tc := range []struct {
+		name   string
+		who    authctx.Identity
+		path   string
+		status int
+	}{
+		{"own equipment", identity, "/troopers/tk421/equipment", 200},
+		{"another trooper's", identity, "/troopers/tk422/equipment", 403},
+		{"another trooper's, with the scope", officer, "/troopers/tk422/equipment", 200},
+	} {
+		resp := invoke(t, event("GET", tc.path, withPrincipal(tc.who)))
+		if resp.StatusCode != tc.status {
+			t.Errorf("%s: %d %s", tc.name, resp.StatusCode, resp.Body)
+		}
 	}
 }

@@ -6,13 +6,23 @@ import (
 	"github.com/keystorm/keystorm/domain"
 )
 
-// API serves the management resources.
+// API serves the management resources, and the OAuth endpoints (family
+// "oauth", see oauth.go).
 type API struct {
 	Svc *domain.Service
+	// Tokens and JWKS serve the oauth family only; the management
+	// families never need them (nor the signing key behind them).
+	Tokens *domain.TokenService
+	JWKS   JWKSFunc
 }
 
 // Families lists the resource families; each is one Lambda function.
 var Families = []string{"tenants", "applications", "accounts", "groups", "apikeys"}
+
+// OAuthFamily is the function serving the OAuth endpoints. It is not in
+// Families: some of its routes are public, and it alone holds the signing
+// key.
+const OAuthFamily = "oauth"
 
 // Handler returns the router of one resource family, or nil.
 func (a *API) Handler(family string) *Router {
@@ -27,6 +37,8 @@ func (a *API) Handler(family string) *Router {
 		rt.Handle("GET", "/v1/applications/{applicationId}", a.do(a.getApplication))
 		rt.Handle("POST", "/v1/applications/{applicationId}", a.do(a.updateApplication))
 		rt.Handle("DELETE", "/v1/applications/{applicationId}", a.do(a.deleteApplication))
+		rt.Handle("GET", "/v1/oAuthPolicies/{applicationId}", a.do(a.getOAuthPolicy))
+		rt.Handle("POST", "/v1/oAuthPolicies/{applicationId}", a.do(a.updateOAuthPolicy))
 	case "accounts":
 		rt.Handle("POST", "/v1/applications/{applicationId}/accounts", a.do(a.createAccount))
 		rt.Handle("GET", "/v1/applications/{applicationId}/accounts", a.do(a.listAccounts))
@@ -57,6 +69,8 @@ func (a *API) Handler(family string) *Router {
 		rt.Handle("POST", "/v1/apiKeys/{apiKeyId}", a.do(a.updateAPIKey))
 		rt.Handle("DELETE", "/v1/apiKeys/{apiKeyId}", a.do(a.deleteAPIKey))
 		rt.Handle("GET", "/v1/applications/{applicationId}/apiKeys", a.do(a.findAPIKey))
+	case OAuthFamily:
+		a.oauthRoutes(rt)
 	default:
 		return nil
 	}

@@ -24,6 +24,9 @@ func apiKeyInput(r req) (domain.APIKeyInput, error) {
 	if in.Status, err = f.str("status"); err != nil {
 		return in, err
 	}
+	if in.Scopes, err = f.scopes("scopes"); err != nil {
+		return in, err
+	}
 	// SDKs send back the whole key on save: its secret (decrypted, or ""),
 	// the expanded account, and SDK bookkeeping.
 	return in, f.rest("secret", "account", "tenant", "apiKeyMetaData")

@@ -49,6 +49,7 @@ type Application struct {
 	Groups              Link   `json:"groups"`
 	APIKeys             Link   `json:"apiKeys"`
 	DefaultAccountStore Link   `json:"defaultAccountStore"`
+	OAuthPolicy         Link   `json:"oAuthPolicy"`
 }
 
 func (b hrefs) application(a *domain.Application) Application {
@@ -56,7 +57,26 @@ func (b hrefs) application(a *domain.Application) Application {
 	return Application{Href: string(b) + p, Name: a.Name, Description: a.Description, Status: a.Status,
 		CreatedAt: ts(a.CreatedAt), ModifiedAt: ts(a.ModifiedAt), Tenant: b.link("/v1/tenants/" + a.Tenant),
 		Accounts: b.link(p + "/accounts"), Groups: b.link(p + "/groups"), APIKeys: b.link(p + "/apiKeys"),
-		DefaultAccountStore: b.link("/v1/directories/" + a.DirectoryID)}
+		DefaultAccountStore: b.link("/v1/directories/" + a.DirectoryID), OAuthPolicy: b.link("/v1/oAuthPolicies/" + a.ID)}
+}
+
+// OAuthPolicy is the JSON of an application's OAuth policy (Stormpath's
+// oAuthPolicy resource). Keystorm issues no refresh tokens, so there is
+// no refreshTokenTtl.
+type OAuthPolicy struct {
+	Href           string `json:"href"`
+	AccessTokenTTL string `json:"accessTokenTtl"`
+	TokenEndpoint  string `json:"tokenEndpoint"`
+	CreatedAt      string `json:"createdAt"`
+	ModifiedAt     string `json:"modifiedAt"`
+	Application    Link   `json:"application"`
+	Tenant         Link   `json:"tenant"`
+}
+
+func (b hrefs) oauthPolicy(a *domain.Application) OAuthPolicy {
+	return OAuthPolicy{Href: string(b) + "/v1/oAuthPolicies/" + a.ID, AccessTokenTTL: FormatISODuration(a.TokenTTL()),
+		TokenEndpoint: string(b) + "/v1/applications/" + a.ID + "/oauth/token", CreatedAt: ts(a.CreatedAt), ModifiedAt: ts(a.ModifiedAt),
+		Application: b.link("/v1/applications/" + a.ID), Tenant: b.link("/v1/tenants/" + a.Tenant)}
 }
 
 // Account is the JSON of an account. The password and its hash are never
@@ -160,11 +180,23 @@ type APIKey struct {
 	ModifiedAt  string  `json:"modifiedAt"`
 	Account     any     `json:"account"`
 	Tenant      Link    `json:"tenant"`
+	// Scopes limits the scopes the key's tokens may carry: null when
+	// unrestricted, a list (maybe empty) when restricted.
+	Scopes *[]string `json:"scopes"`
 }
 
 func (b hrefs) apiKey(k *domain.APIKey) APIKey {
 	return APIKey{Href: string(b) + "/v1/apiKeys/" + k.ID, ID: k.ID, Status: k.Status, Name: k.Name, Description: k.Description,
-		CreatedAt: ts(k.CreatedAt), ModifiedAt: ts(k.ModifiedAt), Account: b.link("/v1/accounts/" + k.AccountID), Tenant: b.link("/v1/tenants/" + k.Tenant)}
+		CreatedAt: ts(k.CreatedAt), ModifiedAt: ts(k.ModifiedAt), Account: b.link("/v1/accounts/" + k.AccountID), Tenant: b.link("/v1/tenants/" + k.Tenant),
+		Scopes: keyScopes(k)}
+}
+
+func keyScopes(k *domain.APIKey) *[]string {
+	if !k.ScopesRestricted {
+		return nil
+	}
+	s := append([]string{}, k.Scopes...)
+	return &s
 }
 
 // Collection is a page of a collection resource.

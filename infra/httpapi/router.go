@@ -26,7 +26,8 @@ type Router struct {
 
 type paramsKey struct{}
 
-// Handle registers a route.
+// Handle registers a route; method "ANY" matches every method, as in
+// API Gateway.
 func (rt *Router) Handle(method, pattern string, h http.HandlerFunc) {
 	rt.routes = append(rt.routes, route{method: method, pattern: split(pattern), handler: h})
 	// More literal segments first, so /tenants/current beats /tenants/{id}.
@@ -87,7 +88,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			continue
 		}
-		if rte.method != r.Method {
+		if rte.method != r.Method && rte.method != "ANY" {
 			allowed = append(allowed, rte.method)
 			continue
 		}

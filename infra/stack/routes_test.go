@@ -39,6 +39,24 @@ func TestTemplateRoutesMatchHandlers(t *testing.T) {
 			t.Errorf("%s: handler routes %v\ntemplate routes %v", fam, got, fromTemplate)
 		}
 	}
+	// The oauth function: the same routes on both APIs count once, and
+	// only introspection is behind the authorizer (the others authenticate
+	// the client themselves, or are the public JWKS).
+	var oauth []string
+	for _, r := range routes {
+		if r.Function != httpapi.OAuthFamily {
+			continue
+		}
+		oauth = append(oauth, r.String())
+		if want := r.Path != "/oauth/introspect"; r.Public != want {
+			t.Errorf("oauth: %s on %s: public %v, want %v", r, r.API, r.Public, want)
+		}
+	}
+	slices.Sort(oauth)
+	oauth = slices.Compact(oauth)
+	if got := api.Handler(httpapi.OAuthFamily).Routes(); !slices.Equal(got, oauth) {
+		t.Errorf("oauth: handler routes %v\ntemplate routes %v", got, oauth)
+	}
 	found := false
 	for _, r := range routes {
 		found = found || (r.Function == "example" && r.String() == "GET /troopers/{id}/equipment" && !r.Public)

@@ -22,6 +22,14 @@ import (
 	"github.com/keystorm/keystorm/infra/httpapi"
 	"github.com/keystorm/keystorm/infra/journal"
 	"github.com/keystorm/keystorm/infra/template"
+	"github.com/keystorm/keystorm/infra/tokens"
+)
+
+// TokenIssuer and TokenAudience go into (and are checked on) every access
+// token the local stack issues.
+const (
+	TokenIssuer   = "https://keystorm.local"
+	TokenAudience = "keystorm"
 )
 
 // Options configure a stack. Zero values mean production defaults.
@@ -153,12 +161,33 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		}
 		s.Boot = &b
 	}
-	s.Authorizer = authorizer.New(s.Store, o.Clock, authorizer.Config{CacheTTL: o.AuthCacheTTL})
+	// OAuth: signing keys live with the local data (or in memory), and the
+	// authorizer verifies Bearer tokens against the same keys' public
+	// halves, as the deployed authorizer does through the JWKS.
+	keyDir := ""
+	if o.DataDir != "" && s.Embedded != nil {
+		keyDir = o.DataDir
+	}
+	keys := tokens.NewFileStore(keyDir, o.Clock)
+	verifier := tokens.NewVerifier(tokens.StoreKeys{Store: keys}, TokenIssuer, TokenAudience)
+	s.Authorizer = authorizer.New(s.Store, o.Clock, authorizer.Config{CacheTTL: o.AuthCacheTTL, Verifier: verifier})
 	api := &httpapi.API{Svc: s.Service}
 	fns := map[string]gateway.ProxyFunc{"example": httpadapter.New(example.Handler()).ProxyWithContext}
 	for _, fam := range httpapi.Families {
 		fns[fam] = httpadapter.New(api.Handler(fam)).ProxyWithContext
 	}
+	limiter := dynamo.NewLimiter(s.Store)
+	limiter.Now = o.Clock.Now
+	api.Tokens = &domain.TokenService{Store: store, Signer: tokens.NewSigner(keys, o.Clock), Verifier: verifier,
+		Limiter: limiter, Clock: o.Clock, IDs: s.Service.IDs, Issuer: TokenIssuer, Audience: TokenAudience}
+	api.JWKS = func(ctx context.Context) ([]byte, error) {
+		ring, err := keys.Load(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return tokens.JWKS(ring)
+	}
+	fns[httpapi.OAuthFamily] = httpadapter.New(api.Handler(httpapi.OAuthFamily)).ProxyWithContext
 	s.Gateway = gateway.New(routes, fns, s.Authorizer.HandleRequest)
 	s.Gateway.StageVariables = map[string]map[string]string{}
 	for id, api := range tmpl.APIs {

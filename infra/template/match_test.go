@@ -133,7 +133,9 @@ func TestMatchPriorityAndAny(t *testing.T) {
 func TestForAPI(t *testing.T) {
 	routes := mustRoutes(t)
 	ex := template.ForAPI(routes, "ExampleApi")
-	if len(ex) != 1 || ex[0].Path != "/troopers/{id}/equipment" {
+	// The protected API serves its equipment route and the canonical
+	// OAuth token endpoint (sorted by path).
+	if len(ex) != 2 || ex[0].Path != "/oauth/token" || ex[1].Path != "/troopers/{id}/equipment" {
 		t.Errorf("ForAPI(ExampleApi) = %v", ex)
 	}
 	if _, _, ok := template.Match(template.ForAPI(routes, "ManagementApi"), "GET", "/troopers/1/equipment"); ok {

@@ -22,7 +22,7 @@ func loadReal(t *testing.T) *template.Template {
 	return tpl
 }
 
-// The seven function folders and the logical ids that build them.
+// The function folders and the logical ids that build them.
 var wantFunctions = map[string]string{
 	"AuthorizerFunction":   "authorizer",
 	"TenantsFunction":      "tenants",
@@ -31,6 +31,7 @@ var wantFunctions = map[string]string{
 	"GroupsFunction":       "groups",
 	"ApiKeysFunction":      "apikeys",
 	"ExampleFunction":      "example",
+	"OAuthFunction":        "oauth",
 }
 
 // wantRoutes is the route list of the design, written out by hand: the
@@ -46,6 +47,8 @@ var wantRoutes = []struct {
 	{"applications", "ManagementApi", "GET", "/v1/applications/{applicationId}"},
 	{"applications", "ManagementApi", "POST", "/v1/applications/{applicationId}"},
 	{"applications", "ManagementApi", "DELETE", "/v1/applications/{applicationId}"},
+	{"applications", "ManagementApi", "GET", "/v1/oAuthPolicies/{applicationId}"},
+	{"applications", "ManagementApi", "POST", "/v1/oAuthPolicies/{applicationId}"},
 
 	{"accounts", "ManagementApi", "POST", "/v1/applications/{applicationId}/accounts"},
 	{"accounts", "ManagementApi", "GET", "/v1/applications/{applicationId}/accounts"},
@@ -78,9 +81,39 @@ var wantRoutes = []struct {
 	{"apikeys", "ManagementApi", "GET", "/v1/applications/{applicationId}/apiKeys"},
 
 	{"example", "ExampleApi", "GET", "/troopers/{id}/equipment"},
+
+	{"oauth", "ManagementApi", "ANY", "/oauth/introspect"},
 }
 
-func TestFunctionsAreTheSeven(t *testing.T) {
+// wantPublicRoutes are the routes without the authorizer: the OAuth
+// endpoints that authenticate the client themselves, and the JWKS.
+var wantPublicRoutes = []struct {
+	function, api, method, path string
+}{
+	{"oauth", "ExampleApi", "ANY", "/oauth/token"},
+	{"oauth", "ManagementApi", "ANY", "/oauth/token"},
+	{"oauth", "ManagementApi", "ANY", "/v1/applications/{applicationId}/oauth/token"},
+	{"oauth", "ManagementApi", "ANY", "/oauth/revoke"},
+	{"oauth", "ManagementApi", "GET", "/.well-known/jwks.json"},
+}
+
+func TestPublicRoutesArePresent(t *testing.T) {
+	routes := mustRoutes(t)
+	for _, w := range wantPublicRoutes {
+		i := slices.IndexFunc(routes, func(r template.Route) bool {
+			return r.API == w.api && r.Method == w.method && r.Path == w.path
+		})
+		if i < 0 {
+			t.Errorf("%s %s on %s missing from template.yaml", w.method, w.path, w.api)
+			continue
+		}
+		if r := routes[i]; r.Function != w.function || !r.Public {
+			t.Errorf("%s on %s: served by %s, public %v; want %s, public", r, r.API, r.Function, r.Public, w.function)
+		}
+	}
+}
+
+func TestFunctionsAreTheExpected(t *testing.T) {
 	tpl := loadReal(t)
 	if len(tpl.Functions) != len(wantFunctions) {
 		t.Errorf("template has %d functions, want %d", len(tpl.Functions), len(wantFunctions))
@@ -111,7 +144,7 @@ func TestFunctionsAreTheSeven(t *testing.T) {
 	}
 	for _, r := range mustRoutes(t) {
 		if _, ok := wantFunctions[r.LogicalID]; !ok || wantFunctions[r.LogicalID] != r.Function {
-			t.Errorf("route %s served by %s/%s, not one of the seven", r, r.LogicalID, r.Function)
+			t.Errorf("route %s served by %s/%s, not one of the template's functions", r, r.LogicalID, r.Function)
 		}
 	}
 }
@@ -148,9 +181,10 @@ func TestRoutesArePresent(t *testing.T) {
 
 func TestNoUndeclaredRoutes(t *testing.T) {
 	for _, r := range mustRoutes(t) {
-		found := slices.ContainsFunc(wantRoutes, func(w struct{ function, api, method, path string }) bool {
+		same := func(w struct{ function, api, method, path string }) bool {
 			return r.API == w.api && r.Method == w.method && r.Path == w.path
-		})
+		}
+		found := slices.ContainsFunc(wantRoutes, same) || slices.ContainsFunc(wantPublicRoutes, same)
 		if !found {
 			t.Errorf("template declares %s on %s (%s.%s), which the route table of this test does not list", r, r.API, r.LogicalID, r.Event)
 		}

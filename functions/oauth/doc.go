@@ -1,0 +1,27 @@
+// Command oauth is the Lambda function behind Keystorm's OAuth 2.0
+// endpoints:
+//
+//	POST /oauth/token                                 client_credentials grant (RFC 6749 §4.4), on both APIs, public
+//	POST /v1/applications/{applicationId}/oauth/token the same, for keys of that application only, public
+//	POST /oauth/revoke                                RFC 7009 revocation, public (client authenticates with Basic)
+//	POST /oauth/introspect                            RFC 7662 introspection, admin keys, behind the authorizer
+//	GET  /.well-known/jwks.json                       the public signing keys, public, cacheable 300 s
+//
+// The POST endpoints are declared for ANY method in template.yaml so that
+// other methods get a 405 in OAuth's error format. Clients authenticate
+// with HTTP Basic (API key id and secret); after 5 failures within 15
+// minutes a key id is locked for 15 minutes (infra/dynamo.Limiter, items
+// limit#<keyId> in the views table).
+//
+// It is the only function that can read the signing keys: a private JWK
+// Set in the Secrets Manager secret $TOKEN_KEYS_SECRET, KMS-encrypted,
+// loaded lazily on the first signature and cached for 5 minutes. When the
+// provisioned secret is still empty, the first token request creates the
+// first key.
+//
+// Environment: TOKEN_KEYS_SECRET, TOKEN_ISSUER, TOKEN_AUDIENCE (required);
+// EVENTS_TABLE, VIEWS_TABLE, DYNAMODB_ENDPOINT, AWS_REGION (infra/dynamo);
+// KEYSTORM_BASE_URL (optional, the base of the token's sub); LOG_LEVEL.
+//
+// Sample events for `sam local invoke OAuthFunction -e` are in testdata/.
+package main

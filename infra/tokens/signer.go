@@ -1,0 +1,127 @@
+package tokens
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/keystorm/keystorm/domain"
+)
+
+// Signer implements domain.TokenSigner with the current key of a
+// KeyStore's ring. It never rotates: see RotateStore.
+type Signer struct {
+	keys  KeyStore
+	clock domain.Clock
+
+	mu      sync.Mutex
+	signers map[string]jose.Signer // by kid
+}
+
+var _ domain.TokenSigner = (*Signer)(nil)
+
+// NewSigner returns a signer over keys. A nil clock means time.Now; the
+// clock picks the current key, the token's own times come from the
+// AccessToken.
+func NewSigner(keys KeyStore, clock domain.Clock) *Signer {
+	if clock == nil {
+		clock = domain.ClockFunc(time.Now)
+	}
+	return &Signer{keys: keys, clock: clock}
+}
+
+// Sign implements domain.TokenSigner. It refuses a token that lacks a
+// claim the Verifier requires, or whose lifetime is not within
+// (0, domain.MaxAccessTokenTTL]: the keys' verification window relies on
+// that bound.
+func (s *Signer) Sign(ctx context.Context, t domain.AccessToken) (string, error) {
+	if err := checkIssuable(t); err != nil {
+		return "", err
+	}
+	ring, err := s.keys.Load(ctx)
+	if err != nil {
+		return "", err
+	}
+	key, err := ring.Current(s.clock.Now())
+	if err != nil {
+		return "", err
+	}
+	js, err := s.joseSigner(key)
+	if err != nil {
+		return "", err
+	}
+	iat := jwt.NewNumericDate(t.IssuedAt)
+	c := accessClaims{
+		Claims: jwt.Claims{
+			Issuer:    t.Issuer,
+			Subject:   t.Subject,
+			Audience:  jwt.Audience{t.Audience},
+			Expiry:    jwt.NewNumericDate(t.ExpiresAt),
+			NotBefore: iat,
+			IssuedAt:  iat,
+			ID:        t.JTI,
+		},
+		ClientID:      t.ClientID,
+		Scope:         t.Scope(),
+		TenantID:      t.TenantID,
+		ApplicationID: t.ApplicationID,
+		AccountID:     t.AccountID,
+		Admin:         t.Admin,
+	}
+	out, err := jwt.Signed(js).Claims(c).Serialize()
+	if err != nil {
+		return "", fmt.Errorf("tokens: sign: %w", err)
+	}
+	return out, nil
+}
+
+func checkIssuable(t domain.AccessToken) error {
+	for _, f := range []struct{ name, v string }{
+		{"iss", t.Issuer}, {"aud", t.Audience}, {"sub", t.Subject}, {"client_id", t.ClientID}, {"jti", t.JTI}, {"tenant_id", t.TenantID},
+	} {
+		if f.v == "" {
+			return fmt.Errorf("tokens: cannot sign a token without %s", f.name)
+		}
+	}
+	for _, sc := range t.Scopes {
+		if sc == "" || strings.ContainsAny(sc, " \t\r\n") {
+			return fmt.Errorf("tokens: invalid scope %q", sc)
+		}
+	}
+	if t.IssuedAt.IsZero() || t.ExpiresAt.IsZero() {
+		return errors.New("tokens: cannot sign a token without iat and exp")
+	}
+	life := t.ExpiresAt.Sub(t.IssuedAt)
+	if life < time.Second || life > domain.MaxAccessTokenTTL {
+		return fmt.Errorf("tokens: token lifetime %v is outside (0, %v]", life, domain.MaxAccessTokenTTL)
+	}
+	return nil
+}
+
+// joseSigner returns the cached go-jose signer of key: a jose.Signer is
+// safe for concurrent use once built.
+func (s *Signer) joseSigner(key SigningKey) (jose.Signer, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if js, ok := s.signers[key.KID]; ok {
+		return js, nil
+	}
+	js, err := jose.NewSigner(
+		jose.SigningKey{Algorithm: Algorithm, Key: jose.JSONWebKey{Key: key.Private, KeyID: key.KID, Algorithm: string(Algorithm)}},
+		(&jose.SignerOptions{}).WithType(TokenType),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("tokens: signer: %w", err)
+	}
+	if s.signers == nil || len(s.signers) >= 8 {
+		s.signers = make(map[string]jose.Signer) // old kids are retired anyway
+	}
+	s.signers[key.KID] = js
+	return js, nil
+}
