@@ -42,9 +42,6 @@ var buildEcho = sync.OnceValues(func() (string, error) {
 
 func echoBootstrap(t *testing.T) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("builds and runs the Lambda emulator")
-	}
 	p, err := buildEcho()
 	if err != nil {
 		t.Fatal(err)

@@ -12,9 +12,6 @@ import (
 const echoPkg = "./infra/rie/testdata/echo"
 
 func TestInvokeEchoPackage(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the Lambda emulator")
-	}
 	event := filepath.Join(t.TempDir(), "event.json")
 	if err := os.WriteFile(event, []byte(`{"route":"GET /apikeys"}`), 0o644); err != nil {
 		t.Fatal(err)
@@ -44,9 +41,6 @@ func TestInvokeEchoPackage(t *testing.T) {
 }
 
 func TestInvokeHandlerErrorFails(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the Lambda emulator")
-	}
 	var stdout, stderr bytes.Buffer
 	code := run(t.Context(), []string{"-pkg", echoPkg, "-e", "-"},
 		strings.NewReader(`{"fail":"nope"}`), &stdout, &stderr)
