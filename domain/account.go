@@ -30,6 +30,9 @@ type Account struct {
 	// CustomDataModifiedAt is the customData resource's own modifiedAt;
 	// its createdAt is the account's.
 	CustomDataModifiedAt time.Time `json:"customDataModifiedAt"`
+	// TokensValidAfter is when the account was last disabled: access
+	// tokens issued before it stay dead even if it is enabled again.
+	TokensValidAfter time.Time `json:"tokensValidAfter,omitzero"`
 }
 
 // FullName is computed from the name parts, as Stormpath did.
@@ -77,6 +80,9 @@ func (a *Account) Apply(env events.Envelope) error {
 			a.Status, a.PasswordHash, a.EmailVerificationToken, a.Admin = e.Status, e.PasswordHash, e.EmailVerificationToken, e.Admin
 			a.CustomDataModifiedAt = env.At
 		case *events.AccountUpdated:
+			if a.Status == StatusEnabled && e.Status != StatusEnabled {
+				a.TokensValidAfter = env.At
+			}
 			a.Username, a.Email, a.GivenName, a.MiddleName, a.Surname, a.Status = e.Username, e.Email, e.GivenName, e.MiddleName, e.Surname, e.Status
 			if a.Status != StatusUnverified {
 				a.EmailVerificationToken = ""

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"slices"
+	"time"
 
 	"github.com/keystorm/keystorm/events"
 )
@@ -23,6 +24,9 @@ type APIKey struct {
 	// Scopes; otherwise group membership alone decides.
 	ScopesRestricted bool     `json:"scopesRestricted,omitempty"`
 	Scopes           []string `json:"scopes,omitempty"`
+	// TokensValidAfter is when the key was last disabled: access tokens
+	// issued before it stay dead even if the key is enabled again.
+	TokensValidAfter time.Time `json:"tokensValidAfter,omitzero"`
 }
 
 // Ref implements State.
@@ -47,6 +51,9 @@ func (k *APIKey) Apply(env events.Envelope) error {
 			k.ID, k.Tenant, k.AccountID, k.ApplicationID = e.ID, e.TenantID, e.AccountID, e.ApplicationID
 			k.SecretHash, k.Name, k.Description, k.Status, k.Admin = e.SecretHash, e.Name, e.Description, e.Status, e.Admin
 		case *events.APIKeyUpdated:
+			if k.Status == StatusEnabled && e.Status != StatusEnabled {
+				k.TokensValidAfter = env.At
+			}
 			k.Name, k.Description, k.Status = e.Name, e.Description, e.Status
 		case *events.APIKeyDeleted:
 			k.Gone = true

@@ -101,9 +101,15 @@ type Limiter interface {
 // each token is 1*( %x21 / %x23-5B / %x5D-7E ). Duplicates are dropped.
 func ParseScope(s string) ([]string, error) {
 	var out []string
-	for _, tok := range strings.Split(s, " ") {
-		if tok == "" {
+	seen := map[string]bool{}
+	for tok := range strings.SplitSeq(s, " ") {
+		if tok == "" || seen[tok] {
 			continue
+		}
+		// Refuse as soon as the bound is passed: the work done for an
+		// unauthenticated request must stay small.
+		if len(out) == maxScopes {
+			return nil, oauthErr(OAuthInvalidScope, "Too many scopes requested.")
 		}
 		for i := 0; i < len(tok); i++ {
 			c := tok[i]
@@ -114,12 +120,8 @@ func ParseScope(s string) ([]string, error) {
 		if len(tok) > MaxNameLen {
 			return nil, oauthErr(OAuthInvalidScope, "A scope may be at most 255 characters long.")
 		}
-		if !slices.Contains(out, tok) {
-			out = append(out, tok)
-		}
-	}
-	if len(out) > maxScopes {
-		return nil, oauthErr(OAuthInvalidScope, "Too many scopes requested.")
+		seen[tok] = true
+		out = append(out, tok)
 	}
 	return out, nil
 }
@@ -204,7 +206,10 @@ func (t *TokenService) Issue(ctx context.Context, req TokenRequest) (Issued, err
 // token even for a few seconds), and with the brute-force limiter: after
 // repeated failures the key id is refused for a while, right secret or not.
 func (t *TokenService) authenticateClient(ctx context.Context, id, secret string) (Principal, error) {
-	limited := t.Limiter != nil && id != "" && len(id) <= 64
+	// A secret that fails its format or checksum cannot be right and is
+	// refused without a read; it does not count as a guess either, so
+	// nobody can lock a key out with made-up secrets.
+	limited := t.Limiter != nil && id != "" && len(id) <= 64 && WellFormedSecret(secret)
 	if limited {
 		wait, err := t.Limiter.Locked(ctx, id)
 		if err != nil {
@@ -338,6 +343,19 @@ func tokenLive(ctx context.Context, store Store, tok AccessToken) (bool, *Accoun
 	if key == nil || key.Deleted() || key.Status != StatusEnabled || key.TenantID() != tok.TenantID || key.AccountID != tok.AccountID {
 		return false, nil, nil
 	}
+	// Disabling a key ends its tokens for good: enabling it again does not
+	// bring back tokens issued before.
+	if issuedBy(tok, key.TokensValidAfter) {
+		return false, nil, nil
+	}
+	// A key's scope restriction applies to its live tokens too.
+	if key.ScopesRestricted {
+		for _, s := range tok.Scopes {
+			if !slices.Contains(key.Scopes, s) {
+				return false, nil, nil
+			}
+		}
+	}
 	acc := &Account{}
 	err = store.Load(ctx, Ref{KindAccount, key.AccountID}, acc)
 	if errors.Is(err, ErrNotFound) {
@@ -346,7 +364,17 @@ func tokenLive(ctx context.Context, store Store, tok AccessToken) (bool, *Accoun
 	if err != nil {
 		return false, nil, err
 	}
+	if issuedBy(tok, acc.TokensValidAfter) {
+		return false, nil, nil
+	}
 	return !acc.Deleted() && acc.Status == StatusEnabled && acc.TenantID() == tok.TenantID, acc, nil
+}
+
+// issuedBy reports a token issued at or before t. Token times have whole
+// seconds, so a token from the same second as t counts as before it: that
+// errs on the side of refusing.
+func issuedBy(tok AccessToken, t time.Time) bool {
+	return !t.IsZero() && !tok.IssuedAt.After(t.Truncate(time.Second))
 }
 
 // Revoke implements RFC 7009 for a client authenticated with its key: a

@@ -60,6 +60,23 @@ func TestBearerWalkthrough(t *testing.T) {
 	if r := bearer(access, "/troopers/tk422/equipment"); r.Status != 401 {
 		t.Fatalf("token of a disabled key after the TTL: %d %s", r.Status, r.Body)
 	}
+	// Enabling the key again does not revive tokens issued before.
+	c.clock.Advance(time.Second)
+	c.must(200, c.do("POST", c.base+"/v1/apiKeys/"+dev.id, map[string]any{"status": "ENABLED"}))
+	c.clock.Advance(5 * time.Second)
+	if r := bearer(access, "/troopers/tk422/equipment"); r.Status != 401 {
+		t.Fatalf("old token after re-enabling: %d %s", r.Status, r.Body)
+	}
+	fresh := dev.token("view_others_equipment")["access_token"].(string)
+	if r := bearer(fresh, "/troopers/tk422/equipment"); r.Status != 200 {
+		t.Fatalf("new token after re-enabling: %d %s", r.Status, r.Body)
+	}
+	// Narrowing the key's scopes applies to its live tokens too.
+	c.must(200, c.do("POST", c.base+"/v1/apiKeys/"+dev.id, map[string]any{"scopes": []string{"read"}}))
+	c.clock.Advance(5 * time.Second)
+	if r := bearer(fresh, "/troopers/tk421/equipment"); r.Status != 401 {
+		t.Fatalf("token with a scope the key no longer allows: %d %s", r.Status, r.Body)
+	}
 }
 
 // TestTokensVerifyWithJose verifies a Keystorm token with a JWT library

@@ -2,6 +2,7 @@ package stack_test
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -262,7 +263,19 @@ func TestOAuthTokenErrors(t *testing.T) {
 func TestOAuthBruteForceLockout(t *testing.T) {
 	c := start(t)
 	dev, _ := c.developer("tk421")
-	wrong := dev.as(dev.id, strings.Repeat("x", len(dev.secret)))
+	// Made-up secrets that fail the format check are refused without
+	// counting: nobody can lock a key out with them.
+	junk := dev.as(dev.id, strings.Repeat("x", len(dev.secret)))
+	for range 10 {
+		oauthErr(t, junk.form("POST", "/oauth/token", grant, ""), 401, "invalid_client")
+	}
+	dev.must(200, dev.form("POST", "/oauth/token", grant, ""))
+	// Well-formed wrong secrets are guesses, and five of them lock.
+	guess, err := domain.NewSecret(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := dev.as(dev.id, guess)
 	for i := range 5 {
 		oauthErr(t, wrong.form("POST", "/oauth/token", grant, ""), 401, "invalid_client")
 		if i < 4 {
