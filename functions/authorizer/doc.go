@@ -22,14 +22,21 @@
 //   - AUTHORIZER_HTTP_API_RESPONSE: "simple" (default) or "iam": how HTTP
 //     API payload 2.0 events are answered. It must match the authorizer's
 //     EnableSimpleResponses setting, which the event does not carry.
-//   - TOKEN_JWKS_FILE, TOKEN_ISSUER, TOKEN_AUDIENCE: all three or none.
-//     TOKEN_JWKS_FILE is a JWK Set (the document served at
-//     /.well-known/jwks.json) holding the ES256 public keys of the token
-//     signer; it is read on the first Bearer request and reread every 10
-//     minutes or on an unknown kid (at most once a minute), so a rotation
-//     needs no redeploy as long as the file is updated. TOKEN_ISSUER and
-//     TOKEN_AUDIENCE are what a token's iss and aud must be. Without them
-//     Bearer credentials are refused (401) and only Basic works.
+//   - TOKEN_ISSUER, TOKEN_AUDIENCE: what a token's iss and aud must be;
+//     both or neither. Without them Bearer credentials are refused (401)
+//     and only Basic works.
+//   - TOKEN_JWKS_SOURCE: where the ES256 public keys of the token signer
+//     come from. "dynamodb" (the default when TOKEN_JWKS_FILE is unset,
+//     and what template.yaml sets) reads the JWK Set the rotation function
+//     publishes in the views table (item jwks#current, one strongly
+//     consistent GetItem, which the function's IAM policy already allows):
+//     no access to the private secret, and no reference to the API's URL,
+//     which would be a CloudFormation cycle. Nothing published yet reads
+//     as no keys (Bearer refused with 401). "file" (the default when
+//     TOKEN_JWKS_FILE is set) reads TOKEN_JWKS_FILE, a JWK Set document,
+//     for local runs and tests. Either is read on the first Bearer request
+//     and reread every 5 minutes or on an unknown kid (at most once a
+//     minute), so a rotation needs no redeploy.
 //
 // # Flavours and API Gateway's cache
 //

@@ -17,15 +17,25 @@ func main() {
 	if err != nil {
 		runtime.Fatal("authorizer: bad configuration", err)
 	}
-	if cfg.TokenJWKSFile != "" {
-		// Read on the first Bearer request, not at init, and reread every
-		// tokens.DefaultJWKSTTL or on an unknown kid (at most once a
-		// minute), so a rotated key is picked up without a redeploy.
+	store := runtime.Store()
+	// Either way the keys are read on the first Bearer request, not at
+	// init, and reread every tokens.DefaultJWKSTTL or on an unknown kid
+	// (at most once a minute), so a rotated key is picked up without a
+	// redeploy.
+	var fetch func(context.Context) ([]byte, error)
+	switch cfg.TokenJWKSSource {
+	case authorizer.JWKSFromFile:
 		path := cfg.TokenJWKSFile
-		keys := tokens.NewJWKSSource(func(context.Context) ([]byte, error) { return os.ReadFile(path) })
-		cfg.Verifier = tokens.NewVerifier(keys, cfg.TokenIssuer, cfg.TokenAudience)
+		fetch = func(context.Context) ([]byte, error) { return os.ReadFile(path) }
+	case authorizer.JWKSFromDynamoDB:
+		// The document the rotation function publishes: one GetItem on
+		// the views table, no private key.
+		fetch = tokens.PublishedJWKS(store.GetJWKS)
+	}
+	if fetch != nil {
+		cfg.Verifier = tokens.NewVerifier(tokens.NewJWKSSource(fetch), cfg.TokenIssuer, cfg.TokenAudience)
 	}
 	// The Handler takes the raw event and answers every API Gateway
 	// flavour (see authorizer.Handler.Invoke).
-	lambda.Start(authorizer.New(runtime.Store(), nil, cfg))
+	lambda.Start(authorizer.New(store, nil, cfg))
 }

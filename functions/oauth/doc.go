@@ -13,11 +13,19 @@
 // minutes a key id is locked for 15 minutes (infra/dynamo.Limiter, items
 // limit#<keyId> in the views table).
 //
-// It is the only function that can read the signing keys: a private JWK
-// Set in the Secrets Manager secret $TOKEN_KEYS_SECRET, KMS-encrypted,
-// loaded lazily on the first signature and cached for 5 minutes. When the
-// provisioned secret is still empty, the first token request creates the
-// first key.
+// It signs with the private JWK Set in the Secrets Manager secret
+// $TOKEN_KEYS_SECRET, KMS-encrypted, loaded lazily on the first signature
+// and cached for 5 minutes (only it and the rotation function may read
+// the secret). When the provisioned secret is still empty, the first token
+// request creates the first key and publishes it (infra/rotation.Run with
+// no rotation period) before signing with it; rotating is left to the
+// rotation function (functions/rotate), the one rotator.
+//
+// The JWKS endpoint serves the published document, the views table's
+// jwks#current item (infra/dynamo Store.GetJWKS), which is exactly what
+// the authorizer verifies with: one source of truth, and a public route
+// that never touches the secret or KMS. Before anything is published it
+// serves {"keys":[]}.
 //
 // Environment: TOKEN_KEYS_SECRET, TOKEN_ISSUER, TOKEN_AUDIENCE (required);
 // EVENTS_TABLE, VIEWS_TABLE, DYNAMODB_ENDPOINT, AWS_REGION (infra/dynamo);

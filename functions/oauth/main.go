@@ -15,12 +15,10 @@ import (
 	"github.com/keystorm/keystorm/domain"
 	"github.com/keystorm/keystorm/infra/dynamo"
 	"github.com/keystorm/keystorm/infra/httpapi"
+	"github.com/keystorm/keystorm/infra/rotation"
 	"github.com/keystorm/keystorm/infra/runtime"
 	"github.com/keystorm/keystorm/infra/tokens"
 )
-
-// keyRotation is how often a new signing key is created.
-const keyRotation = 30 * 24 * time.Hour
 
 func main() {
 	runtime.SetupLogging()
@@ -40,26 +38,26 @@ func main() {
 	store := runtime.Store()
 	svc := domain.NewService(store)
 	api := httpapi.API{Svc: svc,
-		Tokens: &domain.TokenService{Store: store, Signer: &firstKeySigner{keys: keys, Signer: tokens.NewSigner(keys, nil)},
+		Tokens: &domain.TokenService{Store: store, Signer: &firstKeySigner{keys: keys, store: store, Signer: tokens.NewSigner(keys, nil)},
 			Verifier: tokens.NewVerifier(tokens.StoreKeys{Store: keys}, issuer, audience),
 			Limiter:  dynamo.NewLimiter(store), Clock: svc.Clock, IDs: svc.IDs, Issuer: issuer, Audience: audience},
-		JWKS: func(ctx context.Context) ([]byte, error) {
-			ring, err := keys.Load(ctx)
-			if err != nil {
-				return nil, err
-			}
-			return tokens.JWKS(ring)
-		},
+		// The published document, the one the authorizer verifies with:
+		// one source of truth, and a public endpoint that never reads the
+		// private secret.
+		JWKS: tokens.PublishedJWKS(store.GetJWKS),
 	}
 	lambda.Start(httpadapter.New(api.Handler(httpapi.OAuthFamily)).ProxyWithContext)
 }
 
 // firstKeySigner creates the first signing key when the provisioned secret
-// is still empty (the template creates it so), then signs.
+// is still empty (the template creates it so) and publishes it before
+// signing with it, so a fresh deployment works before RotateFunction first
+// runs. It never rotates (every = 0): RotateFunction is the one rotator.
 type firstKeySigner struct {
 	*tokens.Signer
-	keys tokens.KeyStore
-	mu   sync.Mutex
+	keys  tokens.KeyStore
+	store *dynamo.Store
+	mu    sync.Mutex
 }
 
 func (s *firstKeySigner) Sign(ctx context.Context, t domain.AccessToken) (string, error) {
@@ -68,7 +66,8 @@ func (s *firstKeySigner) Sign(ctx context.Context, t domain.AccessToken) (string
 		return signed, err
 	}
 	s.mu.Lock()
-	_, _, rerr := tokens.RotateStore(ctx, s.keys, time.Now(), keyRotation)
+	now := time.Now()
+	_, rerr := rotation.Run(ctx, s.keys, func(ctx context.Context, doc []byte) error { return s.store.PutJWKS(ctx, doc, now) }, now, 0)
 	s.mu.Unlock()
 	if rerr != nil {
 		return "", rerr

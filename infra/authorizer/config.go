@@ -33,14 +33,28 @@ type Config struct {
 	// Verifier checks Bearer access tokens offline. When nil, Bearer
 	// credentials are refused (401) and only Basic works.
 	Verifier domain.TokenVerifier
-	// TokenJWKSFile, TokenIssuer and TokenAudience describe where the
-	// function finds the public keys and what iss and aud tokens must
-	// carry; ConfigFromEnv reads them, and the function's main turns them
-	// into Verifier. New ignores them.
-	TokenJWKSFile string
-	TokenIssuer   string
-	TokenAudience string
+	// TokenJWKSSource, TokenJWKSFile, TokenIssuer and TokenAudience
+	// describe where the function finds the public keys (JWKSFromFile:
+	// the file TokenJWKSFile; JWKSFromDynamoDB: the document the rotation
+	// function publishes in the views table) and what iss and aud tokens
+	// must carry; ConfigFromEnv reads them, and the function's main turns
+	// them into Verifier. New ignores them.
+	TokenJWKSSource string
+	TokenJWKSFile   string
+	TokenIssuer     string
+	TokenAudience   string
 }
+
+// Where the authorizer function reads the public token keys
+// (Config.TokenJWKSSource, $TOKEN_JWKS_SOURCE).
+const (
+	// JWKSFromFile reads $TOKEN_JWKS_FILE (local runs and tests).
+	JWKSFromFile = "file"
+	// JWKSFromDynamoDB reads the JWKS published in the views table
+	// (infra/dynamo Store.GetJWKS), as deployed on AWS: no private key,
+	// and no reference to the API's URL (which would be a cycle).
+	JWKSFromDynamoDB = "dynamodb"
+)
 
 // HTTP API response formats (Config.HTTPAPIResponse).
 const (
@@ -51,8 +65,12 @@ const (
 // ConfigFromEnv reads AUTH_CACHE_TTL (whole seconds, 0-3600, default 5),
 // KEYSTORM_BASE_URL (optional absolute http(s) URL),
 // AUTHORIZER_HTTP_API_RESPONSE ("simple", the default, or "iam"), and
-// TOKEN_JWKS_FILE, TOKEN_ISSUER and TOKEN_AUDIENCE (all three or none:
-// a verifier that checks no issuer or audience is not offered). A bad
+// the Bearer token settings: TOKEN_ISSUER and TOKEN_AUDIENCE (both or
+// neither: a verifier that checks no issuer or audience is not offered),
+// TOKEN_JWKS_SOURCE ("file" or "dynamodb") and TOKEN_JWKS_FILE. The
+// source defaults to "file" when TOKEN_JWKS_FILE is set and to "dynamodb"
+// otherwise; "file" needs TOKEN_JWKS_FILE and "dynamodb" refuses it; a
+// source or file without issuer and audience is an error. A bad
 // value is an error rather than a silent default: the function then fails
 // at init, visibly, instead of running with a revocation bound or a token
 // check nobody chose.
@@ -79,10 +97,37 @@ func ConfigFromEnv() (Config, error) {
 	default:
 		return Config{}, fmt.Errorf("AUTHORIZER_HTTP_API_RESPONSE=%q: want %q or %q", v, HTTPAPISimple, HTTPAPIIAM)
 	}
-	c.TokenJWKSFile, c.TokenIssuer, c.TokenAudience = os.Getenv("TOKEN_JWKS_FILE"), os.Getenv("TOKEN_ISSUER"), os.Getenv("TOKEN_AUDIENCE")
-	if some, all := c.TokenJWKSFile != "" || c.TokenIssuer != "" || c.TokenAudience != "",
-		c.TokenJWKSFile != "" && c.TokenIssuer != "" && c.TokenAudience != ""; some && !all {
-		return Config{}, fmt.Errorf("TOKEN_JWKS_FILE, TOKEN_ISSUER and TOKEN_AUDIENCE: set all three or none")
+	if err := c.tokenSettings(os.Getenv("TOKEN_JWKS_SOURCE"), os.Getenv("TOKEN_JWKS_FILE"), os.Getenv("TOKEN_ISSUER"), os.Getenv("TOKEN_AUDIENCE")); err != nil {
+		return Config{}, err
 	}
 	return c, nil
+}
+
+func (c *Config) tokenSettings(source, file, issuer, audience string) error {
+	if source == "" && file == "" && issuer == "" && audience == "" {
+		return nil // Basic only
+	}
+	if issuer == "" || audience == "" {
+		return fmt.Errorf("TOKEN_ISSUER and TOKEN_AUDIENCE: set both to verify Bearer tokens (or neither, and no TOKEN_JWKS_SOURCE or TOKEN_JWKS_FILE, for Basic only)")
+	}
+	if source == "" {
+		source = JWKSFromDynamoDB
+		if file != "" {
+			source = JWKSFromFile
+		}
+	}
+	switch source {
+	case JWKSFromFile:
+		if file == "" {
+			return fmt.Errorf("TOKEN_JWKS_SOURCE=%s needs TOKEN_JWKS_FILE", source)
+		}
+	case JWKSFromDynamoDB:
+		if file != "" {
+			return fmt.Errorf("TOKEN_JWKS_SOURCE=%s, but TOKEN_JWKS_FILE is set too", source)
+		}
+	default:
+		return fmt.Errorf("TOKEN_JWKS_SOURCE=%q: want %q or %q", source, JWKSFromFile, JWKSFromDynamoDB)
+	}
+	c.TokenJWKSSource, c.TokenJWKSFile, c.TokenIssuer, c.TokenAudience = source, file, issuer, audience
+	return nil
 }

@@ -78,3 +78,53 @@ func TestLocalGatewayHref(t *testing.T) {
 		t.Fatalf("principal %q", resp.PrincipalID)
 	}
 }
+
+// Where Bearer keys come from: DynamoDB (the published JWKS) by default
+// once issuer and audience are set, the file when one is named; anything
+// half-configured fails at init.
+func TestConfigFromEnvTokenSource(t *testing.T) {
+	const iss, aud, file = "urn:keystorm:s", "urn:keystorm:s:api", "/tmp/jwks.json"
+	cases := []struct {
+		source, file, iss, aud string
+		want                   string // TokenJWKSSource; "" with bad false means Basic only
+		bad                    bool
+	}{
+		{"", "", "", "", "", false},
+		{"", "", iss, aud, authorizer.JWKSFromDynamoDB, false},
+		{"dynamodb", "", iss, aud, authorizer.JWKSFromDynamoDB, false},
+		{"", file, iss, aud, authorizer.JWKSFromFile, false},
+		{"file", file, iss, aud, authorizer.JWKSFromFile, false},
+		{"file", "", iss, aud, "", true},
+		{"dynamodb", file, iss, aud, "", true},
+		{"url", "", iss, aud, "", true},
+		{"DynamoDB", "", iss, aud, "", true},
+		{"dynamodb", "", "", "", "", true},
+		{"", file, "", "", "", true},
+		{"", "", iss, "", "", true},
+		{"", "", "", aud, "", true},
+		{"", file, iss, "", "", true},
+	}
+	for _, c := range cases {
+		t.Setenv("AUTH_CACHE_TTL", "")
+		t.Setenv("KEYSTORM_BASE_URL", "")
+		t.Setenv("TOKEN_JWKS_SOURCE", c.source)
+		t.Setenv("TOKEN_JWKS_FILE", c.file)
+		t.Setenv("TOKEN_ISSUER", c.iss)
+		t.Setenv("TOKEN_AUDIENCE", c.aud)
+		got, err := authorizer.ConfigFromEnv()
+		if (err != nil) != c.bad {
+			t.Errorf("%+v: %+v, %v", c, got, err)
+			continue
+		}
+		if c.bad {
+			continue
+		}
+		want := authorizer.Config{CacheTTL: 5 * time.Second, TokenJWKSSource: c.want}
+		if c.want != "" {
+			want.TokenJWKSFile, want.TokenIssuer, want.TokenAudience = c.file, c.iss, c.aud
+		}
+		if got != want {
+			t.Errorf("%+v: got %+v, want %+v", c, got, want)
+		}
+	}
+}

@@ -15,6 +15,9 @@
 //	kind#id          state     one state item per aggregate (also the read model)
 //	unique#<key>     guard     uniqueness guard, owner = kind#id
 //	idem#<key>       idem      idempotency record, expiresAt for DynamoDB TTL
+//	limit#<keyId>    limit     brute-force counter of a key id (Limiter)
+//	jwks#current     jwks      the published public JWKS of the token signing
+//	                           keys (PutJWKS, GetJWKS), never a private key
 //
 // State items carry gsi1pk/gsi1sk (and gsi2pk/gsi2sk for the second
 // collection of a group membership) so collections are one Query each.

@@ -93,10 +93,10 @@ type RebuildStats struct {
 }
 
 // Rebuild replays the event table into the views table: it deletes every
-// state and guard item (idempotency records and brute-force limits are
-// kept: they are not derived from events) and writes the projection of the
-// log. Run it with
-// writers stopped: it is a repair and migration tool, not an online one.
+// state and guard item (idempotency records, brute-force limits and the
+// published JWKS are kept: they are not derived from events) and writes
+// the projection of the log. Run it with writers stopped: it is a repair
+// and migration tool, not an online one.
 func (st *Store) Rebuild(ctx context.Context) (RebuildStats, error) {
 	start := time.Now()
 	var stats RebuildStats
@@ -119,7 +119,7 @@ func (st *Store) Rebuild(ctx context.Context) (RebuildStats, error) {
 	var deletes []types.WriteRequest
 	for _, it := range old {
 		pk := it["pk"].(*types.AttributeValueMemberS).Value
-		if strings.HasPrefix(pk, "idem#") || strings.HasPrefix(pk, "limit#") {
+		if strings.HasPrefix(pk, "idem#") || strings.HasPrefix(pk, "limit#") || pk == PKJWKS {
 			continue
 		}
 		deletes = append(deletes, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: map[string]types.AttributeValue{"pk": it["pk"], "sk": it["sk"]}}})

@@ -56,14 +56,18 @@ func TestSampleEvents(t *testing.T) {
 		folder := filepath.Base(filepath.Dir(filepath.Dir(file)))
 		seen[folder] = true
 		t.Run(folder+"/"+filepath.Base(file), func(t *testing.T) {
-			if folder == "authorizer" {
+			switch folder {
+			case "authorizer":
 				checkAuthorizerSample(t, tpl, file)
+				return
+			case "rotate":
+				checkScheduledSample(t, tpl, folder, file)
 				return
 			}
 			checkProxySample(t, tpl, folder, file)
 		})
 	}
-	for _, folder := range []string{"authorizer", "tenants", "applications", "accounts", "groups", "apikeys", "example", "oauth"} {
+	for _, folder := range []string{"authorizer", "tenants", "applications", "accounts", "groups", "apikeys", "example", "oauth", "rotate"} {
 		if !seen[folder] {
 			t.Errorf("functions/%s/testdata has no sample event", folder)
 		}
@@ -216,6 +220,33 @@ func checkHeaders(t *testing.T, single map[string]string, multi map[string][]str
 	for k, v := range single {
 		if m := multi[k]; len(m) == 0 || m[len(m)-1] != v {
 			t.Errorf("%s: single %q, multi %q", k, v, m)
+		}
+	}
+}
+
+// checkScheduledSample checks an EventBridge scheduled event, what the
+// rotation function gets: no API route, a function of that folder in the
+// template.
+func checkScheduledSample(t *testing.T, tpl *template.Template, folder, file string) {
+	var ev events.CloudWatchEvent
+	decodeStrict(t, file, &ev)
+	if ev.Version != "0" || ev.ID == "" || ev.DetailType != "Scheduled Event" || ev.Source != "aws.events" || ev.Time.IsZero() ||
+		ev.Region != "us-east-1" || string(ev.Detail) != "{}" {
+		t.Errorf("not an EventBridge scheduled event: %+v", ev)
+	}
+	if len(ev.Resources) != 1 || !strings.HasPrefix(ev.Resources[0], "arn:aws:events:us-east-1:"+ev.AccountID+":rule/") {
+		t.Errorf("resources %v: want the schedule rule's ARN", ev.Resources)
+	}
+	found := false
+	for _, fn := range tpl.Functions {
+		found = found || fn.Folder == folder
+	}
+	if !found {
+		t.Errorf("no function of folder %s in template.yaml", folder)
+	}
+	for _, r := range tpl.Routes {
+		if r.Function == folder {
+			t.Errorf("%s has an API route %s; a scheduled function has none", folder, r)
 		}
 	}
 }

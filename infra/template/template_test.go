@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/keystorm/keystorm/infra/rotation"
 	"github.com/keystorm/keystorm/infra/template"
 )
 
@@ -32,6 +33,7 @@ var wantFunctions = map[string]string{
 	"ApiKeysFunction":      "apikeys",
 	"ExampleFunction":      "example",
 	"OAuthFunction":        "oauth",
+	"RotateFunction":       "rotate",
 }
 
 // wantRoutes is the route list of the design, written out by hand: the
@@ -422,5 +424,44 @@ Resources:
 func TestLoadMissingFile(t *testing.T) {
 	if _, err := template.Load(filepath.Join(t.TempDir(), "nope.yaml")); err == nil {
 		t.Fatal("Load of a missing file succeeded")
+	}
+}
+
+// Token keys on AWS: the authorizer verifies with the published JWKS, with
+// the OAuth function's issuer and audience and no access to the secret;
+// the rotation function has the secret and no route.
+func TestTokenKeyWiring(t *testing.T) {
+	tpl := loadReal(t)
+	oauth, authz, rot := tpl.Functions["OAuthFunction"], tpl.Functions["AuthorizerFunction"], tpl.Functions["RotateFunction"]
+	for _, k := range []string{"TOKEN_ISSUER", "TOKEN_AUDIENCE"} {
+		if oauth.Env[k] == "" || authz.Env[k] != oauth.Env[k] {
+			t.Errorf("%s: authorizer %q, oauth %q", k, authz.Env[k], oauth.Env[k])
+		}
+	}
+	if authz.Env["TOKEN_JWKS_SOURCE"] != "dynamodb" {
+		t.Errorf("authorizer TOKEN_JWKS_SOURCE = %q", authz.Env["TOKEN_JWKS_SOURCE"])
+	}
+	for _, k := range []string{"TOKEN_KEYS_SECRET", "TOKEN_JWKS_FILE", "TOKEN_KEYS_DIR"} {
+		if _, ok := authz.Env[k]; ok {
+			t.Errorf("authorizer has %s", k)
+		}
+	}
+	if rot.Env["TOKEN_KEYS_SECRET"] != "!Ref TokenKeysSecret" || rot.Env["TOKEN_KEYS_SECRET"] != oauth.Env["TOKEN_KEYS_SECRET"] {
+		t.Errorf("rotate TOKEN_KEYS_SECRET = %q, oauth %q", rot.Env["TOKEN_KEYS_SECRET"], oauth.Env["TOKEN_KEYS_SECRET"])
+	}
+	if _, ok := rot.Env["TOKEN_KEYS_DIR"]; ok {
+		t.Error("rotate has TOKEN_KEYS_DIR (local runs and tests only)")
+	}
+	p, ok := tpl.Parameters[strings.TrimPrefix(rot.Env["ROTATE_EVERY"], "!Ref ")]
+	if !ok {
+		t.Fatalf("rotate ROTATE_EVERY = %q, not a parameter", rot.Env["ROTATE_EVERY"])
+	}
+	if d, err := rotation.ParseEvery(p.Default); err != nil || d != rotation.DefaultEvery {
+		t.Errorf("ROTATE_EVERY default %q: %v, %v", p.Default, d, err)
+	}
+	for _, r := range mustRoutes(t) {
+		if r.Function == "rotate" {
+			t.Errorf("rotate has route %s", r)
+		}
 	}
 }

@@ -31,7 +31,9 @@
 //     a minute of clock leeway) and is then dropped. Verifiers that cache
 //     the JWKS also refetch it on an unknown kid (at most once a minute).
 //     Only a brand-new ring's first key signs at once. Rotation must run
-//     in one place at a time (RotateStore from a single scheduled job, or
-//     the local server at start): Secrets Manager has no compare-and-swap,
-//     and two concurrent rotations would lose one of the new keys.
+//     in one place at a time (infra/rotation from a single scheduled job,
+//     or the local server at start): Secrets Manager has no
+//     compare-and-swap, and two concurrent rotations would lose one of the
+//     new keys. On AWS the public JWKS is published to the views table
+//     and read back through PublishedJWKS.
 package tokens

@@ -37,7 +37,8 @@ const DefaultSecretCache = 5 * time.Minute
 //
 // A secret whose value is empty, "{}" or has no keys loads as an empty
 // ring: a template can provision it as {"keys":[]} and let the first
-// RotateStore put a key in. Neither the secret's value nor any key ever
+// RotateStore put a key in. An empty ring is never cached, so that window
+// stays as short as one read. Neither the secret's value nor any key ever
 // appears in an error or a log line from this package.
 type SecretsManagerStore struct {
 	client   SecretsManagerClient
@@ -96,7 +97,10 @@ func (s *SecretsManagerStore) Load(ctx context.Context) (Keyring, error) {
 			return Keyring{}, fmt.Errorf("tokens: secret %s: %w", s.secretID, err)
 		}
 	}
-	s.ring, s.loadedAt, s.have = ring, now, true
+	// An empty ring is not cached: it is about to get its first key, from
+	// this process or another, and every caller should see that key as
+	// soon as it is saved rather than create one more.
+	s.ring, s.loadedAt, s.have = ring, now, len(ring.Keys) > 0
 	return ring, nil
 }
 

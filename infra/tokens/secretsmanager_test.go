@@ -223,3 +223,28 @@ func TestSecretsManagerStoreFromEnvNeedsSecret(t *testing.T) {
 		t.Fatal("no error without " + SecretsEnv)
 	}
 }
+
+// An empty ring is reread on every Load, so a first key saved by another
+// process is seen at once (no second first key from a stale cache).
+func TestSecretsManagerStoreDoesNotCacheEmptyRing(t *testing.T) {
+	ctx := context.Background()
+	fake := &fakeSecretsManager{secrets: map[string]string{"k": `{"keys":[],"meta":{}}`}}
+	s := NewSecretsManagerStore(newSecretsClient(t, fake), "k", time.Hour, newClock(t0))
+	if r, err := s.Load(ctx); err != nil || len(r.Keys) != 0 {
+		t.Fatal(r, err)
+	}
+	other := NewSecretsManagerStore(newSecretsClient(t, fake), "k", time.Hour, newClock(t0))
+	created, changed, err := RotateStore(ctx, other, t0, 30*24*time.Hour)
+	if err != nil || !changed {
+		t.Fatal(changed, err)
+	}
+	r, err := s.Load(ctx)
+	if err != nil || len(r.Keys) != 1 || r.Keys[0].KID != created.Keys[0].KID {
+		t.Fatalf("after another process created the first key: %v %v", r, err)
+	}
+	// A ring with keys is cached as before.
+	n := len(fake.callLog())
+	if _, err := s.Load(ctx); err != nil || len(fake.callLog()) != n {
+		t.Fatalf("non-empty ring not cached: %v", fake.callLog())
+	}
+}

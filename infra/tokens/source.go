@@ -132,6 +132,25 @@ func FetchURL(client *http.Client, url string) func(ctx context.Context) ([]byte
 	}
 }
 
+// EmptyJWKS is the JWK Set without keys.
+const EmptyJWKS = `{"keys":[]}`
+
+// PublishedJWKS adapts the read of a published JWKS document (such as
+// infra/dynamo's Store.GetJWKS) for NewJWKSSource and the JWKS endpoint:
+// a document not published yet (domain.ErrNotFound) reads as EmptyJWKS.
+// Keys are published before they sign, so when nothing is published no
+// token can be valid: Bearer tokens are then refused as signed by an
+// unknown key, not taken for an outage. Other errors pass through.
+func PublishedJWKS(get func(ctx context.Context) ([]byte, error)) func(ctx context.Context) ([]byte, error) {
+	return func(ctx context.Context) ([]byte, error) {
+		doc, err := get(ctx)
+		if errors.Is(err, domain.ErrNotFound) {
+			return []byte(EmptyJWKS), nil
+		}
+		return doc, err
+	}
+}
+
 // StaticJWKS returns a source over a fixed document.
 func StaticJWKS(doc []byte) (PublicKeySource, error) {
 	keys, err := ParseJWKS(doc)

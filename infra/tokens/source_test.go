@@ -3,12 +3,15 @@ package tokens
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/keystorm/keystorm/domain"
 )
 
 // jwksServer serves the JWKS of whatever ring it holds, and counts.
@@ -217,5 +220,41 @@ func TestFetchURLChecksStatusAndSize(t *testing.T) {
 		if _, err := FetchURL(nil, srv.URL+p)(context.Background()); err == nil {
 			t.Errorf("%s: no error", p)
 		}
+	}
+}
+
+// Nothing published yet reads as the empty set: a kid is unknown (a bad
+// token), not an outage; the key is found once it is published; other
+// errors stay errors.
+func TestPublishedJWKS(t *testing.T) {
+	ctx := context.Background()
+	ring, _ := NewKeyring(t0)
+	doc, _ := JWKS(ring)
+	var published atomic.Pointer[[]byte]
+	outage := errors.New("store down")
+	var down atomic.Bool
+	get := func(context.Context) ([]byte, error) {
+		if down.Load() {
+			return nil, outage
+		}
+		if p := published.Load(); p != nil {
+			return *p, nil
+		}
+		return nil, fmt.Errorf("get: %w", domain.ErrNotFound)
+	}
+	c := newClock(t0)
+	src := NewJWKSSource(PublishedJWKS(get), WithClock(c))
+	kid := ring.Keys[0].KID
+	if _, err := src.PublicKey(ctx, kid); !errors.Is(err, ErrUnknownKey) {
+		t.Fatalf("before publication: %v, want ErrUnknownKey", err)
+	}
+	published.Store(&doc)
+	c.Add(MinRefresh)
+	if k, err := src.PublicKey(ctx, kid); err != nil || !k.Equal(&ring.Keys[0].Private.PublicKey) {
+		t.Fatalf("after publication: %v", err)
+	}
+	down.Store(true)
+	if _, err := PublishedJWKS(get)(ctx); !errors.Is(err, outage) {
+		t.Fatalf("outage: %v", err)
 	}
 }
