@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -88,9 +90,29 @@ func TestFirstStartPrintsBootstrapOnce(t *testing.T) {
 
 func TestDataDirSurvivesRestart(t *testing.T) {
 	dir := t.TempDir()
-	_, boot, _, stop := server(t, "-data", dir)
+	base1, boot, _, stop := server(t, "-data", dir)
 	if boot == nil {
 		t.Fatal("first start did not bootstrap")
+	}
+	// A token issued now must still verify after the restart: the signing
+	// keys are kept with the data.
+	req, _ := http.NewRequest("POST", base1+"/oauth/token", strings.NewReader("grant_type=client_credentials"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(boot.APIKeyID, boot.APIKeySecret)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	_ = json.NewDecoder(res.Body).Decode(&tok)
+	res.Body.Close()
+	if res.StatusCode != 200 || tok.AccessToken == "" {
+		t.Fatalf("token: %d", res.StatusCode)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "token-keys.json")); err != nil {
+		t.Fatalf("signing keys not kept with the data: %v", err)
 	}
 	stop()
 	base, again, lines, stop2 := server(t, "-data", dir)
@@ -105,5 +127,15 @@ func TestDataDirSurvivesRestart(t *testing.T) {
 	app := base + boot.Application[strings.Index(boot.Application, "/v1/"):]
 	if code := get(t, app, boot.APIKeyID, boot.APIKeySecret); code != 200 {
 		t.Fatalf("admin key after restart: %d", code)
+	}
+	breq, _ := http.NewRequest("GET", app, nil)
+	breq.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	bres, err := http.DefaultClient.Do(breq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bres.Body.Close()
+	if bres.StatusCode != 200 {
+		t.Fatalf("token from before the restart: %d", bres.StatusCode)
 	}
 }

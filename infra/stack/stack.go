@@ -30,6 +30,9 @@ import (
 const (
 	TokenIssuer   = "https://keystorm.local"
 	TokenAudience = "keystorm"
+	// LocalKeyRotation is how old the signing key may get before a start
+	// of the local server rotates it.
+	LocalKeyRotation = 30 * 24 * time.Hour
 )
 
 // Options configure a stack. Zero values mean production defaults.
@@ -169,6 +172,11 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		keyDir = o.DataDir
 	}
 	keys := tokens.NewFileStore(keyDir, o.Clock)
+	// The local server is its own single rotator: at each start the key
+	// rotates when due, as the scheduled rotation function does on AWS.
+	if _, _, err := tokens.RotateStore(ctx, keys, o.Clock.Now(), LocalKeyRotation); err != nil {
+		return nil, fmt.Errorf("signing keys: %w", err)
+	}
 	verifier := tokens.NewVerifier(tokens.StoreKeys{Store: keys}, TokenIssuer, TokenAudience)
 	s.Authorizer = authorizer.New(s.Store, o.Clock, authorizer.Config{CacheTTL: o.AuthCacheTTL, Verifier: verifier})
 	api := &httpapi.API{Svc: s.Service}
