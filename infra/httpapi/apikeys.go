@@ -9,21 +9,11 @@ import (
 )
 
 func apiKeyInput(r req) (domain.APIKeyInput, error) {
-	props, err := object(r.body)
+	f, name, desc, st, err := named(r.body)
 	if err != nil {
 		return domain.APIKeyInput{}, err
 	}
-	f := newFields(props)
-	var in domain.APIKeyInput
-	if in.Name, err = f.str("name"); err != nil {
-		return in, err
-	}
-	if in.Description, err = f.str("description"); err != nil {
-		return in, err
-	}
-	if in.Status, err = f.str("status"); err != nil {
-		return in, err
-	}
+	in := domain.APIKeyInput{Name: name, Description: desc, Status: st}
 	if in.Scopes, err = f.scopes("scopes"); err != nil {
 		return in, err
 	}

@@ -27,23 +27,30 @@ func (a *API) getTenant(w http.ResponseWriter, r req) error {
 
 // --- applications
 
-func applicationInput(body []byte) (domain.ApplicationInput, error) {
+// named reads the name, description and status that applications,
+// groups and API keys share.
+func named(body []byte) (f *fields, name, description, status *string, err error) {
 	props, err := object(body)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	f = newFields(props)
+	if name, err = f.str("name"); err != nil {
+		return
+	}
+	if description, err = f.str("description"); err != nil {
+		return
+	}
+	status, err = f.str("status")
+	return
+}
+
+func applicationInput(body []byte) (domain.ApplicationInput, error) {
+	f, name, desc, st, err := named(body)
 	if err != nil {
 		return domain.ApplicationInput{}, err
 	}
-	f := newFields(props)
-	var in domain.ApplicationInput
-	if in.Name, err = f.str("name"); err != nil {
-		return in, err
-	}
-	if in.Description, err = f.str("description"); err != nil {
-		return in, err
-	}
-	if in.Status, err = f.str("status"); err != nil {
-		return in, err
-	}
-	return in, f.rest()
+	return domain.ApplicationInput{Name: name, Description: desc, Status: st}, f.rest()
 }
 
 func (a *API) createApplication(w http.ResponseWriter, r req) error {
@@ -60,15 +67,9 @@ func (a *API) createApplication(w http.ResponseWriter, r req) error {
 }
 
 func (a *API) listApplications(w http.ResponseWriter, r req) error {
-	p, err := page(r.Request)
-	if err != nil {
-		return err
-	}
-	l, err := a.Svc.ListApplications(r.Context(), r.c, p)
-	if err != nil {
-		return err
-	}
-	return ok(w, collection(r.Request, l, r.base.application))
+	return listed(w, r, func(p domain.Page) (domain.List[*domain.Application], error) {
+		return a.Svc.ListApplications(r.Context(), r.c, p)
+	}, r.base.application)
 }
 
 func (a *API) getApplication(w http.ResponseWriter, r req) error {
@@ -159,15 +160,9 @@ func (a *API) createAccount(w http.ResponseWriter, r req) error {
 }
 
 func (a *API) listAccounts(w http.ResponseWriter, r req) error {
-	p, err := page(r.Request)
-	if err != nil {
-		return err
-	}
-	l, err := a.Svc.ListAccounts(r.Context(), r.c, param(r.Request, "applicationId"), p)
-	if err != nil {
-		return err
-	}
-	return ok(w, collection(r.Request, l, r.base.account))
+	return listed(w, r, func(p domain.Page) (domain.List[*domain.Account], error) {
+		return a.Svc.ListAccounts(r.Context(), r.c, param(r.Request, "applicationId"), p)
+	}, r.base.account)
 }
 
 func (a *API) getAccount(w http.ResponseWriter, r req) error {
@@ -240,22 +235,11 @@ func (a *API) deleteCustomDataField(w http.ResponseWriter, r req) error {
 // --- groups and memberships
 
 func groupInput(body []byte) (domain.GroupInput, error) {
-	props, err := object(body)
+	f, name, desc, st, err := named(body)
 	if err != nil {
 		return domain.GroupInput{}, err
 	}
-	f := newFields(props)
-	var in domain.GroupInput
-	if in.Name, err = f.str("name"); err != nil {
-		return in, err
-	}
-	if in.Description, err = f.str("description"); err != nil {
-		return in, err
-	}
-	if in.Status, err = f.str("status"); err != nil {
-		return in, err
-	}
-	return in, f.rest()
+	return domain.GroupInput{Name: name, Description: desc, Status: st}, f.rest()
 }
 
 func (a *API) createGroup(w http.ResponseWriter, r req) error {
@@ -272,15 +256,9 @@ func (a *API) createGroup(w http.ResponseWriter, r req) error {
 }
 
 func (a *API) listGroups(w http.ResponseWriter, r req) error {
-	p, err := page(r.Request)
-	if err != nil {
-		return err
-	}
-	l, err := a.Svc.ListGroups(r.Context(), r.c, param(r.Request, "applicationId"), p)
-	if err != nil {
-		return err
-	}
-	return ok(w, collection(r.Request, l, r.base.group))
+	return listed(w, r, func(p domain.Page) (domain.List[*domain.Group], error) {
+		return a.Svc.ListGroups(r.Context(), r.c, param(r.Request, "applicationId"), p)
+	}, r.base.group)
 }
 
 func (a *API) getGroup(w http.ResponseWriter, r req) error {
@@ -311,51 +289,27 @@ func (a *API) deleteGroup(w http.ResponseWriter, r req) error {
 }
 
 func (a *API) listGroupAccounts(w http.ResponseWriter, r req) error {
-	p, err := page(r.Request)
-	if err != nil {
-		return err
-	}
-	l, err := a.Svc.ListGroupAccounts(r.Context(), r.c, param(r.Request, "groupId"), p)
-	if err != nil {
-		return err
-	}
-	return ok(w, collection(r.Request, l, r.base.account))
+	return listed(w, r, func(p domain.Page) (domain.List[*domain.Account], error) {
+		return a.Svc.ListGroupAccounts(r.Context(), r.c, param(r.Request, "groupId"), p)
+	}, r.base.account)
 }
 
 func (a *API) listGroupMemberships(w http.ResponseWriter, r req) error {
-	p, err := page(r.Request)
-	if err != nil {
-		return err
-	}
-	l, err := a.Svc.ListGroupMemberships(r.Context(), r.c, param(r.Request, "groupId"), p)
-	if err != nil {
-		return err
-	}
-	return ok(w, collection(r.Request, l, r.base.membership))
+	return listed(w, r, func(p domain.Page) (domain.List[*domain.Membership], error) {
+		return a.Svc.ListGroupMemberships(r.Context(), r.c, param(r.Request, "groupId"), p)
+	}, r.base.membership)
 }
 
 func (a *API) listAccountGroups(w http.ResponseWriter, r req) error {
-	p, err := page(r.Request)
-	if err != nil {
-		return err
-	}
-	l, err := a.Svc.ListAccountGroups(r.Context(), r.c, param(r.Request, "accountId"), p)
-	if err != nil {
-		return err
-	}
-	return ok(w, collection(r.Request, l, r.base.group))
+	return listed(w, r, func(p domain.Page) (domain.List[*domain.Group], error) {
+		return a.Svc.ListAccountGroups(r.Context(), r.c, param(r.Request, "accountId"), p)
+	}, r.base.group)
 }
 
 func (a *API) listAccountMemberships(w http.ResponseWriter, r req) error {
-	p, err := page(r.Request)
-	if err != nil {
-		return err
-	}
-	l, err := a.Svc.ListAccountMemberships(r.Context(), r.c, param(r.Request, "accountId"), p)
-	if err != nil {
-		return err
-	}
-	return ok(w, collection(r.Request, l, r.base.membership))
+	return listed(w, r, func(p domain.Page) (domain.List[*domain.Membership], error) {
+		return a.Svc.ListAccountMemberships(r.Context(), r.c, param(r.Request, "accountId"), p)
+	}, r.base.membership)
 }
 
 // lastSegment returns the id at the end of an href of the expected kind,
@@ -426,4 +380,18 @@ func (a *API) deleteMembership(w http.ResponseWriter, r req) error {
 		return err
 	}
 	return noContent(w)
+}
+
+// listed serves one page of a collection: the page from the query, the
+// service's list, and each item rendered.
+func listed[T domain.State, R any](w http.ResponseWriter, r req, fetch func(domain.Page) (domain.List[T], error), render func(T) R) error {
+	p, err := page(r.Request)
+	if err != nil {
+		return err
+	}
+	l, err := fetch(p)
+	if err != nil {
+		return err
+	}
+	return ok(w, collection(r.Request, l, render))
 }
