@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"sync"
-	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -38,7 +36,7 @@ func main() {
 	store := runtime.Store()
 	svc := domain.NewService(store)
 	api := httpapi.API{Svc: svc,
-		Tokens: &domain.TokenService{Store: store, Signer: &firstKeySigner{keys: keys, store: store, Signer: tokens.NewSigner(keys, nil)},
+		Tokens: &domain.TokenService{Store: store, Signer: &rotation.FirstKeySigner{Signer: tokens.NewSigner(keys, nil), Keys: keys, Publish: store.PutJWKS, Clock: svc.Clock},
 			Verifier: tokens.NewVerifier(tokens.StoreKeys{Store: keys}, issuer, audience),
 			Limiter:  dynamo.NewLimiter(store), Clock: svc.Clock, IDs: svc.IDs, Issuer: issuer, Audience: audience},
 		// The published document, the one the authorizer verifies with:
@@ -47,30 +45,4 @@ func main() {
 		JWKS: tokens.PublishedJWKS(store.GetJWKS),
 	}
 	lambda.Start(httpadapter.New(api.Handler(httpapi.OAuthFamily)).ProxyWithContext)
-}
-
-// firstKeySigner creates the first signing key when the provisioned secret
-// is still empty (the template creates it so) and publishes it before
-// signing with it, so a fresh deployment works before RotateFunction first
-// runs. It never rotates (every = 0): RotateFunction is the one rotator.
-type firstKeySigner struct {
-	*tokens.Signer
-	keys  tokens.KeyStore
-	store *dynamo.Store
-	mu    sync.Mutex
-}
-
-func (s *firstKeySigner) Sign(ctx context.Context, t domain.AccessToken) (string, error) {
-	signed, err := s.Signer.Sign(ctx, t)
-	if !errors.Is(err, tokens.ErrNoSigningKey) {
-		return signed, err
-	}
-	s.mu.Lock()
-	now := time.Now()
-	_, rerr := rotation.Run(ctx, s.keys, func(ctx context.Context, doc []byte) error { return s.store.PutJWKS(ctx, doc, now) }, now, 0)
-	s.mu.Unlock()
-	if rerr != nil {
-		return "", rerr
-	}
-	return s.Signer.Sign(ctx, t)
 }
