@@ -39,8 +39,8 @@ const skLimit = "limit"
 // authentication does not reset the count: the domain's port has no such
 // call, and 5 failures in 15 minutes is not a legitimate client's pattern.
 //
-// The items are ephemeral security state, not projections of events: a
-// views rebuild may drop them, which at worst lifts a lock early.
+// The items are ephemeral security state, not projections of events; a
+// views rebuild keeps them (see Rebuild) so it cannot lift a lock early.
 type Limiter struct {
 	DB    *dynamodb.Client
 	Table string
