@@ -87,3 +87,22 @@ func (s *Service) Bootstrap(ctx context.Context, in BootstrapInput) (Bootstrappe
 	})
 	return out, err
 }
+
+// Credentials is what a bootstrap prints once, as one JSON line, for
+// scripts: the local server and scripts/bootstrap print the same shape.
+type Credentials struct {
+	Tenant       string `json:"tenant"`
+	Application  string `json:"application"`
+	APIKeyID     string `json:"apiKeyId"`
+	APIKeySecret string `json:"apiKeySecret"`
+}
+
+// Credentials returns the printable credentials, hrefs under base.
+func (b Bootstrapped) Credentials(base string) Credentials {
+	return Credentials{
+		Tenant:       base + "/v1/tenants/" + b.Tenant.ID,
+		Application:  base + "/v1/applications/" + b.Application.ID,
+		APIKeyID:     b.AdminKey.ID,
+		APIKeySecret: b.AdminSecret,
+	}
+}

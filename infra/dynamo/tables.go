@@ -98,3 +98,13 @@ func (st *Store) viewsSchema() *dynamodb.CreateTableInput {
 		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{gsi("gsi1"), gsi("gsi2")},
 	}
 }
+
+// Empty reports an event table without a single event: a fresh install
+// that still needs its bootstrap tenant.
+func (st *Store) Empty(ctx context.Context) (bool, error) {
+	res, err := st.DB.Scan(ctx, &dynamodb.ScanInput{TableName: &st.Events, Limit: aws.Int32(1)})
+	if err != nil {
+		return false, storeErr(err)
+	}
+	return len(res.Items) == 0, nil
+}

@@ -78,14 +78,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 }
 
-// Bootstrap is the JSON line printed on first start.
-type Bootstrap struct {
-	Tenant       string `json:"tenant"`
-	Application  string `json:"application"`
-	APIKeyID     string `json:"apiKeyId"`
-	APIKeySecret string `json:"apiKeySecret"`
-}
-
 func printBanner(w io.Writer, base string, s *stack.Stack, data string) {
 	fmt.Fprintf(w, "Keystorm is serving on %s\n", base)
 	switch {
@@ -100,12 +92,7 @@ func printBanner(w io.Writer, base string, s *stack.Stack, data string) {
 		fmt.Fprintln(w, "Existing tenant: its admin key was printed when it was created.")
 		return
 	}
-	b := Bootstrap{
-		Tenant:       base + "/v1/tenants/" + s.Boot.Tenant.ID,
-		Application:  base + "/v1/applications/" + s.Boot.Application.ID,
-		APIKeyID:     s.Boot.AdminKey.ID,
-		APIKeySecret: s.Boot.AdminSecret,
-	}
+	b := s.Boot.Credentials(base)
 	fmt.Fprintf(w, `
 First start: created a tenant, an application and an admin API key.
 The secret is shown only now; keep it.

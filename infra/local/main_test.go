@@ -11,11 +11,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/keystorm/keystorm/domain"
 )
 
 // server runs the local server as `go run ./infra/local` would and returns
 // its base URL, the printed bootstrap (if any) and a stop function.
-func server(t *testing.T, args ...string) (string, *Bootstrap, []string, func()) {
+func server(t *testing.T, args ...string) (string, *domain.Credentials, []string, func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
@@ -26,7 +28,7 @@ func server(t *testing.T, args ...string) (string, *Bootstrap, []string, func())
 	}()
 	sc := bufio.NewScanner(pr)
 	var base string
-	var boot *Bootstrap
+	var boot *domain.Credentials
 	var lines []string
 	deadline := time.AfterFunc(60*time.Second, func() { pw.CloseWithError(io.ErrUnexpectedEOF) })
 	defer deadline.Stop()
@@ -37,7 +39,7 @@ func server(t *testing.T, args ...string) (string, *Bootstrap, []string, func())
 			base = rest
 		}
 		if strings.HasPrefix(line, "{") {
-			boot = &Bootstrap{}
+			boot = &domain.Credentials{}
 			if err := json.Unmarshal([]byte(line), boot); err != nil {
 				t.Fatalf("bootstrap line %q: %v", line, err)
 			}

@@ -9,8 +9,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/keystorm/keystorm/domain"
@@ -153,7 +151,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if o.Hasher != nil {
 		s.Service.Hasher = o.Hasher
 	}
-	empty, err := s.empty(ctx)
+	empty, err := s.Store.Empty(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -204,15 +202,6 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	s.Gateway.Log = o.Log
 	ok = true
 	return s, nil
-}
-
-// empty reports an event table without events: a first start.
-func (s *Stack) empty(ctx context.Context) (bool, error) {
-	res, err := s.Store.DB.Scan(ctx, &dynamodb.ScanInput{TableName: &s.Store.Events, Limit: aws.Int32(1)})
-	if err != nil {
-		return false, err
-	}
-	return len(res.Items) == 0, nil
 }
 
 // Close stops the embedded store and closes the journal.

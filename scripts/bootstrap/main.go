@@ -17,9 +17,6 @@ import (
 	"io"
 	"os"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/keystorm/keystorm/domain"
 	"github.com/keystorm/keystorm/infra/dynamo"
 )
@@ -29,14 +26,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bootstrap:", err)
 		os.Exit(1)
 	}
-}
-
-// Output is the JSON line printed, the same as the local server's.
-type Output struct {
-	Tenant       string `json:"tenant"`
-	Application  string `json:"application"`
-	APIKeyID     string `json:"apiKeyId"`
-	APIKeySecret string `json:"apiKeySecret"`
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
@@ -58,19 +47,18 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 func bootstrap(ctx context.Context, st *dynamo.Store, base string, in domain.BootstrapInput, force bool, w io.Writer) error {
-	res, err := st.DB.Scan(ctx, &dynamodb.ScanInput{TableName: &st.Events, Limit: aws.Int32(1)})
+	empty, err := st.Empty(ctx)
 	if err != nil {
 		return err
 	}
-	if len(res.Items) > 0 && !force {
+	if !empty && !force {
 		return errors.New("the event table is not empty: a tenant exists already (use -force to add another)")
 	}
 	b, err := domain.NewService(st).Bootstrap(ctx, in)
 	if err != nil {
 		return err
 	}
-	out := Output{Tenant: base + "/v1/tenants/" + b.Tenant.ID, Application: base + "/v1/applications/" + b.Application.ID,
-		APIKeyID: b.AdminKey.ID, APIKeySecret: b.AdminSecret}
+	out := b.Credentials(base)
 	fmt.Fprintf(w, "Created tenant %s with an admin API key. The secret is shown only now; keep it.\n", b.Tenant.ID)
 	line, _ := json.Marshal(out)
 	fmt.Fprintf(w, "%s\n", line)

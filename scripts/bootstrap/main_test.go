@@ -20,7 +20,7 @@ func TestBootstrapOnceThenRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	var o Output
+	var o domain.Credentials
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &o); err != nil {
 		t.Fatal(err)
 	}
