@@ -92,17 +92,21 @@ func (s *Service) Bootstrap(ctx context.Context, in BootstrapInput) (Bootstrappe
 // scripts: the local server and scripts/bootstrap print the same shape.
 type Credentials struct {
 	Tenant       string `json:"tenant"`
-	Application  string `json:"application"`
+	Application  string `json:"application,omitempty"`
 	APIKeyID     string `json:"apiKeyId"`
 	APIKeySecret string `json:"apiKeySecret"`
 }
 
 // Credentials returns the printable credentials, hrefs under base.
 func (b Bootstrapped) Credentials(base string) Credentials {
-	return Credentials{
+	c := Credentials{
 		Tenant:       base + "/v1/tenants/" + b.Tenant.ID,
-		Application:  base + "/v1/applications/" + b.Application.ID,
 		APIKeyID:     b.AdminKey.ID,
 		APIKeySecret: b.AdminSecret,
 	}
+	// A recovered tenant may have no developer application left.
+	if b.Application != nil {
+		c.Application = base + "/v1/applications/" + b.Application.ID
+	}
+	return c
 }

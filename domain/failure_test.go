@@ -15,6 +15,7 @@ import (
 
 	"github.com/keystorm/keystorm/domain"
 	"github.com/keystorm/keystorm/infra/dynamo"
+	"github.com/keystorm/keystorm/infra/dynamo/storetest"
 	"github.com/keystorm/keystorm/infra/embedded"
 )
 
@@ -90,7 +91,9 @@ func wantStoreFailure(t *testing.T, err error) {
 // transaction fails), only the views table, or only the collection index a
 // cascade reads — a command fails as unavailable and leaves both tables
 // exactly as they were. Retrying it with the same Idempotency-Key once the
-// store is back does the work exactly once.
+// store is back does the work exactly once. It runs at the fixed date and
+// three years either side (storetest.Epochs): the Idempotency-Key replay
+// must judge expiry by the service's clock, never by the wall clock.
 func TestStoreFailureLeavesNoPartialState(t *testing.T) {
 	scopes := []struct {
 		name string
@@ -209,45 +212,47 @@ func TestStoreFailureLeavesNoPartialState(t *testing.T) {
 			delta: 1,
 		},
 	}
-	for _, cmd := range commands {
-		for _, scope := range scopes {
-			t.Run(cmd.name+"/"+scope.name, func(t *testing.T) {
-				e := setup(t)
-				svc := noRetryService(e)
-				arg := cmd.prepare(t, e)
-				base := cmd.count(t, e, arg)
-				c := e.admin
-				c.IdempotencyKey, c.Fingerprint = "idem-"+cmd.name, "fp-"+cmd.name
+	for _, epoch := range storetest.Epochs() {
+		for _, cmd := range commands {
+			for _, scope := range scopes {
+				t.Run(epoch.Name+"/"+cmd.name+"/"+scope.name, func(t *testing.T) {
+					e := setupAt(t, epoch.At)
+					svc := noRetryService(e)
+					arg := cmd.prepare(t, e)
+					base := cmd.count(t, e, arg)
+					c := e.admin
+					c.IdempotencyKey, c.Fingerprint = "idem-"+cmd.name, "fp-"+cmd.name
 
-				before := storeDump(t, e.h.Store)
-				emulate(e.h.Server, scope.set)
-				_, err := cmd.do(ctx, svc, c, arg)
-				clearFailures(e.h.Server)
-				if scope.name == "views gsi1" && cmd.name != "DeleteAccountWithKeysAndMemberships" {
-					// Only the cascade reads a collection; the others
-					// must not even notice.
-					if err != nil {
-						t.Fatalf("unrelated index failure broke the command: %v", err)
+					before := storeDump(t, e.h.Store)
+					emulate(e.h.Server, scope.set)
+					_, err := cmd.do(ctx, svc, c, arg)
+					clearFailures(e.h.Server)
+					if scope.name == "views gsi1" && cmd.name != "DeleteAccountWithKeysAndMemberships" {
+						// Only the cascade reads a collection; the others
+						// must not even notice.
+						if err != nil {
+							t.Fatalf("unrelated index failure broke the command: %v", err)
+						}
+						return
 					}
-					return
-				}
-				wantStoreFailure(t, err)
-				if after := storeDump(t, e.h.Store); !slices.Equal(before, after) {
-					t.Fatalf("failed command left partial state:\nbefore %d items, after %d items", len(before), len(after))
-				}
+					wantStoreFailure(t, err)
+					if after := storeDump(t, e.h.Store); !slices.Equal(before, after) {
+						t.Fatalf("failed command left partial state:\nbefore %d items, after %d items", len(before), len(after))
+					}
 
-				id1, err := cmd.do(ctx, svc, c, arg)
-				if err != nil {
-					t.Fatalf("retry: %v", err)
-				}
-				id2, err := cmd.do(ctx, svc, c, arg)
-				if err != nil || id2 != id1 {
-					t.Fatalf("second retry: %q %v, want %q", id2, err, id1)
-				}
-				if got := cmd.count(t, e, arg); got != base+cmd.delta {
-					t.Fatalf("count %d after the retries, want %d%+d", got, base, cmd.delta)
-				}
-			})
+					id1, err := cmd.do(ctx, svc, c, arg)
+					if err != nil {
+						t.Fatalf("retry: %v", err)
+					}
+					id2, err := cmd.do(ctx, svc, c, arg)
+					if err != nil || id2 != id1 {
+						t.Fatalf("second retry: %q %v, want %q", id2, err, id1)
+					}
+					if got := cmd.count(t, e, arg); got != base+cmd.delta {
+						t.Fatalf("count %d after the retries, want %d%+d", got, base, cmd.delta)
+					}
+				})
+			}
 		}
 	}
 }

@@ -82,8 +82,14 @@ type IdemRecord struct {
 	// ResultVersion its version right after.
 	Result        Ref
 	ResultVersion int64
-	At            time.Time
+	// At is when the request was decided, by the service's Clock. The
+	// record lives until At + IdempotencyTTL; a Commit may overwrite an
+	// older record whose time is up by its own At.
+	At time.Time
 }
+
+// IdempotencyTTL is how long an Idempotency-Key is remembered.
+const IdempotencyTTL = 24 * time.Hour
 
 // Commit is the unit of atomic work: all of it is written, or none.
 type Commit struct {
@@ -116,13 +122,21 @@ type Store interface {
 	// List returns one page of a collection in creation order and the
 	// collection's total size. Errors: ErrUnavailable.
 	List(ctx context.Context, collection string, offset, limit int) ([]State, int, error)
-	// Idempotency returns the record stored under key. Errors: ErrNotFound,
-	// ErrUnavailable.
-	Idempotency(ctx context.Context, key string) (IdemRecord, error)
+	// Idempotency returns the record stored under key, unless it expired
+	// (IdempotencyTTL after its At) by now. The caller passes now from its
+	// Clock, so a store never reads a clock of its own. Errors:
+	// ErrNotFound, ErrUnavailable.
+	Idempotency(ctx context.Context, key string, now time.Time) (IdemRecord, error)
 }
 
-// Clock is injected so that tests control time.
+// Clock is injected so that tests control time. Every comparison of
+// times in domain and infra reads a Clock handed in by the wiring, never
+// the wall clock, so that a test with a fixed date passes on any day.
 type Clock interface{ Now() time.Time }
+
+// SystemClock is the wall clock. Only wiring (functions' main.go, the
+// local server, scripts, and NewService's defaults) should name it.
+var SystemClock Clock = ClockFunc(time.Now)
 
 // ClockFunc adapts a function to Clock.
 type ClockFunc func() time.Time

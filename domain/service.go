@@ -50,7 +50,7 @@ type Service struct {
 func NewService(store Store) *Service {
 	return &Service{
 		Store:  store,
-		Clock:  ClockFunc(time.Now),
+		Clock:  SystemClock,
 		IDs:    RandomIDs{},
 		Rand:   rand.Reader,
 		Hasher: DefaultArgon2id,
@@ -177,7 +177,7 @@ func run[T State](ctx context.Context, s *Service, c Caller, build func(r *recor
 
 // replay returns the result of an earlier request with the same key.
 func (s *Service) replay(ctx context.Context, c Caller) (State, bool, error) {
-	rec, err := s.Store.Idempotency(ctx, c.TenantID+"/"+c.IdempotencyKey)
+	rec, err := s.Store.Idempotency(ctx, c.TenantID+"/"+c.IdempotencyKey, s.Clock.Now())
 	if errors.Is(err, ErrNotFound) {
 		return nil, false, nil
 	}

@@ -8,15 +8,17 @@ import (
 	"time"
 
 	"github.com/keystorm/keystorm/domain"
+	"github.com/keystorm/keystorm/infra/dynamo/storetest"
 	"github.com/keystorm/keystorm/infra/embedded"
 )
 
 // fakeClock is a settable clock.
 type fakeClock struct{ t atomic.Int64 }
 
-func newClock() *fakeClock {
+// newClockAt starts a clock at at (storetest.Epoch for most tests).
+func newClockAt(at time.Time) *fakeClock {
 	c := &fakeClock{}
-	c.t.Store(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC).UnixNano())
+	c.t.Store(at.UnixNano())
 	return c
 }
 
@@ -38,9 +40,15 @@ type env struct {
 
 func setup(t testing.TB) *env {
 	t.Helper()
+	return setupAt(t, storetest.Epoch)
+}
+
+// setupAt is setup with the service's clock starting at at.
+func setupAt(t testing.TB, at time.Time) *env {
+	t.Helper()
 	h := embedded.New(t)
 	svc := domain.NewService(h.Store)
-	clock := newClock()
+	clock := newClockAt(at)
 	svc.Clock = clock
 	svc.Hasher = cheapHasher
 	boot, err := svc.Bootstrap(context.Background(), domain.BootstrapInput{})

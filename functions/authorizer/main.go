@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/keystorm/keystorm/domain"
 	"github.com/keystorm/keystorm/infra/authorizer"
 	"github.com/keystorm/keystorm/infra/runtime"
 	"github.com/keystorm/keystorm/infra/tokens"
@@ -33,9 +34,9 @@ func main() {
 		fetch = tokens.PublishedJWKS(store.GetJWKS)
 	}
 	if fetch != nil {
-		cfg.Verifier = tokens.NewVerifier(tokens.NewJWKSSource(fetch), cfg.TokenIssuer, cfg.TokenAudience)
+		cfg.Verifier = tokens.NewVerifier(tokens.NewJWKSSource(fetch, domain.SystemClock), cfg.TokenIssuer, cfg.TokenAudience, domain.SystemClock)
 	}
 	// The Handler takes the raw event and answers every API Gateway
 	// flavour (see authorizer.Handler.Invoke).
-	lambda.Start(authorizer.New(store, nil, cfg))
+	lambda.Start(authorizer.New(store, domain.SystemClock, cfg))
 }

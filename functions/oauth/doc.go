@@ -27,7 +27,9 @@
 // that never touches the secret or KMS. Before anything is published it
 // serves {"keys":[]}.
 //
-// Environment: TOKEN_KEYS_SECRET, TOKEN_ISSUER, TOKEN_AUDIENCE (required);
+// Environment: TOKEN_KEYS_SECRET, TOKEN_ISSUER, TOKEN_AUDIENCE (required;
+// for local runs only, TOKEN_KEYS_DIR, a key file directory, replaces
+// TOKEN_KEYS_SECRET, as for functions/rotate);
 // EVENTS_TABLE, VIEWS_TABLE, DYNAMODB_ENDPOINT, AWS_REGION (infra/dynamo);
 // KEYSTORM_BASE_URL (optional, the base of the token's sub); LOG_LEVEL.
 //

@@ -1,13 +1,10 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/keystorm/keystorm/domain"
@@ -24,21 +21,15 @@ func main() {
 	if issuer == "" || audience == "" {
 		runtime.Fatal("configuration", errors.New("TOKEN_ISSUER and TOKEN_AUDIENCE are required"))
 	}
-	// No network call at init: credentials and the secret load on first use.
-	awsCfg, err := config.LoadDefaultConfig(context.Background())
-	if err != nil {
-		runtime.Fatal("aws config", err)
-	}
-	keys, err := tokens.SecretsManagerStoreFromEnv(secretsmanager.NewFromConfig(awsCfg), tokens.DefaultSecretCache)
-	if err != nil {
-		runtime.Fatal("signing keys", err)
-	}
+	// TOKEN_KEYS_SECRET as deployed, TOKEN_KEYS_DIR for local runs; no
+	// network call at init: the secret loads on first use.
+	keys := runtime.TokenKeys(domain.SystemClock, tokens.DefaultSecretCache)
 	store := runtime.Store()
 	svc := domain.NewService(store)
 	api := httpapi.API{Svc: svc,
-		Tokens: &domain.TokenService{Store: store, Signer: &rotation.FirstKeySigner{Signer: tokens.NewSigner(keys, nil), Keys: keys, Publish: store.PutJWKS, Clock: svc.Clock},
-			Verifier: tokens.NewVerifier(tokens.StoreKeys{Store: keys}, issuer, audience),
-			Limiter:  dynamo.NewLimiter(store), Clock: svc.Clock, IDs: svc.IDs, Issuer: issuer, Audience: audience},
+		Tokens: &domain.TokenService{Store: store, Signer: &rotation.FirstKeySigner{Signer: tokens.NewSigner(keys, svc.Clock), Keys: keys, Publish: store.PutJWKS, Clock: svc.Clock},
+			Verifier: tokens.NewVerifier(tokens.StoreKeys{Store: keys}, issuer, audience, svc.Clock),
+			Limiter:  dynamo.NewLimiter(store, svc.Clock), Clock: svc.Clock, IDs: svc.IDs, Issuer: issuer, Audience: audience},
 		// The published document, the one the authorizer verifies with:
 		// one source of truth, and a public endpoint that never reads the
 		// private secret.

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/keystorm/keystorm/domain"
 	"github.com/keystorm/keystorm/infra/rotation"
 	"github.com/keystorm/keystorm/infra/runtime"
 	"github.com/keystorm/keystorm/infra/tokens"
@@ -25,7 +26,7 @@ func main() {
 	}
 	var keys func() tokens.KeyStore
 	if dir != "" {
-		store := tokens.NewFileStore(dir, nil)
+		store := tokens.NewFileStore(dir, domain.SystemClock)
 		keys = func() tokens.KeyStore { return store }
 	} else {
 		// No network call at init: credentials resolve on first use.
@@ -35,9 +36,9 @@ func main() {
 		}
 		client := secretsmanager.NewFromConfig(awsCfg)
 		// A fresh store per invocation: never rotate a cached ring.
-		keys = func() tokens.KeyStore { return tokens.NewSecretsManagerStore(client, secret, 0, nil) }
+		keys = func() tokens.KeyStore { return tokens.NewSecretsManagerStore(client, secret, 0, domain.SystemClock) }
 	}
 	store := runtime.Store()
-	h := &rotation.Handler{Keys: keys, Publish: store.PutJWKS, Every: every}
+	h := &rotation.Handler{Keys: keys, Publish: store.PutJWKS, Every: every, Clock: domain.SystemClock}
 	lambda.Start(h.Invoke)
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -33,10 +32,10 @@ type Handler struct {
 // and account states for cfg.CacheTTL, and, when cfg.Verifier is set,
 // Bearer tokens with that verifier, caching each token's liveness
 // (revocation, key and account status) for cfg.CacheTTL. clock is
-// time.Now when nil.
+// nil panics.
 func New(store domain.Store, clock domain.Clock, cfg Config) *Handler {
 	if clock == nil {
-		clock = domain.ClockFunc(time.Now)
+		panic("authorizer: New needs a clock")
 	}
 	// A TTL of 0 disables the caches: both authenticators treat an entry
 	// as expired from the instant it expires.

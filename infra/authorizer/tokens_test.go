@@ -66,8 +66,7 @@ func newTestTokens(t testing.TB, clock domain.Clock) *testTokens {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := tokens.NewVerifier(src, testIssuer, testAudience)
-	v.Clock = clock
+	v := tokens.NewVerifier(src, testIssuer, testAudience, clock)
 	return &testTokens{signer: tokens.NewSigner(ks, clock), verifier: v, jwks: doc, kid: key.KID, priv: key.Private}
 }
 

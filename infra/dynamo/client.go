@@ -50,11 +50,16 @@ func ConfigFromEnv() Config {
 // local servers do not check signatures.
 func NewClient(ctx context.Context, c Config, counter *Counter) (*dynamodb.Client, error) {
 	opts := []func(*config.LoadOptions) error{}
-	region := c.Region
-	if region == "" {
-		region = "us-east-1"
+	switch {
+	case c.Region != "":
+		opts = append(opts, config.WithRegion(c.Region))
+	case c.Endpoint != "":
+		// A local server ignores the region, but the SDK needs one.
+		opts = append(opts, config.WithRegion("us-east-1"))
 	}
-	opts = append(opts, config.WithRegion(region))
+	// Against AWS with no AWS_REGION, the default chain decides (the
+	// profile's region, or the Lambda environment's), so an operator's
+	// tool never writes to a region they did not choose.
 	if isLoopback(c.Endpoint) && os.Getenv("AWS_ACCESS_KEY_ID") == "" {
 		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
 	}

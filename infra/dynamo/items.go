@@ -17,9 +17,6 @@ const (
 	skState = "state"
 	skGuard = "guard"
 	skIdem  = "idem"
-
-	// idemTTL is how long an Idempotency-Key is remembered.
-	idemTTL = 24 * time.Hour
 )
 
 // eventItem is the stored form of an envelope.

@@ -44,8 +44,9 @@ const skLimit = "limit"
 type Limiter struct {
 	DB    *dynamodb.Client
 	Table string
-	// Now is the clock (time.Now when nil); tests inject one.
-	Now func() time.Time
+	// Clock is the service's clock (required): lock and window ends are
+	// compared against it, never against the wall clock.
+	Clock domain.Clock
 	// Zero values mean the defaults above.
 	MaxFailures int
 	Window      time.Duration
@@ -54,17 +55,16 @@ type Limiter struct {
 
 var _ domain.Limiter = (*Limiter)(nil)
 
-// NewLimiter returns a limiter with the defaults on the store's views table.
-func NewLimiter(st *Store) *Limiter {
-	return &Limiter{DB: st.DB, Table: st.Views, Now: st.Now}
+// NewLimiter returns a limiter with the defaults on the store's views
+// table, reading clock.
+func NewLimiter(st *Store, clock domain.Clock) *Limiter {
+	if clock == nil {
+		panic("dynamo: NewLimiter needs a clock")
+	}
+	return &Limiter{DB: st.DB, Table: st.Views, Clock: clock}
 }
 
-func (l *Limiter) now() time.Time {
-	if l.Now != nil {
-		return l.Now()
-	}
-	return time.Now()
-}
+func (l *Limiter) now() time.Time { return l.Clock.Now() }
 
 func (l *Limiter) params() (int, time.Duration, time.Duration) {
 	maxF, win, lock := l.MaxFailures, l.Window, l.Lockout

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keystorm/keystorm/domain"
 	"github.com/keystorm/keystorm/infra/dynamo"
 	"github.com/keystorm/keystorm/infra/embedded"
 )
@@ -21,8 +22,7 @@ func newLimiter(t *testing.T) (*dynamo.Limiter, *testClock) {
 	h := embedded.New(t)
 	clock := &testClock{}
 	clock.t.Store(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC).UnixNano())
-	l := dynamo.NewLimiter(h.Store)
-	l.Now = clock.now
+	l := dynamo.NewLimiter(h.Store, domain.ClockFunc(clock.now))
 	return l, clock
 }
 

@@ -45,7 +45,7 @@ func TestRebuildKeepsOAuthState(t *testing.T) {
 	}
 	keys := tokens.NewFileStore("", clock)
 	ts := &domain.TokenService{Store: h.Store, Signer: tokens.NewSigner(keys, clock),
-		Verifier: tokens.NewVerifier(tokens.StoreKeys{Store: keys}, "iss", "aud"),
+		Verifier: tokens.NewVerifier(tokens.StoreKeys{Store: keys}, "iss", "aud", clock),
 		Clock:    clock, IDs: domain.RandomIDs{}, Issuer: "iss", Audience: "aud"}
 	iss, err := ts.Issue(ctx, domain.TokenRequest{KeyID: key.Key.ID, Secret: key.Secret, BaseURL: "http://h"})
 	if err != nil {

@@ -20,8 +20,6 @@ type Store struct {
 	DB     *dynamodb.Client
 	Events string
 	Views  string
-	// Now is the clock for idempotency expiry (time.Now when nil).
-	Now func() time.Time
 }
 
 var _ domain.Store = (*Store)(nil)
@@ -29,13 +27,6 @@ var _ domain.Store = (*Store)(nil)
 // New returns a Store on the given client and tables.
 func New(db *dynamodb.Client, c Config) *Store {
 	return &Store{DB: db, Events: c.EventsTable, Views: c.ViewsTable}
-}
-
-func (st *Store) now() time.Time {
-	if st.Now != nil {
-		return st.Now()
-	}
-	return time.Now()
 }
 
 // Load implements domain.Store with one strongly consistent GetItem.
@@ -164,7 +155,7 @@ func (st *Store) List(ctx context.Context, collection string, offset, limit int)
 }
 
 // Idempotency implements domain.Store.
-func (st *Store) Idempotency(ctx context.Context, k string) (domain.IdemRecord, error) {
+func (st *Store) Idempotency(ctx context.Context, k string, now time.Time) (domain.IdemRecord, error) {
 	out, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: &st.Views, Key: key(idemKey(k), skIdem), ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return domain.IdemRecord{}, storeErr(err)
@@ -176,7 +167,7 @@ func (st *Store) Idempotency(ctx context.Context, k string) (domain.IdemRecord, 
 	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
 		return domain.IdemRecord{}, err
 	}
-	if it.ExpiresAt < st.now().Unix() {
+	if it.ExpiresAt < now.Unix() {
 		// DynamoDB's TTL deletes lazily; an expired record is gone.
 		return domain.IdemRecord{}, domain.ErrNotFound
 	}
@@ -291,19 +282,20 @@ func (st *Store) Commit(ctx context.Context, c domain.Commit) error {
 		av, err := attributevalue.MarshalMap(idemItem{
 			PK: idemKey(c.Idem.Key), SK: skIdem, Fingerprint: c.Idem.Fingerprint,
 			ResultKind: c.Idem.Result.Kind, ResultID: c.Idem.Result.ID, ResultVer: c.Idem.ResultVersion,
-			At: c.Idem.At.UTC().Format(time.RFC3339Nano), ExpiresAt: c.Idem.At.Add(idemTTL).Unix(),
+			At: c.Idem.At.UTC().Format(time.RFC3339Nano), ExpiresAt: c.Idem.At.Add(domain.IdempotencyTTL).Unix(),
 		})
 		if err != nil {
 			return err
 		}
 		// A record past its expiry is gone (see Idempotency) even while
 		// DynamoDB's lazy TTL sweep has not deleted it yet: overwrite it.
+		// "Past" is judged at the new record's At, the service's clock.
 		add(types.TransactWriteItem{Put: &types.Put{
 			TableName:                 &st.Views,
 			Item:                      av,
 			ConditionExpression:       aws.String("attribute_not_exists(pk) OR #x < :now"),
 			ExpressionAttributeNames:  map[string]string{"#x": "expiresAt"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":now": n(st.now().Unix())},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":now": n(c.Idem.At.Unix())},
 		}}, action{kind: "idem", key: c.Idem.Key})
 	}
 	if len(tx) == 0 {

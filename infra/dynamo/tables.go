@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/keystorm/keystorm/domain"
 )
 
 // EnsureTables creates the two tables when they do not exist, with the
@@ -107,4 +111,57 @@ func (st *Store) Empty(ctx context.Context) (bool, error) {
 		return false, storeErr(err)
 	}
 	return len(res.Items) == 0, nil
+}
+
+// Tenants returns the ids of every tenant that is not deleted, in no
+// particular order. It scans the views table, so it is for operator
+// tools (admin key recovery), never for a request path.
+func (st *Store) Tenants(ctx context.Context) ([]string, error) {
+	in := &dynamodb.ScanInput{
+		TableName:                 &st.Views,
+		ConsistentRead:            aws.Bool(true),
+		FilterExpression:          aws.String("#k = :kind AND sk = :sk AND #d = :no"),
+		ExpressionAttributeNames:  map[string]string{"#k": "kind", "#d": "deleted"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":kind": s(domain.KindTenant), ":sk": s(skState), ":no": &types.AttributeValueMemberBOOL{Value: false}},
+		ProjectionExpression:      aws.String("pk"),
+	}
+	var ids []string
+	for {
+		res, err := st.DB.Scan(ctx, in)
+		if err != nil {
+			return nil, storeErr(err)
+		}
+		for _, it := range res.Items {
+			if pk, ok := it["pk"].(*types.AttributeValueMemberS); ok {
+				ids = append(ids, strings.TrimPrefix(pk.Value, domain.KindTenant+"#"))
+			}
+		}
+		if res.LastEvaluatedKey == nil {
+			return ids, nil
+		}
+		in.ExclusiveStartKey = res.LastEvaluatedKey
+	}
+}
+
+// OnlyTenant picks the tenant an operator tool acts on: want when it
+// names an existing tenant, else the store's only tenant. Several tenants
+// and no choice is an error that lists them.
+func (st *Store) OnlyTenant(ctx context.Context, want string) (string, error) {
+	ids, err := st.Tenants(ctx)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case want != "":
+		if slices.Contains(ids, want) {
+			return want, nil
+		}
+		return "", fmt.Errorf("no tenant %q in this store", want)
+	case len(ids) == 0:
+		return "", errors.New("the store holds no tenant")
+	case len(ids) > 1:
+		slices.Sort(ids)
+		return "", fmt.Errorf("the store holds %d tenants; choose one with -tenant-id (%s)", len(ids), strings.Join(ids, ", "))
+	}
+	return ids[0], nil
 }

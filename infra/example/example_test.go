@@ -221,7 +221,7 @@ func TestBehindTheAuthorizer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	auth := authorizer.New(h.Store, nil, authorizer.Config{CacheTTL: 5 * time.Second})
+	auth := authorizer.New(h.Store, svc.Clock, authorizer.Config{CacheTTL: 5 * time.Second})
 	areq := events.APIGatewayCustomAuthorizerRequestTypeRequest{
 		Type: "REQUEST", MethodArn: "arn:aws:execute-api:us-east-1:123456789012:def456/prod/GET/troopers/admin@keystorm.local/equipment",
 		Resource: "/troopers/{id}/equipment", HTTPMethod: "GET",

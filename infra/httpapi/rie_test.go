@@ -15,15 +15,16 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/keystorm/keystorm/domain"
-	"github.com/keystorm/keystorm/infra/embedded"
 	"github.com/keystorm/keystorm/infra/httpapi"
 	"github.com/keystorm/keystorm/infra/rie"
+	"github.com/keystorm/keystorm/infra/sample"
 )
 
 // TestFunctionsUnderEmulator builds each management function
 // (functions/<family>) exactly as SAM would ship it and invokes it through
 // the Lambda Runtime Interface Emulator with the repository's sample
-// events, against an embedded DynamoDB seeded through domain.Service. It
+// events, against an embedded DynamoDB seeded through domain.Service
+// (infra/sample, which also puts the seeded ids into the samples). It
 // proves that each main.go wires its family's routes, reads its tables and
 // endpoint from the environment, and answers the API Gateway proxy
 // integration with the right response.
@@ -70,18 +71,16 @@ func TestFunctionsUnderEmulator(t *testing.T) {
 	}
 }
 
-// rieHasher keeps seeding fast; the function itself hashes with the
-// production parameters.
-var rieHasher = domain.Argon2id{MemoryKiB: 64, Time: 1, Threads: 1}
-
 // The samples' API Gateway host and stage, so every href starts with this.
 const rieBase = "https://abc123.execute-api.us-east-1.amazonaws.com/prod"
 
 // rieFixture is one family's binary running under the emulator, against a
-// fresh embedded DynamoDB with a bootstrapped tenant.
+// fresh embedded DynamoDB seeded for the samples (infra/sample: a
+// bootstrapped tenant, and the developer tk421 with a key and a group).
 type rieFixture struct {
 	family string
 	ctx    context.Context
+	world  *sample.World
 	svc    *domain.Service
 	boot   domain.Bootstrapped
 	admin  domain.Caller
@@ -95,39 +94,27 @@ func newRIEFixture(t *testing.T, family string) *rieFixture {
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	t.Cleanup(cancel)
 
-	srv, err := embedded.Start("")
+	// The seeding hashes with cheap parameters; the function itself
+	// hashes with the production ones.
+	w, err := sample.Start(ctx, sample.Options{Clock: domain.SystemClock})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { srv.Close() })
-	store, err := srv.NewStore(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := domain.NewService(store)
-	svc.Hasher = rieHasher
-	boot, err := svc.Bootstrap(ctx, domain.BootstrapInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &rieFixture{family: family, ctx: ctx, svc: svc, boot: boot,
-		admin: domain.Caller{TenantID: boot.Tenant.ID, AccountID: boot.Admin.ID, KeyID: boot.AdminKey.ID, Admin: true}}
+	t.Cleanup(func() { w.Close() })
+	f := &rieFixture{family: family, ctx: ctx, world: w, svc: w.Service, boot: w.Boot, admin: w.Admin}
 
 	bootstrap, err := rie.Build(ctx, "./functions/"+family, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := srv.Config()
-	f.em, err = rie.Start(ctx, bootstrap, []string{
-		"DYNAMODB_ENDPOINT=" + srv.URL,
-		"EVENTS_TABLE=" + cfg.EventsTable,
-		"VIEWS_TABLE=" + cfg.ViewsTable,
-		// Dummies: minidyn checks no signature, and the developer's own
-		// credentials must not leak into a test.
-		"AWS_ACCESS_KEY_ID=AKIDKEYSTORMTEST",
-		"AWS_SECRET_ACCESS_KEY=keystorm-test-secret",
-		"LOG_LEVEL=info",
-	})
+	// The store's endpoint and tables, and dummy AWS credentials: minidyn
+	// checks no signature, and the developer's own credentials must not
+	// leak into a test.
+	env, err := w.Env(sample.StoreVars...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.em, err = rie.Start(ctx, bootstrap, append(env, "LOG_LEVEL=info"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,40 +122,31 @@ func newRIEFixture(t *testing.T, family string) *rieFixture {
 	return f
 }
 
-// sample loads functions/<family>/testdata/<name> and puts the real ids in:
-// the authorizer context becomes the bootstrapped admin key's, and each
-// path parameter whose sample value is a key of params is replaced in
-// pathParameters, path and requestContext.path.
-func (f *rieFixture) sample(t *testing.T, name string, params map[string]string) events.APIGatewayProxyRequest {
+// sample loads functions/<family>/testdata/<name> with the real ids in
+// (sample.World.Fill): the path parameters name the seeded resources, and
+// the authorizer context is the bootstrapped admin key's.
+func (f *rieFixture) sample(t *testing.T, name string) events.APIGatewayProxyRequest {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "..", "functions", f.family, "testdata", name))
 	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err = f.world.Fill(f.ctx, b); err != nil {
 		t.Fatal(err)
 	}
 	var ev events.APIGatewayProxyRequest
 	if err := json.Unmarshal(b, &ev); err != nil {
 		t.Fatal(err)
 	}
-	for k, v := range ev.PathParameters {
-		real, ok := params[v]
-		if !ok {
-			t.Fatalf("%s: no real value for path parameter %s=%s", name, k, v)
-		}
-		ev.PathParameters[k] = real
-		ev.Path = strings.Replace(ev.Path, "/"+v, "/"+real, 1)
-		ev.RequestContext.Path = strings.Replace(ev.RequestContext.Path, "/"+v, "/"+real, 1)
-	}
 	a := ev.RequestContext.Authorizer
 	if a == nil {
 		t.Fatalf("%s has no authorizer context", name)
 	}
 	href := rieBase + "/v1/accounts/" + f.boot.Admin.ID
-	a["principalId"], a["accountHref"] = href, href
-	a["tenantId"] = f.boot.Tenant.ID
-	a["accountId"] = f.boot.Admin.ID
-	a["apiKeyId"] = f.boot.AdminKey.ID
-	a["applicationId"] = f.boot.AdminApp.ID
-	a["admin"] = "true"
+	if a["accountHref"] != href || a["accountId"] != f.boot.Admin.ID || a["apiKeyId"] != f.boot.AdminKey.ID ||
+		a["tenantId"] != f.boot.Tenant.ID || a["applicationId"] != f.boot.AdminApp.ID || a["admin"] != "true" {
+		t.Fatalf("%s: the authorizer context is not the admin key's: %v", name, a)
+	}
 	f.last = ev
 	return ev
 }
@@ -281,7 +259,7 @@ func (f *rieFixture) noErrorLogs(t *testing.T) {
 
 func rieTenants(t *testing.T, f *rieFixture) {
 	tid := f.boot.Tenant.ID
-	ev := f.sample(t, "get-current.json", nil)
+	ev := f.sample(t, "get-current.json")
 	resp := f.invoke(t, ev)
 	want := rieBase + "/v1/tenants/" + tid
 	if resp.StatusCode != http.StatusFound || rieHeader(resp, "Location") != want {
@@ -292,7 +270,7 @@ func rieTenants(t *testing.T, f *rieFixture) {
 	}
 
 	// Follow the redirect, as Stormpath SDKs do.
-	ev = f.sample(t, "get.json", map[string]string{"tnt_sample": tid})
+	ev = f.sample(t, "get.json")
 	var got httpapi.Tenant
 	rieJSON(t, f.invoke(t, ev), http.StatusOK, &got)
 	if got.Href != want || got.Key != tid || got.Name != f.boot.Tenant.Name || got.Applications.Href != rieBase+"/v1/applications" {
@@ -306,7 +284,7 @@ func rieApplications(t *testing.T, f *rieFixture) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := f.sample(t, "list.json", nil)
+	ev := f.sample(t, "list.json")
 	var items []httpapi.Application
 	f.listOf(t, ev, f.invoke(t, ev), &items)
 	var got []string
@@ -330,7 +308,7 @@ func rieApplications(t *testing.T, f *rieFixture) {
 
 func rieAccounts(t *testing.T, f *rieFixture) {
 	appID := f.boot.Application.ID
-	ev := f.sample(t, "create.json", map[string]string{"app_sample": appID})
+	ev := f.sample(t, "create.json")
 	var in struct{ Email, Username, Password, GivenName, Surname string }
 	if err := json.Unmarshal([]byte(ev.Body), &in); err != nil {
 		t.Fatal(err)
@@ -361,15 +339,18 @@ func rieAccounts(t *testing.T, f *rieFixture) {
 	if acc.PasswordHash == in.Password || !domain.DefaultArgon2id.Verify(in.Password, acc.PasswordHash) {
 		t.Error("the stored password hash does not verify the sample's password")
 	}
+	// Next to the seeded developer.
 	l, err := f.svc.ListAccounts(f.ctx, f.admin, appID, domain.Page{Limit: 25})
-	if err != nil || len(l.Items) != 1 || l.Items[0].ID != id {
+	if err != nil || len(l.Items) != 2 || !slices.ContainsFunc(l.Items, func(a *domain.Account) bool { return a.ID == id }) {
 		t.Errorf("accounts of the application: %v %+v", err, l)
 	}
 }
 
 func rieGroups(t *testing.T, f *rieFixture) {
 	appID := f.boot.Application.ID
-	want := map[string]bool{}
+	// The seeded scope group, and two more.
+	g := f.world.ScopeGroup
+	want := map[string]bool{rieBase + "/v1/groups/" + g.ID + " " + g.Name: true}
 	for _, name := range []string{"Stormtroopers", "Imperial Officers"} {
 		g, err := f.svc.CreateGroup(f.ctx, f.admin, appID, domain.GroupInput{Name: &name})
 		if err != nil {
@@ -377,7 +358,7 @@ func rieGroups(t *testing.T, f *rieFixture) {
 		}
 		want[rieBase+"/v1/groups/"+g.ID+" "+name] = true
 	}
-	ev := f.sample(t, "list.json", map[string]string{"app_sample": appID})
+	ev := f.sample(t, "list.json")
 	var items []httpapi.Group
 	f.listOf(t, ev, f.invoke(t, ev), &items)
 	got := map[string]bool{}
@@ -390,14 +371,10 @@ func rieGroups(t *testing.T, f *rieFixture) {
 }
 
 func rieAPIKeys(t *testing.T, f *rieFixture) {
-	username, email, given, surname, pw := "tk421", "tk421@example.com", "Trooper", "TK-421", "Changeme1"
-	dev, err := f.svc.CreateAccount(f.ctx, f.admin, f.boot.Application.ID, domain.AccountInput{
-		Username: &username, Email: &email, GivenName: &given, Surname: &surname, Password: &pw})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]bool{}
-	var secrets []string
+	// The seeded developer's key, and two more.
+	dev, seeded := f.world.Developer, f.world.DeveloperKey
+	want := map[string]bool{seeded.Key.ID + " " + seeded.Key.Name: true}
+	secrets := []string{seeded.Secret}
 	for _, name := range []string{"laptop", "ci"} {
 		k, err := f.svc.CreateAPIKey(f.ctx, f.admin, dev.ID, domain.APIKeyInput{Name: &name})
 		if err != nil {
@@ -406,7 +383,7 @@ func rieAPIKeys(t *testing.T, f *rieFixture) {
 		want[k.Key.ID+" "+name] = true
 		secrets = append(secrets, k.Secret)
 	}
-	ev := f.sample(t, "list.json", map[string]string{"acc_dev_sample": dev.ID})
+	ev := f.sample(t, "list.json")
 	resp := f.invoke(t, ev)
 	var items []httpapi.APIKey
 	f.listOf(t, ev, resp, &items)

@@ -15,29 +15,70 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/keystorm/keystorm/domain"
 	"github.com/keystorm/keystorm/infra/dynamo"
 	"github.com/keystorm/keystorm/infra/stack"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "keystorm:", err)
-		os.Exit(1)
+	code := exitCode(run(ctx, os.Args[1:], os.Stdout, os.Stderr), os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// exitCode maps run's result to the process's exit status: -h asked for
+// the usage, which was printed, so it is a success.
+func exitCode(err error, stderr io.Writer) int {
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	default:
+		fmt.Fprintln(stderr, "keystorm:", err)
+		return 1
 	}
 }
+
+// usage is printed by -h, before the flags.
+const usage = `Usage: go run ./infra/local [flags]
+
+Serves the whole Keystorm API (management, OAuth, the authorizer in front
+of every route, and the example API) on one address, on an embedded
+DynamoDB. On first start it creates a tenant, an application and an admin
+API key, and prints them once: as text, and as one JSON line for scripts.
+
+Environment:
+  DYNAMODB_ENDPOINT  use this DynamoDB (or DynamoDB Local) instead of the
+                     embedded store; EVENTS_TABLE and VIEWS_TABLE name the
+                     tables (default keystorm-events, keystorm-views)
+
+Flags:
+`
 
 // run serves until ctx ends.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("local", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := fs.String("addr", "127.0.0.1:3000", "listen address")
-	data := fs.String("data", "", "directory that keeps the event log across restarts (embedded store only)")
-	ttl := fs.Duration("auth-cache-ttl", 5*time.Second, "authorizer cache TTL: the bound within which a disabled key stops working")
-	quiet := fs.Bool("quiet", false, "log only warnings and errors")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
+	addr := fs.String("addr", "127.0.0.1:3000", "listen `address`; port 0 picks a free port")
+	data := fs.String("data", "", "`directory` that keeps the event log and the token signing keys across restarts (embedded store only; in memory when empty)")
+	ttl := fs.Duration("auth-cache-ttl", 5*time.Second, "authorizer cache TTL: the bound within which a disabled key stops working (0 disables the cache)")
+	quiet := fs.Bool("quiet", false, "log only warnings and errors (the credentials are still printed)")
+	newAdminKey := fs.Bool("new-admin-key", false, "issue and print a new admin API key for the existing tenant, then serve: the recovery when a first start's key was lost (needs -data or DYNAMODB_ENDPOINT, since an in-memory store starts fresh anyway)")
+	tenant := fs.String("tenant-id", "", "tenant `id` for -new-admin-key when the store holds several tenants")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	endpoint := os.Getenv("DYNAMODB_ENDPOINT")
+	if *newAdminKey && *data == "" && endpoint == "" {
+		return errors.New("-new-admin-key needs -data DIR or DYNAMODB_ENDPOINT: an in-memory store has no tenant to recover")
 	}
 	level := slog.LevelInfo
 	if *quiet {
@@ -46,22 +87,37 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(log)
 
+	// Listen before anything is written: a first start that cannot serve
+	// must not create a tenant whose admin key nobody will see.
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	base := "http://" + ln.Addr().String()
+
 	opts := stack.Options{DataDir: *data, AuthCacheTTL: *ttl, Log: log}
-	if ep := os.Getenv("DYNAMODB_ENDPOINT"); ep != "" {
-		opts.Endpoint, opts.Tables = ep, dynamo.ConfigFromEnv()
+	if endpoint != "" {
+		opts.Endpoint, opts.Tables = endpoint, dynamo.ConfigFromEnv()
 	}
 	s, err := stack.Start(ctx, opts)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return err
+	var recovered *domain.Bootstrapped
+	if *newAdminKey && s.Boot == nil {
+		id, err := s.Store.OnlyTenant(ctx, *tenant)
+		if err != nil {
+			return err
+		}
+		b, err := s.Service.IssueAdminKey(ctx, id)
+		if err != nil {
+			return fmt.Errorf("new admin key: %w", err)
+		}
+		recovered = &b
 	}
-	base := "http://" + ln.Addr().String()
-	printBanner(stdout, base, s, *data)
+	printBanner(stdout, base, s, *data, endpoint, recovered)
 	srv := &http.Server{Handler: s.Gateway, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -78,7 +134,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 }
 
-func printBanner(w io.Writer, base string, s *stack.Stack, data string) {
+func printBanner(w io.Writer, base string, s *stack.Stack, data, endpoint string, recovered *domain.Bootstrapped) {
 	fmt.Fprintf(w, "Keystorm is serving on %s\n", base)
 	switch {
 	case s.Embedded != nil && data == "":
@@ -86,16 +142,21 @@ func printBanner(w io.Writer, base string, s *stack.Stack, data string) {
 	case s.Embedded != nil:
 		fmt.Fprintf(w, "Store: embedded DynamoDB, event log in %s (%d events replayed)\n", data, s.Replayed)
 	default:
-		fmt.Fprintf(w, "Store: DynamoDB at %s\n", os.Getenv("DYNAMODB_ENDPOINT"))
+		fmt.Fprintf(w, "Store: DynamoDB at %s\n", endpoint)
 	}
-	if s.Boot == nil {
-		fmt.Fprintln(w, "Existing tenant: its admin key was printed when it was created.")
+	b := s.Boot
+	switch {
+	case b != nil:
+		fmt.Fprint(w, "\nFirst start: created a tenant, an application and an admin API key.\n")
+	case recovered != nil:
+		b = recovered
+		fmt.Fprint(w, "\n-new-admin-key: issued a new admin API key for the existing tenant.\n")
+	default:
+		fmt.Fprintln(w, "Existing tenant: its admin key was printed when it was created (lost it? restart with -new-admin-key).")
 		return
 	}
-	b := s.Boot.Credentials(base)
-	fmt.Fprintf(w, `
-First start: created a tenant, an application and an admin API key.
-The secret is shown only now; keep it.
+	c := b.Credentials(base)
+	fmt.Fprintf(w, `The secret is shown only now; keep it.
 
   tenant        %s
   application   %s
@@ -104,7 +165,7 @@ The secret is shown only now; keep it.
 
 Try: curl --user %s:%s %s/v1/tenants/current -L
 
-`, b.Tenant, b.Application, b.APIKeyID, b.APIKeySecret, b.APIKeyID, b.APIKeySecret, base)
-	line, _ := json.Marshal(b)
+`, c.Tenant, c.Application, c.APIKeyID, c.APIKeySecret, c.APIKeyID, c.APIKeySecret, base)
+	line, _ := json.Marshal(c)
 	fmt.Fprintf(w, "%s\n", line)
 }

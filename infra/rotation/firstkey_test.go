@@ -37,7 +37,7 @@ func TestFirstKeySignerCreatesAndPublishesTheFirstKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tokens.NewVerifier(src, "iss", "aud").Verify(ctx, signed); err != nil {
+	if _, err := tokens.NewVerifier(src, "iss", "aud", clock).Verify(ctx, signed); err != nil {
 		t.Fatalf("token does not verify with the published JWKS: %v", err)
 	}
 }

@@ -69,7 +69,7 @@ func TestBinaryUnderEmulator(t *testing.T) {
 		t.Fatalf("answer %s (%v)\n%s", out, err, em.Output())
 	}
 	// The next key is saved to the file...
-	saved, err := tokens.NewFileStore(dir, nil).Load(ctx)
+	saved, err := tokens.NewFileStore(dir, domain.SystemClock).Load(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

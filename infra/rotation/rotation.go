@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/keystorm/keystorm/domain"
 	"github.com/keystorm/keystorm/infra/tokens"
 )
 
@@ -120,21 +121,17 @@ type Handler struct {
 	Publish func(ctx context.Context, doc []byte, at time.Time) error
 	// Every is the rotation period (> 0).
 	Every time.Duration
-	// Now is the clock; time.Now when nil.
-	Now func() time.Time
+	// Clock (required) decides whether the current key is due.
+	Clock domain.Clock
 }
 
 // Invoke handles an EventBridge scheduled event (any event, in fact: a
 // manual invoke with {} rotates the same way). Its answer names kids only.
 func (h *Handler) Invoke(ctx context.Context, ev events.CloudWatchEvent) (Result, error) {
-	if h.Every <= 0 {
-		return Result{}, errors.New("rotation: no rotation period")
+	if h.Every <= 0 || h.Clock == nil {
+		return Result{}, errors.New("rotation: no rotation period or no clock")
 	}
-	now := time.Now()
-	if h.Now != nil {
-		now = h.Now()
-	}
-	now = now.UTC()
+	now := h.Clock.Now().UTC()
 	res, err := Run(ctx, h.Keys(), func(ctx context.Context, doc []byte) error { return h.Publish(ctx, doc, now) }, now, h.Every)
 	if err != nil {
 		slog.ErrorContext(ctx, "key rotation failed", "err", err, "event", ev.ID, "detailType", ev.DetailType)

@@ -125,7 +125,7 @@ func TestRunLifecycle(t *testing.T) {
 
 	// The authorizer's view: the published document only, cached.
 	clock := &fakeClock{now: t0}
-	verifier := tokens.NewVerifier(tokens.NewJWKSSource(tokens.PublishedJWKS(h.Store.GetJWKS), tokens.WithClock(clock)), "iss", "aud")
+	verifier := tokens.NewVerifier(tokens.NewJWKSSource(tokens.PublishedJWKS(h.Store.GetJWKS), clock), "iss", "aud", clock)
 	verifier.Clock = clock
 	check := func(now time.Time) string {
 		t.Helper()
@@ -300,7 +300,7 @@ func TestHandlerInvoke(t *testing.T) {
 		Keys:    func() tokens.KeyStore { calls++; return keys },
 		Publish: h.Store.PutJWKS,
 		Every:   every,
-		Now:     func() time.Time { return now },
+		Clock:   domain.ClockFunc(func() time.Time { return now }),
 	}
 	res, err := hd.Invoke(context.Background(), ev)
 	if err != nil || !res.Rotated || calls != 1 {

@@ -5,13 +5,18 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/keystorm/keystorm/domain"
 	"github.com/keystorm/keystorm/infra/dynamo"
 	"github.com/keystorm/keystorm/infra/httpapi"
+	"github.com/keystorm/keystorm/infra/rotation"
+	"github.com/keystorm/keystorm/infra/tokens"
 )
 
 // Level reads LOG_LEVEL: debug, info, warn (or warning) or error; info when
@@ -52,6 +57,28 @@ func Store() *dynamo.Store {
 		Fatal("dynamodb client", err)
 	}
 	return dynamo.New(db, cfg)
+}
+
+// TokenKeys opens the access-token signing keys where the environment
+// says (rotation.KeySourceFromEnv): the Secrets Manager secret
+// $TOKEN_KEYS_SECRET as deployed, cached for cacheFor; or, for local runs
+// and tests only (scripts/invoke), the key file directory $TOKEN_KEYS_DIR
+// (tokens.FileStore), which template.yaml never sets. Neither or both is
+// fatal, with a message naming both. It makes no network call: the secret
+// is read on first use, so init stays fast.
+func TokenKeys(clock domain.Clock, cacheFor time.Duration) tokens.KeyStore {
+	dir, secret, err := rotation.KeySourceFromEnv()
+	if err != nil {
+		Fatal("signing keys: configuration", err)
+	}
+	if dir != "" {
+		return tokens.NewFileStore(dir, clock)
+	}
+	awsCfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		Fatal("aws config", err)
+	}
+	return tokens.NewSecretsManagerStore(secretsmanager.NewFromConfig(awsCfg), secret, cacheFor, clock)
 }
 
 // ServeManagement runs one management resource family as a Lambda

@@ -100,7 +100,7 @@ func verifyOffline(t *testing.T, c *client, tok string) domain.AccessToken {
 	if err != nil {
 		t.Fatal(err)
 	}
-	at, err := tokens.NewVerifier(keys, stack.TokenIssuer, stack.TokenAudience).Verify(context.Background(), tok)
+	at, err := tokens.NewVerifier(keys, stack.TokenIssuer, stack.TokenAudience, c.clock).Verify(context.Background(), tok)
 	if err != nil {
 		t.Fatalf("token does not verify with the JWKS: %v", err)
 	}

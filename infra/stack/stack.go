@@ -89,7 +89,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		o.Log = slog.Default()
 	}
 	if o.Clock == nil {
-		o.Clock = domain.ClockFunc(time.Now)
+		o.Clock = domain.SystemClock
 	}
 	if o.Template == "" {
 		wd, _ := os.Getwd()
@@ -175,15 +175,14 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if _, _, err := tokens.RotateStore(ctx, keys, o.Clock.Now(), LocalKeyRotation); err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
-	verifier := tokens.NewVerifier(tokens.StoreKeys{Store: keys}, TokenIssuer, TokenAudience)
+	verifier := tokens.NewVerifier(tokens.StoreKeys{Store: keys}, TokenIssuer, TokenAudience, o.Clock)
 	s.Authorizer = authorizer.New(s.Store, o.Clock, authorizer.Config{CacheTTL: o.AuthCacheTTL, Verifier: verifier})
 	api := &httpapi.API{Svc: s.Service}
 	fns := map[string]gateway.ProxyFunc{"example": httpadapter.New(example.Handler()).ProxyWithContext}
 	for _, fam := range httpapi.Families {
 		fns[fam] = httpadapter.New(api.Handler(fam)).ProxyWithContext
 	}
-	limiter := dynamo.NewLimiter(s.Store)
-	limiter.Now = o.Clock.Now
+	limiter := dynamo.NewLimiter(s.Store, o.Clock)
 	api.Tokens = &domain.TokenService{Store: store, Signer: tokens.NewSigner(keys, o.Clock), Verifier: verifier,
 		Limiter: limiter, Clock: o.Clock, IDs: s.Service.IDs, Issuer: TokenIssuer, Audience: TokenAudience}
 	api.JWKS = func(ctx context.Context) ([]byte, error) {

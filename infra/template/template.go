@@ -3,10 +3,13 @@ package template
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path"
+	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -50,6 +53,8 @@ func (r Route) String() string { return r.Method + " " + r.Path }
 type Template struct {
 	// Parameters by name.
 	Parameters map[string]Parameter
+	// Outputs are the names of the stack outputs, in document order.
+	Outputs []string
 	// Functions by logical id (AWS::Serverless::Function resources).
 	Functions map[string]Function
 	// APIs by logical id (AWS::Serverless::Api resources, plus ImplicitAPI
@@ -59,10 +64,65 @@ type Template struct {
 	Routes []Route
 }
 
-// Parameter is a template parameter.
+// Parameter is a template parameter, with the constraints CloudFormation
+// checks a value against (so that a value given in samconfig.toml or a
+// README command can be checked before a deploy refuses it).
 type Parameter struct {
 	Type    string
 	Default string // empty when none
+	// AllowedValues, AllowedPattern, MinValue and MaxValue as written;
+	// empty when absent.
+	AllowedValues  []string
+	AllowedPattern string
+	MinValue       string
+	MaxValue       string
+}
+
+// Check reports whether CloudFormation would accept value for the
+// parameter: one of AllowedValues, and for a String a full match of
+// AllowedPattern, for a Number a number within MinValue and MaxValue.
+// Other parameter types are an error: they are not used, so not checked.
+func (p Parameter) Check(value string) error {
+	if len(p.AllowedValues) > 0 && !slices.Contains(p.AllowedValues, value) {
+		return fmt.Errorf("%q is not one of %q", value, p.AllowedValues)
+	}
+	switch p.Type {
+	case "String":
+		if p.AllowedPattern == "" {
+			return nil
+		}
+		// CloudFormation matches the whole value.
+		re, err := regexp.Compile("^(?:" + p.AllowedPattern + ")$")
+		if err != nil {
+			return fmt.Errorf("AllowedPattern %q: %w", p.AllowedPattern, err)
+		}
+		if !re.MatchString(value) {
+			return fmt.Errorf("%q does not match %q", value, p.AllowedPattern)
+		}
+		return nil
+	case "Number":
+		n, err := strconv.ParseFloat(value, 64)
+		if err != nil || math.IsNaN(n) || math.IsInf(n, 0) {
+			return fmt.Errorf("%q is not a number", value)
+		}
+		lo, hi := math.Inf(-1), math.Inf(1)
+		if p.MinValue != "" {
+			if lo, err = strconv.ParseFloat(p.MinValue, 64); err != nil {
+				return fmt.Errorf("MinValue %q is not a number", p.MinValue)
+			}
+		}
+		if p.MaxValue != "" {
+			if hi, err = strconv.ParseFloat(p.MaxValue, 64); err != nil {
+				return fmt.Errorf("MaxValue %q is not a number", p.MaxValue)
+			}
+		}
+		if n < lo || n > hi {
+			return fmt.Errorf("%s is outside [%s, %s]", value, p.MinValue, p.MaxValue)
+		}
+		return nil
+	default:
+		return fmt.Errorf("parameter type %q is not checked", p.Type)
+	}
 }
 
 // Function is an AWS::Serverless::Function, with Globals applied.
@@ -191,8 +251,13 @@ func (p *parser) parse() (*Template, error) {
 		v := lookup(params, name)
 		typ, _ := scalar(lookup(v, "Type"))
 		def, _ := scalar(lookup(v, "Default"))
-		t.Parameters[name] = Parameter{Type: typ, Default: def}
+		pattern, _ := scalar(lookup(v, "AllowedPattern"))
+		minV, _ := scalar(lookup(v, "MinValue"))
+		maxV, _ := scalar(lookup(v, "MaxValue"))
+		t.Parameters[name] = Parameter{Type: typ, Default: def,
+			AllowedValues: stringList(lookup(v, "AllowedValues")), AllowedPattern: pattern, MinValue: minV, MaxValue: maxV}
 	}
+	t.Outputs = keys(lookup(p.root, "Outputs"))
 
 	resources := lookup(p.root, "Resources")
 	if !isMapping(resources) {

@@ -38,9 +38,8 @@ func BenchmarkVerifyJWKS(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	src := NewJWKSSource(func(context.Context) ([]byte, error) { return doc, nil }, WithClock(fx.clock))
-	v := NewVerifier(src, testIssuer, testAudience)
-	v.Clock = fx.clock
+	src := NewJWKSSource(func(context.Context) ([]byte, error) { return doc, nil }, fx.clock)
+	v := NewVerifier(src, testIssuer, testAudience, fx.clock)
 	tok := fx.sign(b, sampleToken(t0))
 	ctx := context.Background()
 	b.ReportAllocs()

@@ -35,8 +35,7 @@ func Example() {
 	ring, _ := store.Load(ctx)
 	jwks, _ := tokens.JWKS(ring)
 	keys, _ := tokens.StaticJWKS(jwks)
-	verifier := tokens.NewVerifier(keys, "https://keystorm.example", "https://api.example")
-	verifier.Clock = clock
+	verifier := tokens.NewVerifier(keys, "https://keystorm.example", "https://api.example", clock)
 
 	at, err := verifier.Verify(ctx, token)
 	fmt.Println(at.Subject, at.ClientID, at.TenantID, at.Scope(), err)

@@ -89,8 +89,7 @@ func TestFixtures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := NewVerifier(src, testIssuer, testAudience)
-	v.Clock = c
+	v := NewVerifier(src, testIssuer, testAudience, c)
 	got, err := v.Verify(ctx, token)
 	if err != nil {
 		t.Fatal(err)

@@ -82,8 +82,7 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := NewVerifier(ring, testIssuer, testAudience)
-	v.Clock = c
+	v := NewVerifier(ring, testIssuer, testAudience, c)
 	return &fixture{clock: c, store: store, ring: ring, signer: NewSigner(store, c), verifier: v}
 }
 

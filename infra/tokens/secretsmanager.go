@@ -53,26 +53,26 @@ type SecretsManagerStore struct {
 }
 
 // NewSecretsManagerStore returns a store of secretID through client.
-// cacheFor <= 0 means DefaultSecretCache; a nil clock means time.Now.
-// It makes no call.
+// cacheFor <= 0 means DefaultSecretCache; the clock (required) times the
+// cache. It makes no call.
 func NewSecretsManagerStore(client SecretsManagerClient, secretID string, cacheFor time.Duration, clock domain.Clock) *SecretsManagerStore {
 	if cacheFor <= 0 {
 		cacheFor = DefaultSecretCache
 	}
 	if clock == nil {
-		clock = domain.ClockFunc(time.Now)
+		panic("tokens: NewSecretsManagerStore needs a clock")
 	}
 	return &SecretsManagerStore{client: client, secretID: secretID, cacheFor: cacheFor, clock: clock}
 }
 
 // SecretsManagerStoreFromEnv is NewSecretsManagerStore with the secret id
 // from $TOKEN_KEYS_SECRET.
-func SecretsManagerStoreFromEnv(client SecretsManagerClient, cacheFor time.Duration) (*SecretsManagerStore, error) {
+func SecretsManagerStoreFromEnv(client SecretsManagerClient, cacheFor time.Duration, clock domain.Clock) (*SecretsManagerStore, error) {
 	id := strings.TrimSpace(os.Getenv(SecretsEnv))
 	if id == "" {
 		return nil, errors.New("tokens: " + SecretsEnv + " is not set")
 	}
-	return NewSecretsManagerStore(client, id, cacheFor, nil), nil
+	return NewSecretsManagerStore(client, id, cacheFor, clock), nil
 }
 
 // Load implements KeyStore.

@@ -97,14 +97,12 @@ func TestSecretsManagerStoreLazyCachedAndRefreshed(t *testing.T) {
 	c := newClock(t0)
 
 	t.Setenv(SecretsEnv, "keystorm/token-keys")
-	s, err := SecretsManagerStoreFromEnv(newSecretsClient(t, fake), time.Minute)
+	s, err := SecretsManagerStoreFromEnv(newSecretsClient(t, fake), time.Minute, c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.clock = c
 	signer := NewSigner(s, c)
-	verifier := NewVerifier(StoreKeys{s}, testIssuer, testAudience)
-	verifier.Clock = c
+	verifier := NewVerifier(StoreKeys{s}, testIssuer, testAudience, c)
 	if calls := fake.callLog(); len(calls) != 0 {
 		t.Fatalf("calls before first use: %v", calls)
 	}
@@ -201,7 +199,7 @@ func TestSecretsManagerStoreErrorsNeverQuoteTheSecret(t *testing.T) {
 	truncated := string(good[:len(good)-10])                    // invalid JSON
 	for _, v := range []string{broken, truncated} {
 		fake := &fakeSecretsManager{secrets: map[string]string{"k": v}}
-		_, err := NewSecretsManagerStore(newSecretsClient(t, fake), "k", 0, nil).Load(ctx)
+		_, err := NewSecretsManagerStore(newSecretsClient(t, fake), "k", 0, newClock(t0)).Load(ctx)
 		if err == nil {
 			t.Fatal("bad secret loaded")
 		}
@@ -211,7 +209,7 @@ func TestSecretsManagerStoreErrorsNeverQuoteTheSecret(t *testing.T) {
 	}
 	// A missing secret is an infrastructure error with the service's word.
 	fake := &fakeSecretsManager{secrets: map[string]string{}}
-	_, err := NewSecretsManagerStore(newSecretsClient(t, fake), "nope", 0, nil).Load(ctx)
+	_, err := NewSecretsManagerStore(newSecretsClient(t, fake), "nope", 0, newClock(t0)).Load(ctx)
 	if err == nil || !strings.Contains(err.Error(), "ResourceNotFoundException") {
 		t.Fatalf("err = %v", err)
 	}
@@ -219,7 +217,7 @@ func TestSecretsManagerStoreErrorsNeverQuoteTheSecret(t *testing.T) {
 
 func TestSecretsManagerStoreFromEnvNeedsSecret(t *testing.T) {
 	t.Setenv(SecretsEnv, "")
-	if _, err := SecretsManagerStoreFromEnv(nil, 0); err == nil {
+	if _, err := SecretsManagerStoreFromEnv(nil, 0, newClock(t0)); err == nil {
 		t.Fatal("no error without " + SecretsEnv)
 	}
 }

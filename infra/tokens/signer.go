@@ -26,12 +26,11 @@ type Signer struct {
 
 var _ domain.TokenSigner = (*Signer)(nil)
 
-// NewSigner returns a signer over keys. A nil clock means time.Now; the
-// clock picks the current key, the token's own times come from the
-// AccessToken.
+// NewSigner returns a signer over keys. The clock (required) picks the
+// current key; the token's own times come from the AccessToken.
 func NewSigner(keys KeyStore, clock domain.Clock) *Signer {
 	if clock == nil {
-		clock = domain.ClockFunc(time.Now)
+		panic("tokens: NewSigner needs a clock")
 	}
 	return &Signer{keys: keys, clock: clock}
 }

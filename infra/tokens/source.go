@@ -88,12 +88,13 @@ func WithTTL(d time.Duration) JWKSOption { return func(s *JWKSSource) { s.ttl = 
 // refetches fail.
 func WithMaxStale(d time.Duration) JWKSOption { return func(s *JWKSSource) { s.maxStale = d } }
 
-// WithClock sets the clock (tests).
-func WithClock(c domain.Clock) JWKSOption { return func(s *JWKSSource) { s.clock = c } }
-
-// NewJWKSSource returns a source reading JWKS documents from fetch.
-func NewJWKSSource(fetch func(ctx context.Context) ([]byte, error), opts ...JWKSOption) *JWKSSource {
-	s := &JWKSSource{fetch: fetch, ttl: DefaultJWKSTTL, maxStale: DefaultMaxStale, clock: domain.ClockFunc(time.Now)}
+// NewJWKSSource returns a source reading JWKS documents from fetch; the
+// clock (required) decides when a document is due for a refetch.
+func NewJWKSSource(fetch func(ctx context.Context) ([]byte, error), clock domain.Clock, opts ...JWKSOption) *JWKSSource {
+	if clock == nil {
+		panic("tokens: NewJWKSSource needs a clock")
+	}
+	s := &JWKSSource{fetch: fetch, ttl: DefaultJWKSTTL, maxStale: DefaultMaxStale, clock: clock}
 	for _, o := range opts {
 		o(s)
 	}

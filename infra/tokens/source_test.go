@@ -52,7 +52,7 @@ func TestJWKSSourceCachesAndPicksUpRotationOnUnknownKid(t *testing.T) {
 	js := &jwksServer{ring: ring}
 	srv := httptest.NewServer(js)
 	defer srv.Close()
-	src := NewJWKSSource(FetchURL(srv.Client(), srv.URL), WithClock(c), WithTTL(10*time.Minute))
+	src := NewJWKSSource(FetchURL(srv.Client(), srv.URL), c, WithTTL(10*time.Minute))
 	if js.fetch.Load() != 0 {
 		t.Fatal("fetched before first use")
 	}
@@ -118,7 +118,7 @@ func TestJWKSSourceServesStaleWhileDownThenFails(t *testing.T) {
 	js := &jwksServer{ring: ring}
 	srv := httptest.NewServer(js)
 	defer srv.Close()
-	src := NewJWKSSource(FetchURL(srv.Client(), srv.URL), WithClock(c), WithTTL(time.Minute), WithMaxStale(10*time.Minute))
+	src := NewJWKSSource(FetchURL(srv.Client(), srv.URL), c, WithTTL(time.Minute), WithMaxStale(10*time.Minute))
 	kid := ring.Keys[0].KID
 	if _, err := src.PublicKey(ctx, kid); err != nil {
 		t.Fatal(err)
@@ -150,7 +150,7 @@ func TestJWKSSourceServesStaleWhileDownThenFails(t *testing.T) {
 func TestJWKSSourceFirstFetchFailsRateLimited(t *testing.T) {
 	c := newClock(t0)
 	var n int
-	src := NewJWKSSource(func(context.Context) ([]byte, error) { n++; return nil, errors.New("no route") }, WithClock(c))
+	src := NewJWKSSource(func(context.Context) ([]byte, error) { n++; return nil, errors.New("no route") }, c)
 	for range 3 {
 		if _, err := src.PublicKey(context.Background(), "k"); err == nil || errors.Is(err, ErrUnknownKey) {
 			t.Fatalf("err = %v", err)
@@ -165,7 +165,7 @@ func TestJWKSSourceConcurrentUse(t *testing.T) {
 	ring, _ := NewKeyring(t0)
 	doc, _ := JWKS(ring)
 	var n atomic.Int32
-	src := NewJWKSSource(func(context.Context) ([]byte, error) { n.Add(1); return doc, nil })
+	src := NewJWKSSource(func(context.Context) ([]byte, error) { n.Add(1); return doc, nil }, newClock(t0))
 	var wg sync.WaitGroup
 	for range 16 {
 		wg.Go(func() {
@@ -243,7 +243,7 @@ func TestPublishedJWKS(t *testing.T) {
 		return nil, fmt.Errorf("get: %w", domain.ErrNotFound)
 	}
 	c := newClock(t0)
-	src := NewJWKSSource(PublishedJWKS(get), WithClock(c))
+	src := NewJWKSSource(PublishedJWKS(get), c)
 	kid := ring.Keys[0].KID
 	if _, err := src.PublicKey(ctx, kid); !errors.Is(err, ErrUnknownKey) {
 		t.Fatalf("before publication: %v, want ErrUnknownKey", err)

@@ -63,11 +63,11 @@ type fileStamp struct {
 	size int64
 }
 
-// NewFileStore returns a store in dir, or in memory when dir is "". A nil
-// clock means time.Now.
+// NewFileStore returns a store in dir, or in memory when dir is "". The
+// clock (required) stamps the keys it creates.
 func NewFileStore(dir string, clock domain.Clock) *FileStore {
 	if clock == nil {
-		clock = domain.ClockFunc(time.Now)
+		panic("tokens: NewFileStore needs a clock")
 	}
 	s := &FileStore{clock: clock}
 	if dir != "" {

@@ -53,7 +53,7 @@ func TestFileStoreCreatesKeyOnFirstUseAndKeepsIt(t *testing.T) {
 func TestFileStoreSaveAndSeeOtherWriters(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
-	a, b := NewFileStore(dir, nil), NewFileStore(dir, nil)
+	a, b := NewFileStore(dir, newClock(t0)), NewFileStore(dir, newClock(t0))
 	ring, err := a.Load(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -61,7 +61,7 @@ func TestFileStoreSaveAndSeeOtherWriters(t *testing.T) {
 	if r, _ := b.Load(ctx); r.Keys[0].KID != ring.Keys[0].KID {
 		t.Fatal("stores disagree")
 	}
-	rotated, changed, err := RotateStore(ctx, a, time.Now().Add(48*time.Hour), 24*time.Hour)
+	rotated, changed, err := RotateStore(ctx, a, t0.Add(48*time.Hour), 24*time.Hour)
 	if err != nil || !changed {
 		t.Fatal(changed, err)
 	}
@@ -85,7 +85,7 @@ func TestFileStoreConcurrentFirstUse(t *testing.T) {
 	errs := make([]error, 8)
 	for i := range kids {
 		wg.Go(func() {
-			r, err := NewFileStore(dir, nil).Load(context.Background())
+			r, err := NewFileStore(dir, newClock(t0)).Load(context.Background())
 			errs[i] = err
 			if err == nil {
 				kids[i] = r.Keys[0].KID
@@ -102,14 +102,14 @@ func TestFileStoreConcurrentFirstUse(t *testing.T) {
 
 func TestFileStoreRefusesReadableKeysFile(t *testing.T) {
 	dir := t.TempDir()
-	s := NewFileStore(dir, nil)
+	s := NewFileStore(dir, newClock(t0))
 	if _, err := s.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Chmod(s.Path(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := NewFileStore(dir, nil).Load(context.Background())
+	_, err := NewFileStore(dir, newClock(t0)).Load(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "chmod 600") {
 		t.Fatalf("err = %v", err)
 	}
@@ -120,7 +120,7 @@ func TestFileStoreCorruptFile(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, KeysFile), []byte(`{"keys":[{"kty":"EC"`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := NewFileStore(dir, nil).Load(context.Background()); err == nil {
+	if _, err := NewFileStore(dir, newClock(t0)).Load(context.Background()); err == nil {
 		t.Fatal("corrupt file loaded")
 	}
 }

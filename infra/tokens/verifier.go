@@ -32,15 +32,15 @@ type Verifier struct {
 	Audience string // "aud" must hold it exactly
 	// Leeway is the tolerated clock skew; NewVerifier sets DefaultLeeway.
 	Leeway time.Duration
-	// Clock is nil for time.Now.
+	// Clock (required) is what exp and nbf are checked against.
 	Clock domain.Clock
 }
 
 var _ domain.TokenVerifier = (*Verifier)(nil)
 
 // NewVerifier returns a Verifier with the default leeway.
-func NewVerifier(keys PublicKeySource, issuer, audience string) *Verifier {
-	return &Verifier{Keys: keys, Issuer: issuer, Audience: audience, Leeway: DefaultLeeway}
+func NewVerifier(keys PublicKeySource, issuer, audience string, clock domain.Clock) *Verifier {
+	return &Verifier{Keys: keys, Issuer: issuer, Audience: audience, Leeway: DefaultLeeway, Clock: clock}
 }
 
 func invalid(reason string, err error) error {
@@ -53,8 +53,8 @@ func invalid(reason string, err error) error {
 // Verify implements domain.TokenVerifier: one signature check, against the
 // key the header's kid names, then the claims.
 func (v *Verifier) Verify(ctx context.Context, token string) (domain.AccessToken, error) {
-	if v.Issuer == "" || v.Audience == "" || v.Keys == nil {
-		return domain.AccessToken{}, errors.New("tokens: verifier needs keys, an issuer and an audience")
+	if v.Issuer == "" || v.Audience == "" || v.Keys == nil || v.Clock == nil {
+		return domain.AccessToken{}, errors.New("tokens: verifier needs keys, an issuer, an audience and a clock")
 	}
 	if len(token) > MaxTokenSize {
 		return domain.AccessToken{}, invalid("token too large", nil)
@@ -108,10 +108,7 @@ func (v *Verifier) check(c *accessClaims) (domain.AccessToken, error) {
 	if life := exp.Sub(iat); life <= 0 || life > domain.MaxAccessTokenTTL {
 		return domain.AccessToken{}, invalid("lifetime out of bounds", nil)
 	}
-	now := time.Now()
-	if v.Clock != nil {
-		now = v.Clock.Now()
-	}
+	now := v.Clock.Now()
 	leeway := max(v.Leeway, 0)
 	if err := c.ValidateWithLeeway(jwt.Expected{Time: now}, leeway); err != nil {
 		return domain.AccessToken{}, invalid("time", err)

@@ -382,8 +382,8 @@ func TestRejectRotatedOutKey(t *testing.T) {
 	if err != nil || !changed {
 		t.Fatal(changed, err)
 	}
-	v := NewVerifier(ring, testIssuer, testAudience)
-	v.Clock, v.Leeway = f.clock, 100*24*time.Hour // leeway so large that only the kid can refuse it
+	v := NewVerifier(ring, testIssuer, testAudience, f.clock)
+	v.Leeway = 100 * 24 * time.Hour // leeway so large that only the kid can refuse it
 	if _, err := v.Verify(context.Background(), old); err != nil {
 		t.Fatalf("within the window: %v", err)
 	}
@@ -406,9 +406,8 @@ func TestKeySourceFailureIsNotInvalidToken(t *testing.T) {
 	f := newFixture(t)
 	tok := f.sign(t, sampleToken(t0))
 	down := errors.New("jwks endpoint down")
-	src := NewJWKSSource(func(context.Context) ([]byte, error) { return nil, down }, WithClock(f.clock))
-	v := NewVerifier(src, testIssuer, testAudience)
-	v.Clock = f.clock
+	src := NewJWKSSource(func(context.Context) ([]byte, error) { return nil, down }, f.clock)
+	v := NewVerifier(src, testIssuer, testAudience, f.clock)
 	_, err := v.Verify(context.Background(), tok)
 	if err == nil || errors.Is(err, domain.ErrInvalidToken) || !errors.Is(err, down) {
 		t.Fatalf("err = %v", err)
@@ -418,8 +417,7 @@ func TestKeySourceFailureIsNotInvalidToken(t *testing.T) {
 func TestVerifierWithoutIssuerOrAudienceRefuses(t *testing.T) {
 	f := newFixture(t)
 	tok := f.sign(t, sampleToken(t0))
-	for _, v := range []*Verifier{NewVerifier(f.ring, "", testAudience), NewVerifier(f.ring, testIssuer, ""), NewVerifier(nil, testIssuer, testAudience)} {
-		v.Clock = f.clock
+	for _, v := range []*Verifier{NewVerifier(f.ring, "", testAudience, f.clock), NewVerifier(f.ring, testIssuer, "", f.clock), NewVerifier(nil, testIssuer, testAudience, f.clock), NewVerifier(f.ring, testIssuer, testAudience, nil)} {
 		if _, err := v.Verify(context.Background(), tok); err == nil || errors.Is(err, domain.ErrInvalidToken) {
 			t.Errorf("err = %v", err)
 		}
@@ -455,8 +453,7 @@ func TestOneKeyLookupPerVerify(t *testing.T) {
 	f := newFixture(t)
 	tok := f.sign(t, sampleToken(t0))
 	src := &countingSource{ring: f.ring}
-	v := NewVerifier(src, testIssuer, testAudience)
-	v.Clock = f.clock
+	v := NewVerifier(src, testIssuer, testAudience, f.clock)
 	if _, err := v.Verify(context.Background(), tok); err != nil {
 		t.Fatal(err)
 	}

@@ -33,14 +33,36 @@ type fixture struct {
 	seq    int
 }
 
-func newFixture(t *testing.T, newStore func(t *testing.T) domain.Store) *fixture {
+// Epoch is the fixtures' fixed date. Epochs are the dates the suite runs
+// at: it, and three years either side, so that a store comparing any
+// stored time against the wall clock instead of the caller's time fails
+// here on the day it is written, not years later.
+var Epoch = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+
+// Epochs returns Epoch and the dates three years before and after it,
+// each with a subtest name.
+func Epochs() []struct {
+	Name string
+	At   time.Time
+} {
+	return []struct {
+		Name string
+		At   time.Time
+	}{
+		{"fixed", Epoch},
+		{"3y-ahead", Epoch.AddDate(3, 0, 0)},
+		{"3y-back", Epoch.AddDate(-3, 0, 0)},
+	}
+}
+
+func newFixture(t *testing.T, at time.Time, newStore func(t *testing.T) domain.Store) *fixture {
 	t.Helper()
 	return &fixture{
 		t:      t,
 		ctx:    context.Background(),
 		st:     newStore(t),
 		tenant: "tnt0000000000000000001",
-		at:     time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC),
+		at:     at,
 	}
 }
 

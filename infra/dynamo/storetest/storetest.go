@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/keystorm/keystorm/domain"
 	"github.com/keystorm/keystorm/events"
@@ -14,8 +15,14 @@ import (
 
 // Run runs the domain.Store contract against stores made by newStore,
 // which must return a fresh, empty store (with its tables) for each
-// subtest.
+// subtest. It runs the whole contract once per date of Epochs.
 func Run(t *testing.T, newStore func(t *testing.T) domain.Store) {
+	for _, e := range Epochs() {
+		t.Run(e.Name, func(t *testing.T) { runAt(t, e.At, newStore) })
+	}
+}
+
+func runAt(t *testing.T, at time.Time, newStore func(t *testing.T) domain.Store) {
 	tests := []struct {
 		name string
 		fn   func(*testing.T, *fixture)
@@ -32,6 +39,7 @@ func Run(t *testing.T, newStore func(t *testing.T) domain.Store) {
 		{"DeletedLoadsAsTombstone", testTombstone},
 		{"CheckFailed", testCheckFailed},
 		{"Idempotency", testIdempotency},
+		{"IdempotencyExpires", testIdempotencyExpires},
 		{"ListCreationOrderAndPaging", testList},
 		{"ListMembershipsUnderBothEnds", testListMemberships},
 		{"ListEmptyAndDeleted", testListEmptyAndDeleted},
@@ -40,7 +48,7 @@ func Run(t *testing.T, newStore func(t *testing.T) domain.Store) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.fn(t, newFixture(t, newStore))
+			tt.fn(t, newFixture(t, at, newStore))
 		})
 	}
 }
@@ -54,7 +62,7 @@ func testLoadNotFound(t *testing.T, f *fixture) {
 	if err != nil || len(got) != 0 {
 		t.Fatalf("LoadMany of a missing ref: %v %v", got, err)
 	}
-	_, err = f.st.Idempotency(f.ctx, f.tenant+"/never-used")
+	_, err = f.st.Idempotency(f.ctx, f.tenant+"/never-used", f.at)
 	wantNotFound(t, err)
 }
 
@@ -336,17 +344,17 @@ func testIdempotency(t *testing.T, f *fixture) {
 	rec.Result = first.After.Ref()
 	f.commit(domain.Commit{Changes: []domain.Change{first}, Idem: &rec})
 
-	got, err := f.st.Idempotency(f.ctx, key)
+	got, err := f.st.Idempotency(f.ctx, key, f.at)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got.Key != key || got.Fingerprint != rec.Fingerprint || got.Result != rec.Result || !got.At.Equal(rec.At) {
 		t.Fatalf("idempotency record %+v, want %+v", got, rec)
 	}
-	_, err = f.st.Idempotency(f.ctx, f.tenant+"/req-2")
+	_, err = f.st.Idempotency(f.ctx, f.tenant+"/req-2", f.at)
 	wantNotFound(t, err)
 	// Keys are per tenant.
-	_, err = f.st.Idempotency(f.ctx, "other-tenant/req-1")
+	_, err = f.st.Idempotency(f.ctx, "other-tenant/req-1", f.at)
 	wantNotFound(t, err)
 
 	// A second commit with the same key is refused, whatever it holds,
@@ -361,7 +369,7 @@ func testIdempotency(t *testing.T, f *fixture) {
 	}
 	f.unchanged(before)
 	wantNotFound(t, f.st.Load(f.ctx, second.After.Ref(), &domain.Account{}))
-	if got, err := f.st.Idempotency(f.ctx, key); err != nil || got.Result != rec.Result {
+	if got, err := f.st.Idempotency(f.ctx, key, f.at); err != nil || got.Result != rec.Result {
 		t.Fatalf("record after replay: %+v %v", got, err)
 	}
 	// Its username was not taken.
@@ -372,8 +380,46 @@ func testIdempotency(t *testing.T, f *fixture) {
 	dup := f.accountChange(app, "tk421", "dup@example.com")
 	rec3 := domain.IdemRecord{Key: f.tenant + "/req-3", Fingerprint: "fp", Result: dup.After.Ref(), At: f.at}
 	wantUnique(t, f.st.Commit(f.ctx, domain.Commit{Changes: []domain.Change{dup}, Idem: &rec3}), guard(t, first.After, "username"))
-	_, err = f.st.Idempotency(f.ctx, rec3.Key)
+	_, err = f.st.Idempotency(f.ctx, rec3.Key, f.at)
 	wantNotFound(t, err)
+}
+
+// testIdempotencyExpires: a record lives IdempotencyTTL after its At, as
+// judged by the time the caller passes, never the store's wall clock.
+// Past that, Idempotency reports it gone and a Commit with the same key
+// overwrites it, even though the item itself may still be stored
+// (DynamoDB's TTL sweep is lazy and can take days).
+func testIdempotencyExpires(t *testing.T, f *fixture) {
+	app := f.app("Death Star")
+	key := f.tenant + "/req-1"
+	first := f.accountChange(app, "tk421", "tk421@example.com")
+	rec := domain.IdemRecord{Key: key, Fingerprint: "a", Result: first.After.Ref(), At: f.at}
+	f.commit(domain.Commit{Changes: []domain.Change{first}, Idem: &rec})
+
+	// Within the TTL the key is taken, both for reads and for commits.
+	within := f.at.Add(domain.IdempotencyTTL - time.Hour)
+	if got, err := f.st.Idempotency(f.ctx, key, within); err != nil || got.Result != rec.Result {
+		t.Fatalf("within TTL: %+v %v", got, err)
+	}
+	second := f.accountChange(app, "tk422", "tk422@example.com")
+	rec2 := domain.IdemRecord{Key: key, Fingerprint: "b", Result: second.After.Ref(), At: within}
+	var ir *domain.IdempotencyReplay
+	if err := f.st.Commit(f.ctx, domain.Commit{Changes: []domain.Change{second}, Idem: &rec2}); !errors.As(err, &ir) {
+		t.Fatalf("within TTL: want IdempotencyReplay, got %v", err)
+	}
+
+	// After it, the key is free in both views of the store.
+	after := f.at.Add(domain.IdempotencyTTL + time.Hour)
+	_, err := f.st.Idempotency(f.ctx, key, after)
+	wantNotFound(t, err)
+	rec2.At = after
+	if err := f.st.Commit(f.ctx, domain.Commit{Changes: []domain.Change{second}, Idem: &rec2}); err != nil {
+		t.Fatalf("reuse after expiry: %v", err)
+	}
+	got, err := f.st.Idempotency(f.ctx, key, after)
+	if err != nil || got.Result != rec2.Result || got.Fingerprint != "b" {
+		t.Fatalf("new record: %+v %v", got, err)
+	}
 }
 
 func testList(t *testing.T, f *fixture) {
