@@ -33,6 +33,9 @@ type Account struct {
 	// TokensValidAfter is when the account was last disabled: access
 	// tokens issued before it stay dead even if it is enabled again.
 	TokensValidAfter time.Time `json:"tokensValidAfter,omitzero"`
+	// children is the Parent child count the Store loaded: kept beside
+	// the state, not in it (unexported, so never in its JSON).
+	children int64
 }
 
 // FullName is computed from the name parts, as Stormpath did.
@@ -58,15 +61,17 @@ func (a *Account) Collections() []string {
 }
 
 // UniqueKeys implements State: username and email are unique within a
-// directory, case-insensitively.
+// directory, under the mappings of identifier.go (RFC 8265 for usernames;
+// case, width and normalisation folded for emails). A rebuild derives the
+// guards from here, so it migrates guards when these mappings change.
 func (a *Account) UniqueKeys() []Unique {
 	if a.Gone {
 		return nil
 	}
 	d := "directory/" + a.DirectoryID
 	return []Unique{
-		{Key: d + "/username/" + lower(a.Username), Field: "username"},
-		{Key: d + "/email/" + lower(a.Email), Field: "email"},
+		{Key: d + "/username/" + usernameKey(a.Username), Field: "username"},
+		{Key: d + "/email/" + emailKey(a.Email), Field: "email"},
 	}
 }
 

@@ -36,11 +36,8 @@ func (s *Service) CreateAccount(ctx context.Context, c Caller, applicationID str
 	if ev.Email, err = email(in.Email); err != nil {
 		return nil, err
 	}
-	ev.Username = ev.Email
-	if in.Username != nil {
-		if ev.Username, err = text("username", in.Username, MaxNameLen, true); err != nil {
-			return nil, err
-		}
+	if ev.Username, err = username(in.Username, ev.Email); err != nil {
+		return nil, err
 	}
 	if ev.GivenName, err = text("givenName", in.GivenName, MaxNameLen, false); err != nil {
 		return nil, err
@@ -65,8 +62,8 @@ func (s *Service) CreateAccount(ctx context.Context, c Caller, applicationID str
 	if err := checkCustomData(in.CustomData); err != nil {
 		return nil, err
 	}
-	if customDataSize(in.CustomData) > MaxCustomDataBytes {
-		return nil, E(KindInvalid, CodeTooLong, "customData", "customData must be at most %d bytes.", MaxCustomDataBytes)
+	if err := checkCustomDataTotal(in.CustomData); err != nil {
+		return nil, err
 	}
 	// Hash once, outside the retry loop: it is deliberately slow.
 	if ev.PasswordHash, err = s.Hasher.Hash(*in.Password); err != nil {
@@ -86,8 +83,10 @@ func (s *Service) CreateAccount(ctx context.Context, c Caller, applicationID str
 		if len(in.CustomData) > 0 {
 			evs = append(evs, events.CustomDataChanged{Set: in.CustomData})
 		}
+		// No separate check that the application still exists: the
+		// commit counts the account under it, which the store does only
+		// while the application is not deleted (see Store.Commit).
 		acc := &Account{}
-		r.check(app)
 		return acc, r.record(Ref{KindAccount, e.ID}, nil, acc, evs...)
 	})
 }
@@ -135,14 +134,10 @@ func (s *Service) UpdateAccount(ctx context.Context, c Caller, id string, in Acc
 			return nil, err
 		}
 		ev := events.AccountUpdated{}
-		if in.Email != nil {
-			if ev.Email, err = email(in.Email); err != nil {
-				return nil, err
-			}
-		} else {
-			ev.Email = cur.Email
+		if ev.Email, err = patchEmail(cur.Email, in.Email); err != nil {
+			return nil, err
 		}
-		if ev.Username, err = patch(cur.Username, "username", in.Username, MaxNameLen, true); err != nil {
+		if ev.Username, err = patchUsername(cur.Username, in.Username); err != nil {
 			return nil, err
 		}
 		if ev.GivenName, err = patch(cur.GivenName, "givenName", in.GivenName, MaxNameLen, false); err != nil {
@@ -179,8 +174,8 @@ func (s *Service) UpdateAccount(ctx context.Context, c Caller, id string, in Acc
 		if err := r.record(cur.Ref(), cur, next, evs...); err != nil {
 			return nil, err
 		}
-		if customDataSize(next.CustomData) > MaxCustomDataBytes {
-			return nil, E(KindInvalid, CodeTooLong, "customData", "customData must be at most %d bytes.", MaxCustomDataBytes)
+		if err := checkCustomDataTotal(next.CustomData); err != nil {
+			return nil, err
 		}
 		return next, nil
 	})
@@ -212,7 +207,10 @@ func jsonEqual(a, b json.RawMessage) bool {
 }
 
 // DeleteAccount deletes an account with its API keys and group
-// memberships, in one transaction.
+// memberships, in one transaction. The store refuses the commit unless it
+// deletes every live child of the account, so a key or membership created
+// after the listing makes it retry (and list again) instead of surviving
+// as an orphan.
 // Errors: ErrNotFound, KindConflict (too many dependents), ErrForbidden,
 // ErrUnavailable.
 func (s *Service) DeleteAccount(ctx context.Context, c Caller, id string) error {
@@ -230,6 +228,10 @@ func (s *Service) DeleteAccount(ctx context.Context, c Caller, id string) error 
 		next := cur.clone()
 		if err := r.record(cur.Ref(), cur, next, events.AccountDeleted{}); err != nil {
 			return nil, err
+		}
+		if cur.Children() == 0 {
+			// Nothing to cascade, and the commit holds the store to it.
+			return next, nil
 		}
 		keys, err := listAll(ctx, s, "account/"+id+"/apikeys", MaxCommitItems)
 		if err != nil {

@@ -20,7 +20,18 @@ type Application struct {
 	// AccessTokenTTL is the OAuth policy's token lifetime in seconds; 0
 	// means DefaultAccessTokenTTL.
 	AccessTokenTTL int `json:"accessTokenTtl,omitempty"`
+	// TokensValidAfter is when the application was last disabled: access
+	// tokens issued before it stay dead even if it is enabled again, the
+	// rule keys and accounts follow too.
+	TokensValidAfter time.Time `json:"tokensValidAfter,omitzero"`
+	// children is the Parent child count the Store loaded: kept beside
+	// the state, not in it (unexported, so never in its JSON).
+	children int64
 }
+
+// Usable reports an application whose keys and tokens may authenticate:
+// not deleted, and enabled.
+func (a *Application) Usable() bool { return !a.Deleted() && a.Status == StatusEnabled }
 
 // TokenTTL is the lifetime of access tokens issued for the application.
 func (a *Application) TokenTTL() time.Duration {
@@ -41,12 +52,13 @@ func (a *Application) Collections() []string {
 	return []string{"tenant/" + a.Tenant + "/applications"}
 }
 
-// UniqueKeys implements State: names are unique within a tenant.
+// UniqueKeys implements State: names are unique within a tenant, compared
+// as RFC 8266 nicknames (see nameKey).
 func (a *Application) UniqueKeys() []Unique {
 	if a.Gone {
 		return nil
 	}
-	return []Unique{{Key: "tenant/" + a.Tenant + "/application-name/" + lower(a.Name), Field: "name"}}
+	return []Unique{{Key: "tenant/" + a.Tenant + "/application-name/" + nameKey(a.Name), Field: "name"}}
 }
 
 // Apply implements State.
@@ -57,6 +69,9 @@ func (a *Application) Apply(env events.Envelope) error {
 			a.ID, a.Tenant, a.DirectoryID = e.ID, e.TenantID, e.DirectoryID
 			a.Name, a.Description, a.Status, a.Admin = e.Name, e.Description, e.Status, e.Admin
 		case *events.ApplicationUpdated:
+			if a.Status == StatusEnabled && e.Status != StatusEnabled {
+				a.TokensValidAfter = env.At
+			}
 			a.Name, a.Description, a.Status = e.Name, e.Description, e.Status
 		case *events.ApplicationDeleted:
 			a.Gone = true

@@ -98,7 +98,10 @@ func (s *Service) UpdateApplication(ctx context.Context, c Caller, id string, in
 }
 
 // DeleteApplication deletes an application that has no accounts or groups
-// left. The administrators application cannot be deleted.
+// left. The administrators application cannot be deleted. Its child count
+// says whether any are left; the commit is refused unless that count is
+// still zero, so an account or group created meanwhile makes it retry and
+// refuse instead of leaving the child under a deleted application.
 // Errors: ErrNotFound, KindConflict, ErrForbidden, ErrUnavailable.
 func (s *Service) DeleteApplication(ctx context.Context, c Caller, id string) error {
 	if err := requireAdmin(c); err != nil {
@@ -112,14 +115,8 @@ func (s *Service) DeleteApplication(ctx context.Context, c Caller, id string) er
 		if cur.Admin {
 			return nil, E(KindConflict, CodeProtectedResource, "", "The administrators application cannot be deleted.")
 		}
-		for _, coll := range []string{"application/" + id + "/accounts", "application/" + id + "/groups"} {
-			_, n, err := s.Store.List(ctx, coll, 0, 1)
-			if err != nil {
-				return nil, err
-			}
-			if n > 0 {
-				return nil, E(KindConflict, CodeHasDependents, "", "The application still has accounts or groups; delete them first.")
-			}
+		if cur.Children() > 0 {
+			return nil, E(KindConflict, CodeHasDependents, "", "The application still has accounts or groups; delete them first.")
 		}
 		next := cur.clone()
 		return next, r.record(cur.Ref(), cur, next, events.ApplicationDeleted{})

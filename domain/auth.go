@@ -35,10 +35,11 @@ type KeyAuthenticator struct {
 type cachedKey struct {
 	hash string // "" when the key id is unknown
 	key  *APIKey
-	// account is loaded only after a secret matched, so a wrong secret
-	// costs exactly what an unknown key id costs: one read.
-	account *Account
-	expires time.Time
+	// account and application are loaded only after a secret matched, so
+	// a wrong secret costs exactly what an unknown key id costs: one read.
+	account     *Account
+	application *Application
+	expires     time.Time
 }
 
 // maxCacheEntries bounds memory: a flood of random key ids must not grow
@@ -79,22 +80,44 @@ func (a *KeyAuthenticator) Authenticate(ctx context.Context, id, secret string) 
 		return Principal{}, ErrUnauthenticated
 	}
 	if e.account == nil {
-		acc := &Account{}
-		err := a.Store.Load(ctx, Ref{KindAccount, e.key.AccountID}, acc)
-		if errors.Is(err, ErrNotFound) {
-			acc.Gone = true
-		} else if err != nil {
+		// One BatchGetItem for both: a missing one reads as deleted.
+		acc, app, err := loadOwners(ctx, a.Store, e.key.AccountID, e.key.ApplicationID)
+		if err != nil {
 			return Principal{}, err
 		}
-		e.account = acc
+		e.account, e.application = acc, app
 		a.store(id, e, now)
 	}
-	acc := e.account
-	if acc.Deleted() || acc.Status != StatusEnabled || acc.TenantID() != e.key.TenantID() {
+	acc, app := e.account, e.application
+	if acc.Deleted() || acc.Status != StatusEnabled || acc.TenantID() != e.key.TenantID() ||
+		!app.Usable() || app.TenantID() != e.key.TenantID() || acc.ApplicationID != app.ID {
 		return Principal{}, ErrUnauthenticated
 	}
 	k := e.key
 	return Principal{TenantID: k.TenantID(), ApplicationID: k.ApplicationID, AccountID: k.AccountID, KeyID: k.ID, Admin: k.Admin, Username: acc.Username}, nil
+}
+
+// loadOwners reads a key's account and application with one LoadMany. A
+// missing one comes back as a deleted state, so callers refuse it.
+func loadOwners(ctx context.Context, store Store, accountID, applicationID string) (*Account, *Application, error) {
+	acc, app := &Account{Base: Base{Gone: true}}, &Application{Base: Base{Gone: true}}
+	states, err := store.LoadMany(ctx, []Ref{{KindAccount, accountID}, {KindApplication, applicationID}})
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, st := range states {
+		switch st := st.(type) {
+		case *Account:
+			if st.ID == accountID {
+				acc = st
+			}
+		case *Application:
+			if st.ID == applicationID {
+				app = st
+			}
+		}
+	}
+	return acc, app, nil
 }
 
 func (a *KeyAuthenticator) loadKey(ctx context.Context, id string) (cachedKey, error) {

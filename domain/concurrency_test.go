@@ -164,3 +164,295 @@ func TestConcurrentCreateAPIKeys(t *testing.T) {
 		t.Fatalf("apikey.created events %d, key state items %d, listed %d; want %d each", createdEvents, states, listed, want)
 	}
 }
+
+// The three race tests below delete a parent while its children are being
+// created, round after round, and count the children left behind under a
+// deleted parent. Each round is its own parent; a fresh embedded store
+// every raceRoundsPerStore rounds keeps minidyn's tables small (it copies
+// whole tables on every transaction), so that 100 rounds stay quick under
+// -race on two cores.
+const (
+	raceRounds         = 100
+	raceChildren       = 20
+	raceRoundsPerStore = 5
+)
+
+// raceStats counts what happened over all rounds.
+type raceStats struct {
+	deletes, deletesRefused int
+	children, refused       int
+	// dangling is the number of live children found under a deleted
+	// parent: it must stay 0.
+	dangling int
+	// cascaded counts children a successful delete took with it; raced
+	// counts rounds where the delete won in the middle of the creates
+	// (some came after it and were refused); retried counts delete
+	// commits refused because a child came in after the delete's reads.
+	cascaded, raced, retried int
+}
+
+// firstLoad is the store as the deleting command sees it: it tells when
+// that command has loaded its parent, and counts its commits refused for
+// a conflict (a child came in after its listing, so it retried).
+type firstLoad struct {
+	domain.Store
+	once      sync.Once
+	loaded    chan struct{}
+	conflicts int
+}
+
+func (f *firstLoad) Commit(ctx context.Context, c domain.Commit) error {
+	err := f.Store.Commit(ctx, c)
+	if errors.Is(err, domain.ErrVersionConflict) {
+		f.conflicts++ // only the one deleting goroutine commits here
+	}
+	return err
+}
+
+func (f *firstLoad) Load(ctx context.Context, ref domain.Ref, dst domain.State) error {
+	err := f.Store.Load(ctx, ref, dst)
+	f.signal()
+	return err
+}
+
+func (f *firstLoad) signal() { f.once.Do(func() { close(f.loaded) }) }
+
+// race runs n creates and one delete at once. In an aimed round the
+// creates start as soon as the delete has loaded its parent, so they
+// commit in the delete's window, while it lists (or counts) the children
+// and commits: a delete that reads, then commits, used to leave behind
+// the children created there. In the other rounds everything starts
+// together, so that creates also land before the delete's reads and the
+// delete must cascade them, or retry. Everything is ordered by channels;
+// nothing waits on time.
+func (st *raceStats) race(e *env, n int, aimed bool, create func(i int) error, del func(svc *domain.Service) error) (createErrs []error, delErr error) {
+	gate := &firstLoad{Store: e.svc.Store, loaded: make(chan struct{})}
+	delSvc := *e.svc
+	delSvc.Store = gate
+	start := make(chan struct{})
+	begin := start
+	if aimed {
+		begin = gate.loaded
+	}
+	createErrs = make([]error, n)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		<-start
+		defer gate.signal() // in case it returns without loading
+		delErr = del(&delSvc)
+	})
+	for i := range n {
+		wg.Go(func() {
+			<-begin
+			createErrs[i] = create(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+	st.retried += gate.conflicts
+	return createErrs, delErr
+}
+
+// tally checks each outcome is an allowed one: a child is created or
+// refused because its parent is gone; the delete succeeds or is refused
+// with a conflict (dependents, or it kept losing to the creates).
+// It returns how many children were created.
+func (st *raceStats) tally(t *testing.T, createErrs []error, delErr error) (created int) {
+	t.Helper()
+	refused := 0
+	for i, err := range createErrs {
+		switch k := domain.KindOf(err); {
+		case err == nil:
+			created++
+		case k == domain.KindNotFound || k == domain.KindInvalid:
+			refused++
+		default:
+			t.Fatalf("create %d: %v", i, err)
+		}
+	}
+	st.children += created
+	st.refused += refused
+	switch {
+	case delErr == nil:
+		st.deletes++
+		if refused > 0 {
+			st.raced++
+		}
+	case domain.KindOf(delErr) == domain.KindConflict:
+		st.deletesRefused++
+	default:
+		t.Fatalf("delete: %v", delErr)
+	}
+	return created
+}
+
+// collectionSize is the number of live children listed in a collection.
+func collectionSize(t *testing.T, e *env, coll string) int {
+	t.Helper()
+	_, n, err := e.h.Store.List(context.Background(), coll, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// loadState reads a state through the store port, tombstones included.
+func loadState[T domain.State](t *testing.T, e *env, ref domain.Ref, dst T) T {
+	t.Helper()
+	if err := e.h.Store.Load(context.Background(), ref, dst); err != nil {
+		t.Fatalf("load %s: %v", ref.Stream(), err)
+	}
+	return dst
+}
+
+// checkParent counts the live children under parent (from its
+// collections) as dangling when the parent is deleted, and fails when the
+// parent's child count differs from them.
+func (st *raceStats) checkParent(t *testing.T, e *env, parent domain.State, colls ...string) {
+	t.Helper()
+	live := 0
+	for _, c := range colls {
+		live += collectionSize(t, e, c)
+	}
+	if parent.Deleted() {
+		st.dangling += live
+	}
+	if n := childCount(t, parent); n != int64(live) {
+		t.Errorf("%s: child count %d, but %d live children", parent.Ref().Stream(), n, live)
+	}
+}
+
+func (st *raceStats) report(t *testing.T, what string) {
+	t.Helper()
+	t.Logf("%d rounds: %d %s created, %d refused; %d deletes (%d while children were being created, %d children cascaded, %d commits retried), %d refused; %d dangling",
+		raceRounds, st.children, what, st.refused, st.deletes, st.raced, st.cascaded, st.retried, st.deletesRefused, st.dangling)
+	if st.dangling != 0 {
+		t.Errorf("%d %s dangle under a deleted parent, want 0", st.dangling, what)
+	}
+	// The creates must have landed on both sides of deletes, or the
+	// rounds did not race and 0 dangling would prove nothing.
+	if st.deletes == 0 || st.children == 0 || st.refused == 0 {
+		t.Errorf("the rounds did not race: %d deletes, %d %s created before one, %d refused after one", st.deletes, st.children, what, st.refused)
+	}
+}
+
+// TestRaceDeleteAccountWhileCreatingKeys: DeleteAccount cascades the keys
+// it lists; a key created between that listing and the delete's commit
+// must not survive the account.
+func TestRaceDeleteAccountWhileCreatingKeys(t *testing.T) {
+	t.Parallel() // Each on its own stores, which minidyn serializes: they overlap well.
+	ctx := context.Background()
+	var st raceStats
+	var e *env
+	for round := range raceRounds {
+		if round%raceRoundsPerStore == 0 {
+			e = setup(t)
+		}
+		acc := e.account(t, fmt.Sprintf("tk%03d", round))
+		errs, delErr := st.race(e, raceChildren, round%2 == 0, func(i int) error {
+			_, err := e.svc.CreateAPIKey(ctx, e.admin, acc.ID, domain.APIKeyInput{})
+			return err
+		}, func(svc *domain.Service) error {
+			return svc.DeleteAccount(ctx, e.admin, acc.ID)
+		})
+		created := st.tally(t, errs, delErr)
+		after := loadState(t, e, acc.Ref(), &domain.Account{})
+		if delErr == nil {
+			st.cascaded += created - collectionSize(t, e, "account/"+acc.ID+"/apikeys")
+		}
+		st.checkParent(t, e, after, "account/"+acc.ID+"/apikeys", "account/"+acc.ID+"/memberships")
+	}
+	st.report(t, "keys")
+}
+
+// TestRaceDeleteGroupWhileAddingMembers: DeleteGroup cascades the
+// memberships it lists; one added meanwhile must not outlive the group,
+// and each member account's child count must stay exact.
+func TestRaceDeleteGroupWhileAddingMembers(t *testing.T) {
+	t.Parallel() // Each on its own stores, which minidyn serializes: they overlap well.
+	ctx := context.Background()
+	// Twice the rounds per store: each store first needs its 20 member
+	// accounts.
+	const perStore = 2 * raceRoundsPerStore
+	var st raceStats
+	var e *env
+	var accs []*domain.Account
+	for round := range raceRounds {
+		if round%perStore == 0 {
+			e = setup(t)
+			accs = accs[:0]
+			for i := range raceChildren {
+				accs = append(accs, e.account(t, fmt.Sprintf("tk%03d", i)))
+			}
+		}
+		g, err := e.svc.CreateGroup(ctx, e.admin, e.boot.Application.ID, domain.GroupInput{Name: ptr(fmt.Sprintf("group%03d", round))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		errs, delErr := st.race(e, raceChildren, round%2 == 0, func(i int) error {
+			_, err := e.svc.CreateMembership(ctx, e.admin, accs[i].ID, g.ID)
+			return err
+		}, func(svc *domain.Service) error {
+			return svc.DeleteGroup(ctx, e.admin, g.ID)
+		})
+		created := st.tally(t, errs, delErr)
+		after := loadState(t, e, g.Ref(), &domain.Group{})
+		if delErr == nil {
+			st.cascaded += created - collectionSize(t, e, "group/"+g.ID+"/memberships")
+		}
+		st.checkParent(t, e, after, "group/"+g.ID+"/memberships")
+		if round%perStore == perStore-1 {
+			// The member accounts counted every membership of this
+			// store's rounds: created, cascaded, or left in a group
+			// that survived.
+			for _, a := range accs {
+				cur := loadState(t, e, a.Ref(), &domain.Account{})
+				st.checkParent(t, e, cur, "account/"+a.ID+"/apikeys", "account/"+a.ID+"/memberships")
+			}
+		}
+	}
+	st.report(t, "memberships")
+}
+
+// TestRaceDeleteApplicationWhileCreatingAccountsAndGroups: an application
+// is deleted only when it has no accounts or groups left; one created
+// between that check and the delete's commit must not outlive it.
+func TestRaceDeleteApplicationWhileCreatingAccountsAndGroups(t *testing.T) {
+	t.Parallel() // Each on its own stores, which minidyn serializes: they overlap well.
+	ctx := context.Background()
+	var st raceStats
+	var e *env
+	for round := range raceRounds {
+		if round%raceRoundsPerStore == 0 {
+			e = setup(t)
+		}
+		app, err := e.svc.CreateApplication(ctx, e.admin, domain.ApplicationInput{Name: ptr(fmt.Sprintf("App %03d", round))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		errs, delErr := st.race(e, raceChildren, round%2 == 0, func(i int) error {
+			if i%2 == 0 {
+				_, err := e.svc.CreateGroup(ctx, e.admin, app.ID, domain.GroupInput{Name: ptr(fmt.Sprintf("group%02d", i))})
+				return err
+			}
+			_, err := e.svc.CreateAccount(ctx, e.admin, app.ID, domain.AccountInput{Username: ptr(fmt.Sprintf("tk%02d", i)), Email: ptr(fmt.Sprintf("tk%02d@example.com", i)), Password: ptr("Changeme1")})
+			return err
+		}, func(svc *domain.Service) error {
+			return svc.DeleteApplication(ctx, e.admin, app.ID)
+		})
+		st.tally(t, errs, delErr)
+		after := loadState(t, e, app.Ref(), &domain.Application{})
+		st.checkParent(t, e, after, "application/"+app.ID+"/accounts", "application/"+app.ID+"/groups")
+	}
+	st.report(t, "accounts and groups")
+}
+
+// childCount is the child count the store loaded with a parent.
+func childCount(t *testing.T, st domain.State) int64 {
+	t.Helper()
+	p, ok := st.(domain.Parent)
+	if !ok {
+		t.Fatalf("%s is not a domain.Parent", st.Ref().Stream())
+	}
+	return p.Children()
+}

@@ -125,3 +125,18 @@ func KindOf(err error) Kind {
 func invalid(code int, field, format string, args ...any) *Error {
 	return E(KindInvalid, code, field, format, args...)
 }
+
+// Codes for identifiers and text (README "Errors").
+const (
+	// CodeBadCharacter: a text property holds a character it may not:
+	// control, bidirectional-control, invisible, private-use or unassigned
+	// characters anywhere; spaces, padding or non-identifier characters in
+	// a username; padding in an email.
+	CodeBadCharacter = 2008
+	// CodeMixedScripts: a username or email mixes writing systems within
+	// one part, as look-alikes of another name do.
+	CodeMixedScripts = 2009
+	// CodeTooComplex: customData (or a request body) nests too deeply, or
+	// holds an object or array with too many members.
+	CodeTooComplex = 2010
+)

@@ -15,6 +15,9 @@ type Group struct {
 	Name          string `json:"name"`
 	Description   string `json:"description"`
 	Status        string `json:"status"`
+	// children is the Parent child count the Store loaded: kept beside
+	// the state, not in it (unexported, so never in its JSON).
+	children int64
 }
 
 // Ref implements State.
@@ -28,12 +31,13 @@ func (g *Group) Collections() []string {
 	return []string{"application/" + g.ApplicationID + "/groups"}
 }
 
-// UniqueKeys implements State: names are unique within a directory.
+// UniqueKeys implements State: names are unique within a directory,
+// compared as RFC 8266 nicknames (see nameKey).
 func (g *Group) UniqueKeys() []Unique {
 	if g.Gone {
 		return nil
 	}
-	return []Unique{{Key: "directory/" + g.DirectoryID + "/group-name/" + lower(g.Name), Field: "name"}}
+	return []Unique{{Key: "directory/" + g.DirectoryID + "/group-name/" + nameKey(g.Name), Field: "name"}}
 }
 
 // Apply implements State.

@@ -88,15 +88,6 @@ type TokenVerifier interface {
 	Verify(ctx context.Context, token string) (AccessToken, error)
 }
 
-// Limiter slows down guessing: after repeated failures for one key id,
-// further attempts are refused for a while, whatever the secret.
-type Limiter interface {
-	// Locked returns how long id stays locked, 0 when it is not.
-	Locked(ctx context.Context, id string) (time.Duration, error)
-	// Failed records a failure.
-	Failed(ctx context.Context, id string) error
-}
-
 // ParseScope splits and checks a space-delimited scope (RFC 6749 §3.3):
 // each token is 1*( %x21 / %x23-5B / %x5D-7E ). Duplicates are dropped.
 func ParseScope(s string) ([]string, error) {
@@ -131,13 +122,24 @@ type TokenService struct {
 	Store    Store
 	Signer   TokenSigner
 	Verifier TokenVerifier
-	Limiter  Limiter
+	// Throttle slows down a source that keeps failing (see Throttle);
+	// nil throttles nothing.
+	Throttle *Throttle
 	Clock    Clock
 	IDs      IDGenerator
-	// Issuer and Audience go into every token and are checked on every
-	// verification.
+	// Issuer goes into every token. Audience is the deployment's audience
+	// prefix: a token's aud is ApplicationAudience(Audience, its
+	// application), so a token is bound to the application it was issued
+	// for (RFC 9068 §3). Both are checked on every verification.
 	Issuer   string
 	Audience string
+}
+
+// ApplicationAudience is the aud of the access tokens of one application:
+// the deployment's audience prefix, ":application:", and the application
+// id. A resource server bound to that application accepts exactly it.
+func ApplicationAudience(prefix, applicationID string) string {
+	return prefix + ":application:" + applicationID
 }
 
 // TokenRequest is a client credentials grant.
@@ -150,6 +152,8 @@ type TokenRequest struct {
 	ApplicationID string
 	// BaseURL prefixes the account href in "sub".
 	BaseURL string
+	// Source is the client's address, for the throttle ("" when unknown).
+	Source string
 }
 
 // Issued is a token response.
@@ -167,7 +171,7 @@ func (t *TokenService) Issue(ctx context.Context, req TokenRequest) (Issued, err
 	if err != nil {
 		return Issued{}, err
 	}
-	p, err := t.authenticateClient(ctx, req.KeyID, req.Secret)
+	p, err := t.authenticateClient(ctx, req.KeyID, req.Secret, req.Source)
 	if err != nil {
 		return Issued{}, err
 	}
@@ -189,7 +193,7 @@ func (t *TokenService) Issue(ctx context.Context, req TokenRequest) (Issued, err
 	now := t.Clock.Now().UTC().Truncate(time.Second)
 	ttl := app.TokenTTL()
 	tok := AccessToken{
-		JTI: t.IDs.NewID(), Issuer: t.Issuer, Audience: t.Audience,
+		JTI: t.IDs.NewID(), Issuer: t.Issuer, Audience: ApplicationAudience(t.Audience, p.ApplicationID),
 		Subject:  strings.TrimRight(req.BaseURL, "/") + "/v1/accounts/" + p.AccountID,
 		ClientID: p.KeyID, TenantID: p.TenantID, ApplicationID: p.ApplicationID, AccountID: p.AccountID,
 		Scopes: granted, Admin: p.Admin, IssuedAt: now, ExpiresAt: now.Add(ttl),
@@ -203,31 +207,28 @@ func (t *TokenService) Issue(ctx context.Context, req TokenRequest) (Issued, err
 
 // authenticateClient checks a client's key id and secret, with a fresh
 // read rather than the authorizer's cache (a disabled key must not get a
-// token even for a few seconds), and with the brute-force limiter: after
-// repeated failures the key id is refused for a while, right secret or not.
-func (t *TokenService) authenticateClient(ctx context.Context, id, secret string) (Principal, error) {
+// token even for a few seconds), and with the throttle: a source that
+// keeps failing waits, per key id and overall, while every other source
+// goes on unhindered. Nothing is written for a failure.
+func (t *TokenService) authenticateClient(ctx context.Context, id, secret, source string) (Principal, error) {
 	// A secret that fails its format or checksum cannot be right and is
-	// refused without a read; it does not count as a guess either, so
-	// nobody can lock a key out with made-up secrets.
-	limited := t.Limiter != nil && id != "" && len(id) <= 64 && WellFormedSecret(secret)
-	if limited {
-		wait, err := t.Limiter.Locked(ctx, id)
-		if err != nil {
-			return Principal{}, err
-		}
-		if wait > 0 {
-			return Principal{}, &OAuthError{Code: OAuthInvalidClient, Description: "Too many failed attempts for this client; retry later.", RetryAfter: wait}
+	// refused without a read; it does not count as a guess either.
+	counted := id != "" && len(id) <= 64 && WellFormedSecret(secret)
+	if counted {
+		if wait := t.Throttle.Wait(id, source); wait > 0 {
+			return Principal{}, &OAuthError{Code: OAuthInvalidClient, Description: "Too many failed attempts from this address; retry later.", RetryAfter: wait}
 		}
 	}
 	auth := &KeyAuthenticator{Store: t.Store, Clock: t.Clock}
 	p, err := auth.Authenticate(ctx, id, secret)
-	if errors.Is(err, ErrUnauthenticated) {
-		if limited {
-			if lerr := t.Limiter.Failed(ctx, id); lerr != nil {
-				return Principal{}, lerr
-			}
+	switch {
+	case errors.Is(err, ErrUnauthenticated):
+		if counted {
+			t.Throttle.Fail(id, source)
 		}
 		return Principal{}, oauthErr(OAuthInvalidClient, "Client authentication failed.")
+	case err == nil:
+		t.Throttle.Succeeded(id, source)
 	}
 	return p, err
 }
@@ -319,28 +320,43 @@ func (t *TokenService) Introspect(ctx context.Context, c Caller, token string) (
 }
 
 // TokenLive checks what a signature cannot: the token was not revoked,
-// and its key and account are still enabled. It costs one BatchGetItem
-// (key and revocation) and one GetItem (account).
+// and its key, account and application are still enabled. It costs one
+// BatchGetItem (key, revocation, account and application).
 func TokenLive(ctx context.Context, store Store, tok AccessToken) (bool, error) {
 	live, _, err := tokenLive(ctx, store, tok)
 	return live, err
 }
 
 func tokenLive(ctx context.Context, store Store, tok AccessToken) (bool, *Account, error) {
-	states, err := store.LoadMany(ctx, []Ref{{KindAPIKey, tok.ClientID}, {KindToken, tok.JTI}})
+	// The token names all four, so one BatchGetItem reads them.
+	states, err := store.LoadMany(ctx, []Ref{{KindAPIKey, tok.ClientID}, {KindToken, tok.JTI}, {KindAccount, tok.AccountID}, {KindApplication, tok.ApplicationID}})
 	if err != nil {
 		return false, nil, err
 	}
-	var key *APIKey
+	var (
+		key *APIKey
+		acc *Account
+		app *Application
+	)
 	for _, st := range states {
 		switch st := st.(type) {
 		case *RevokedToken:
 			return false, nil, nil
 		case *APIKey:
 			key = st
+		case *Account:
+			acc = st
+		case *Application:
+			app = st
 		}
 	}
-	if key == nil || key.Deleted() || key.Status != StatusEnabled || key.TenantID() != tok.TenantID || key.AccountID != tok.AccountID {
+	if key == nil || key.Deleted() || key.Status != StatusEnabled || key.TenantID() != tok.TenantID ||
+		key.AccountID != tok.AccountID || key.ApplicationID != tok.ApplicationID {
+		return false, nil, nil
+	}
+	// A disabled or deleted application refuses its tokens, and enabling
+	// it again does not bring back tokens issued before.
+	if app == nil || !app.Usable() || app.TenantID() != tok.TenantID || issuedBy(tok, app.TokensValidAfter) {
 		return false, nil, nil
 	}
 	// Disabling a key ends its tokens for good: enabling it again does not
@@ -356,13 +372,8 @@ func tokenLive(ctx context.Context, store Store, tok AccessToken) (bool, *Accoun
 			}
 		}
 	}
-	acc := &Account{}
-	err = store.Load(ctx, Ref{KindAccount, key.AccountID}, acc)
-	if errors.Is(err, ErrNotFound) {
+	if acc == nil {
 		return false, nil, nil
-	}
-	if err != nil {
-		return false, nil, err
 	}
 	if issuedBy(tok, acc.TokensValidAfter) {
 		return false, nil, nil
@@ -381,8 +392,8 @@ func issuedBy(tok AccessToken, t time.Time) bool {
 // client may revoke its own tokens, and an admin key any token of its
 // tenant. Revoking is an event. An invalid, expired or already revoked
 // token is not an error (the RFC asks for 200).
-func (t *TokenService) Revoke(ctx context.Context, keyID, secret, token string) error {
-	p, err := t.authenticateClient(ctx, keyID, secret)
+func (t *TokenService) Revoke(ctx context.Context, keyID, secret, source, token string) error {
+	p, err := t.authenticateClient(ctx, keyID, secret, source)
 	if err != nil {
 		return err
 	}

@@ -55,6 +55,38 @@ type State interface {
 	Apply(env events.Envelope) error
 }
 
+// Child is implemented by aggregates that live under others: an account
+// or a group under its application, an API key under its account, a
+// membership under its account and its group. While a child is not
+// deleted it counts toward each of its parents' child counts (see Parent).
+type Child interface {
+	State
+	// Parents names the aggregates the child lives under. They never
+	// change over the child's life.
+	Parents() []Ref
+}
+
+// Parent is implemented by aggregates that others live under
+// (applications, accounts, groups).
+//
+// Why: a parent's delete lists its children and then commits, so a child
+// created in between would outlive it, pointing at a deleted parent. The
+// Store therefore keeps, beside each parent's state, the number of its
+// children that are not deleted, and maintains it in the very transaction
+// that creates or deletes a child (see Store.Commit). A parent's delete
+// then succeeds only if that count reaches zero with it, which a child
+// created after the listing prevents. The count lives beside the state,
+// not in its version: creating a child does not conflict with creating
+// its siblings, nor with edits of the parent. It is derived from the
+// event log (the live children), so a rebuild recomputes it.
+type Parent interface {
+	State
+	// Children is the child count as loaded: the Store sets it on every
+	// parent it loads or lists. Writes ignore it.
+	Children() int64
+	SetChildren(n int64)
+}
+
 // Change is one aggregate's part of a commit: its state before (nil when
 // the stream is new), the events appended, and its state after them.
 type Change struct {
@@ -100,22 +132,34 @@ type Commit struct {
 
 // MaxCommitItems bounds what a single commit may touch. DynamoDB
 // transactions take at most 100 actions; an event and a state item per
-// change, plus guards, checks and the idempotency record, must fit.
+// change, plus guards, checks, the child counts of parents the commit
+// does not otherwise change, and the idempotency record, must fit.
 const MaxCommitItems = 100
 
 // Store is the port to the event store and read models.
 type Store interface {
-	// Load reads the state of ref into dst. Errors: ErrNotFound when the
-	// aggregate never existed; ErrUnavailable. A deleted aggregate loads
-	// with Deleted() true.
+	// Load reads the state of ref into dst, and a Parent's child count.
+	// Errors: ErrNotFound when the aggregate never existed;
+	// ErrUnavailable. A deleted aggregate loads with Deleted() true.
+	// LoadMany and List set child counts too.
 	Load(ctx context.Context, ref Ref, dst State) error
 	// LoadMany reads several aggregates in one round trip where possible;
 	// missing ones are left out. Errors: ErrUnavailable.
 	LoadMany(ctx context.Context, refs []Ref) ([]State, error)
 	// Commit appends the events of every change conditionally on its
 	// expected version (Before's, or none), writes the After states,
-	// acquires and releases uniqueness guards, verifies checks and writes
-	// the idempotency record, in one transaction. Errors:
+	// acquires and releases uniqueness guards, keeps child counts,
+	// verifies checks and writes the idempotency record, in one
+	// transaction. Child counts follow ChildDeltas: a child that comes to
+	// life adds one to each parent, which must then exist and not be
+	// deleted (else *CheckFailed naming the parent); a child deleted
+	// takes one off (its parent need only exist). A change that deletes a
+	// Parent requires its count to reach zero in this commit, that is,
+	// the commit deletes every live child of it (else ErrVersionConflict:
+	// a child came in after the command listed them). A store touches a
+	// parent once per commit: its count goes into its change's write when
+	// the commit also changes it, and a Check of a counted parent goes
+	// into the count's write. Errors:
 	// ErrVersionConflict, *UniqueViolation, *CheckFailed,
 	// *IdempotencyReplay, ErrUnavailable.
 	Commit(ctx context.Context, c Commit) error

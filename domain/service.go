@@ -96,14 +96,32 @@ func (r *recorder) check(st State) {
 	r.commit.Checks = append(r.commit.Checks, Check{Ref: st.Ref()})
 }
 
+// size bounds the number of items the commit will touch, as a Store
+// counts them: the idempotency record; per change its events, its state
+// and its guards; one count per parent the commit counts under without
+// changing it; and the checks not folded into such a count.
 func (r *recorder) size() int {
-	n := len(r.commit.Checks) + 1
+	n := 1
+	changed := map[Ref]bool{}
 	for _, ch := range r.commit.Changes {
+		changed[ch.After.Ref()] = true
 		n += len(ch.Events) + 1
 		if ch.Before != nil {
 			n += len(ch.Before.UniqueKeys())
 		}
 		n += len(ch.After.UniqueKeys())
+	}
+	counted := map[Ref]bool{}
+	for _, d := range ChildDeltas(r.commit.Changes) {
+		if !changed[d.Parent] {
+			counted[d.Parent] = true
+			n++
+		}
+	}
+	for _, chk := range r.commit.Checks {
+		if !counted[chk.Ref] {
+			n++
+		}
 	}
 	return n
 }

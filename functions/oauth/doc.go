@@ -9,9 +9,9 @@
 //
 // The POST endpoints are declared for ANY method in template.yaml so that
 // other methods get a 405 in OAuth's error format. Clients authenticate
-// with HTTP Basic (API key id and secret); after 5 failures within 15
-// minutes a key id is locked for 15 minutes (infra/dynamo.Limiter, items
-// limit#<keyId> in the views table).
+// with HTTP Basic (API key id and secret); a source address that keeps
+// failing is throttled in memory, per key id and overall (domain.Throttle),
+// never a key id for everyone.
 //
 // It signs with the private JWK Set in the Secrets Manager secret
 // $TOKEN_KEYS_SECRET, KMS-encrypted, loaded lazily on the first signature

@@ -5,10 +5,9 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/keystorm/keystorm/domain"
-	"github.com/keystorm/keystorm/infra/dynamo"
+	"github.com/keystorm/keystorm/infra/authorizer"
 	"github.com/keystorm/keystorm/infra/httpapi"
 	"github.com/keystorm/keystorm/infra/rotation"
 	"github.com/keystorm/keystorm/infra/runtime"
@@ -26,14 +25,22 @@ func main() {
 	keys := runtime.TokenKeys(domain.SystemClock, tokens.DefaultSecretCache)
 	store := runtime.Store()
 	svc := domain.NewService(store)
-	api := httpapi.API{Svc: svc,
+	// The authenticate endpoint makes the authorizer's decision: the same
+	// configuration (AUTH_CACHE_TTL), with this function's verifier.
+	authCfg, err := authorizer.ConfigFromEnv()
+	if err != nil {
+		runtime.Fatal("configuration", err)
+	}
+	verifier := tokens.NewVerifier(tokens.StoreKeys{Store: keys}, issuer, audience, svc.Clock)
+	authCfg.Verifier = verifier
+	api := httpapi.API{Svc: svc, Decider: authorizer.New(store, svc.Clock, authCfg).Decider, AuthCacheTTL: authCfg.CacheTTL,
 		Tokens: &domain.TokenService{Store: store, Signer: &rotation.FirstKeySigner{Signer: tokens.NewSigner(keys, svc.Clock), Keys: keys, Publish: store.PutJWKS, Clock: svc.Clock},
-			Verifier: tokens.NewVerifier(tokens.StoreKeys{Store: keys}, issuer, audience, svc.Clock),
-			Limiter:  dynamo.NewLimiter(store, svc.Clock), Clock: svc.Clock, IDs: svc.IDs, Issuer: issuer, Audience: audience},
+			Verifier: verifier,
+			Throttle: domain.NewThrottle(svc.Clock), Clock: svc.Clock, IDs: svc.IDs, Issuer: issuer, Audience: audience},
 		// The published document, the one the authorizer verifies with:
 		// one source of truth, and a public endpoint that never reads the
 		// private secret.
 		JWKS: tokens.PublishedJWKS(store.GetJWKS),
 	}
-	lambda.Start(httpadapter.New(api.Handler(httpapi.OAuthFamily)).ProxyWithContext)
+	lambda.Start(runtime.Proxy(api.Handler(httpapi.OAuthFamily)))
 }

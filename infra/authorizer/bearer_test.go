@@ -206,10 +206,10 @@ func TestBearerRevocationWithinTTL(t *testing.T) {
 			return e.svc.DeleteAccount(context.Background(), e.admin, e.dev.ID)
 		},
 		"revoke the token (by its own key)": func(e *env, token string) error {
-			return e.tsvc.Revoke(context.Background(), e.devKey.Key.ID, e.devKey.Secret, token)
+			return e.tsvc.Revoke(context.Background(), e.devKey.Key.ID, e.devKey.Secret, "", token)
 		},
 		"revoke the token (by an admin key)": func(e *env, token string) error {
-			return e.tsvc.Revoke(context.Background(), e.boot.AdminKey.ID, e.boot.AdminSecret, token)
+			return e.tsvc.Revoke(context.Background(), e.boot.AdminKey.ID, e.boot.AdminSecret, "", token)
 		},
 	}
 	for name, do := range revoke {
@@ -270,8 +270,8 @@ func TestBearerOnManagementAPI(t *testing.T) {
 }
 
 // The hit path makes exactly one signature check and no DynamoDB call; a
-// miss reads the key and the revocation in one BatchGetItem and the
-// account in one GetItem.
+// miss reads the key, the revocation, the account and the application in
+// one BatchGetItem.
 func TestBearerCostPerAuthorization(t *testing.T) {
 	e := setup(t)
 	ctx := context.Background()
@@ -281,7 +281,7 @@ func TestBearerCostPerAuthorization(t *testing.T) {
 	before := e.tokens.verifies.Load()
 	resp, err := e.auth.HandleRequest(ctx, req)
 	wantAllow(t, resp, err, exampleRes)
-	if got := e.h.Counter.Snapshot(); !reflect.DeepEqual(got, map[string]int64{"BatchGetItem": 1, "GetItem": 1}) {
+	if got := e.h.Counter.Snapshot(); !reflect.DeepEqual(got, map[string]int64{"BatchGetItem": 1}) {
 		t.Fatalf("cache miss: %v DynamoDB calls", got)
 	}
 	if n := e.tokens.verifies.Load() - before; n != 1 {
@@ -311,7 +311,7 @@ func TestBearerFailuresDeny(t *testing.T) {
 	tok := e.issue(t, e.devKey.Key.ID, e.devKey.Secret, "").Signed
 	req := request(authorizer.BearerHeader(tok))
 
-	auth := authorizer.New(lowRetryStore(t, e), e.clock, authorizer.Config{CacheTTL: ttl, Verifier: e.tokens})
+	auth := authorizer.New(lowRetryStore(t, e), e.clock, authorizer.Config{Applications: e.bound(), CacheTTL: ttl, Verifier: e.tokens})
 	auth.Logger = e.handler(authorizer.Config{}).Logger
 	e.h.Server.EmulateFailure(miniserver.FailureConditionInternalServerError)
 	resp, err := auth.HandleRequest(ctx, req)
@@ -340,7 +340,7 @@ func TestBearerWithoutVerifier(t *testing.T) {
 	e := setup(t)
 	ctx := context.Background()
 	tok := e.issue(t, e.devKey.Key.ID, e.devKey.Secret, "").Signed
-	auth := authorizer.New(e.h.Store, e.clock, authorizer.Config{CacheTTL: ttl})
+	auth := authorizer.New(e.h.Store, e.clock, authorizer.Config{Applications: e.bound(), CacheTTL: ttl})
 	resp, err := auth.HandleRequest(ctx, request(authorizer.BearerHeader(tok)))
 	wantUnauthorized(t, resp, err)
 	resp, err = auth.HandleRequest(ctx, request(authorizer.BasicHeader(e.devKey.Key.ID, e.devKey.Secret)))

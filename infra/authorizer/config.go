@@ -30,6 +30,10 @@ type Config struct {
 	// HTTPAPISimple ("" means the same) or HTTPAPIIAM. The event does not
 	// say which the authorizer is configured for, so the deployment must.
 	HTTPAPIResponse string
+	// Applications are the applications every API is bound to unless its
+	// stage variable keystormApplications says otherwise (see Binding):
+	// KEYSTORM_APPLICATIONS, ids separated by commas, or "*".
+	Applications []string
 	// Verifier checks Bearer access tokens offline. When nil, Bearer
 	// credentials are refused (401) and only Basic works.
 	Verifier domain.TokenVerifier
@@ -90,6 +94,7 @@ func ConfigFromEnv() (Config, error) {
 		}
 		c.BaseURL = strings.TrimRight(v, "/")
 	}
+	c.Applications = ParseApplications(os.Getenv("KEYSTORM_APPLICATIONS"))
 	switch v := os.Getenv("AUTHORIZER_HTTP_API_RESPONSE"); v {
 	case "":
 	case HTTPAPISimple, HTTPAPIIAM:

@@ -2,6 +2,7 @@ package authorizer_test
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 
@@ -29,7 +30,7 @@ func TestConfigFromEnv(t *testing.T) {
 		t.Setenv("AUTH_CACHE_TTL", c.ttl)
 		t.Setenv("KEYSTORM_BASE_URL", c.base)
 		got, err := authorizer.ConfigFromEnv()
-		if (err != nil) != c.bad || (!c.bad && got != c.want) {
+		if (err != nil) != c.bad || (!c.bad && !reflect.DeepEqual(got, c.want)) {
 			t.Errorf("AUTH_CACHE_TTL=%q KEYSTORM_BASE_URL=%q: %+v, %v", c.ttl, c.base, got, err)
 		}
 	}
@@ -65,17 +66,24 @@ func TestBaseURLWithoutHost(t *testing.T) {
 	}
 }
 
-// Locally (infra/local) the gateway is plain HTTP on a loopback port and
-// hrefs carry no stage.
-func TestLocalGatewayHref(t *testing.T) {
+// A client's Host and X-Forwarded-Proto headers never reach the account
+// href backends receive: without KEYSTORM_BASE_URL it names what API
+// Gateway set (methodArn, the HTTP API's domainName), in every flavour.
+func TestForgedHostIgnored(t *testing.T) {
 	e := setup(t)
 	r := request(authorizer.BasicHeader(e.devKey.Key.ID, e.devKey.Secret))
-	r.Headers["Host"], r.Headers["X-Forwarded-Proto"] = "127.0.0.1:8080", "http"
+	r.Headers["Host"], r.Headers["X-Forwarded-Proto"] = "evil.example", "http"
 	r.MultiValueHeaders = nil
 	resp, err := e.auth.HandleRequest(context.Background(), r)
 	wantAllow(t, resp, err, exampleRes)
-	if want := "http://127.0.0.1:8080/v1/accounts/" + e.dev.ID; resp.PrincipalID != want {
-		t.Fatalf("principal %q", resp.PrincipalID)
+	if want := "https://" + exampleHost + "/prod/v1/accounts/" + e.dev.ID; resp.PrincipalID != want || resp.Context["accountHref"] != want {
+		t.Fatalf("REQUEST: principal %q context %v", resp.PrincipalID, resp.Context)
+	}
+	v2 := v2Request(authorizer.BasicHeader(e.devKey.Key.ID, e.devKey.Secret))
+	v2.Headers["host"], v2.Headers["x-forwarded-proto"] = "evil.example", "http"
+	simple, err := e.auth.HandleHTTPAPISimple(context.Background(), v2)
+	if want := "https://" + v2Host + "/v1/accounts/" + e.dev.ID; err != nil || simple.Context["accountHref"] != want {
+		t.Fatalf("HTTP API: %v %v", err, simple.Context)
 	}
 }
 
@@ -123,7 +131,7 @@ func TestConfigFromEnvTokenSource(t *testing.T) {
 		if c.want != "" {
 			want.TokenJWKSFile, want.TokenIssuer, want.TokenAudience = c.file, c.iss, c.aud
 		}
-		if got != want {
+		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%+v: got %+v, want %+v", c, got, want)
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/keystorm/keystorm/domain"
 	"github.com/keystorm/keystorm/infra/authctx"
@@ -57,31 +59,105 @@ func (d Decision) Identity(accountHref string) authctx.Identity {
 	}
 }
 
-// Decider is the transport-independent core of the authorizer.
+// Decider is the transport-independent core of the authorizer, shared by
+// the Lambda authorizer and the authenticate endpoint for backends outside
+// API Gateway, so that both make exactly the same decision.
 type Decider struct {
 	Keys Authenticator
 	// Tokens checks Bearer tokens; when nil, Bearer is refused like any
 	// unknown scheme.
 	Tokens BearerAuthenticator
+	// Throttle slows down a source address that keeps failing Basic
+	// authentication (see domain.Throttle); nil throttles nothing.
+	Throttle *domain.Throttle
 }
 
-// Decide authorizes one Authorization header value. Errors: an error
-// wrapping ErrUnauthorized (test with errors.Is) when the header is
-// missing or malformed or the credentials are not good; any other error
-// when the decision could not be made, which callers must also treat as a
-// denial.
-func (d *Decider) Decide(ctx context.Context, authorization string) (Decision, error) {
+// ErrForbidden is the answer for good credentials that may not call this
+// API: a developer's key or token on the management API (403).
+var ErrForbidden = errors.New("forbidden")
+
+// Binding says which credentials an API accepts.
+type Binding struct {
+	// Management marks Keystorm's own management API: only admin keys
+	// and tokens, of any tenant (the functions then act inside the
+	// caller's tenant), and Applications is ignored.
+	Management bool
+	// Applications are the ids of the applications whose keys and tokens
+	// the API accepts. Empty accepts none; AnyApplication accepts every
+	// application of every tenant, which is only for an API that checks
+	// the applicationId in the context itself.
+	Applications []string
+}
+
+// AnyApplication, as the only entry of Binding.Applications, binds an
+// API to every application.
+const AnyApplication = "*"
+
+// ParseApplications reads a binding list: ids separated by commas or
+// spaces, or "*".
+func ParseApplications(v string) []string {
+	ids := strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' })
+	if len(ids) == 0 {
+		return nil
+	}
+	return ids
+}
+
+// allows reports whether the binding accepts credentials of app.
+func (b Binding) allows(app string) bool {
+	return app != "" && (slices.Contains(b.Applications, app) || slices.Equal(b.Applications, []string{AnyApplication}))
+}
+
+// Decide authorizes one Authorization header value for an API with the
+// given binding. Errors: an error wrapping ErrUnauthorized (test with
+// errors.Is) when the header is missing or malformed, the credentials are
+// not good, or they belong to an application the API is not bound to (the
+// same answer as an unknown key, so the binding is no oracle); one
+// wrapping ErrForbidden for a developer credential on the management API;
+// any other error when the decision could not be made, which callers must
+// also treat as a denial.
+//
+// source is the client's address ("" when unknown): a source that keeps
+// failing Basic authentication is refused for a while, as if its
+// credentials were wrong, and no other source notices.
+func (d *Decider) Decide(ctx context.Context, authorization, source string, b Binding) (Decision, error) {
+	dec, err := d.authenticate(ctx, authorization, source)
+	if err != nil {
+		return Decision{}, err
+	}
+	switch {
+	case b.Management && !dec.Principal.Admin:
+		return Decision{}, fmt.Errorf("%w: a developer credential on the management API", ErrForbidden)
+	case !b.Management && !b.allows(dec.Principal.ApplicationID):
+		return Decision{}, fmt.Errorf("%w: the API is not bound to the credential's application", ErrUnauthorized)
+	}
+	return dec, nil
+}
+
+func (d *Decider) authenticate(ctx context.Context, authorization, source string) (Decision, error) {
 	c, err := ParseAuthorization(authorization)
 	if err != nil {
 		return Decision{}, fmt.Errorf("%w: %w", ErrUnauthorized, err)
 	}
 	switch c.Scheme {
 	case SchemeBasic:
+		// Secrets that fail their checksum cost nothing and are not
+		// counted, as at the token endpoint.
+		counted := domain.WellFormedSecret(c.Secret)
+		if counted {
+			if wait := d.Throttle.Wait(c.ID, source); wait > 0 {
+				return Decision{}, fmt.Errorf("%w: source throttled for %v", ErrUnauthorized, wait)
+			}
+		}
 		p, err := d.Keys.Authenticate(ctx, c.ID, c.Secret)
 		switch {
 		case err == nil:
+			d.Throttle.Succeeded(c.ID, source)
 			return Decision{Principal: p, AuthType: authctx.AuthBasic}, nil
 		case errors.Is(err, domain.ErrUnauthenticated):
+			if counted {
+				d.Throttle.Fail(c.ID, source)
+			}
 			return Decision{}, fmt.Errorf("%w: %w", ErrUnauthorized, err)
 		default:
 			return Decision{}, fmt.Errorf("authorizer: could not authenticate API key: %w", err)

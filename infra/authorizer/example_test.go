@@ -23,7 +23,7 @@ func ExampleHandler_HandleRequest() {
 	store, _ := srv.NewStore(ctx, nil)
 	boot, _ := domain.NewService(store).Bootstrap(ctx, domain.BootstrapInput{})
 
-	h := authorizer.New(store, domain.SystemClock, authorizer.Config{CacheTTL: 5 * time.Second})
+	h := authorizer.New(store, domain.SystemClock, authorizer.Config{CacheTTL: 5 * time.Second, Applications: []string{boot.Application.ID, boot.AdminApp.ID}})
 	resp, err := h.HandleRequest(ctx, events.APIGatewayCustomAuthorizerRequestTypeRequest{
 		Type:       "REQUEST",
 		MethodArn:  "arn:aws:execute-api:us-east-1:123456789012:def456/prod/GET/troopers/tk421/equipment",

@@ -207,7 +207,7 @@ func (h *Handler) HandleHTTPAPIIAM(ctx context.Context, req events.APIGatewayV2C
 
 func v2Event(req events.APIGatewayV2CustomAuthorizerV2Request) event {
 	auth, ok := singleV2Header(req.Headers, "authorization")
-	return event{flavour: "HTTPAPI", requestID: req.RequestContext.RequestID, arn: req.RouteArn, header: auth, headerOK: ok,
+	return event{flavour: "HTTPAPI", requestID: req.RequestContext.RequestID, arn: req.RouteArn, header: auth, headerOK: ok, source: req.RequestContext.HTTP.SourceIP,
 		stageVars: req.StageVariables, attrs: []any{"routeKey", req.RouteKey}}
 }
 
@@ -232,11 +232,9 @@ func (h *Handler) v2BaseURL(req events.APIGatewayV2CustomAuthorizerV2Request) st
 	if h.BaseURL != "" {
 		return h.BaseURL
 	}
-	proto, _ := singleV2Header(req.Headers, "x-forwarded-proto")
-	host, ok := singleV2Header(req.Headers, "host")
-	if !ok || !validHost(host) {
-		host = req.RequestContext.DomainName
-	}
+	// The domain name API Gateway sets, never the client's Host or
+	// X-Forwarded-Proto headers (see baseURL).
+	host := req.RequestContext.DomainName
 	apiHost, stage := defaultEndpoint(req.RouteArn)
 	if !validHost(host) {
 		host = apiHost
@@ -248,7 +246,7 @@ func (h *Handler) v2BaseURL(req events.APIGatewayV2CustomAuthorizerV2Request) st
 	if stage == "$default" {
 		stage = ""
 	}
-	return RequestBaseURL(proto, host, stage)
+	return RequestBaseURL("https", host, stage)
 }
 
 // defaultEndpoint is the API's execute-api host and the stage named by a

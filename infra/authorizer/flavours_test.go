@@ -100,7 +100,7 @@ func TestTokenAuthorizer(t *testing.T) {
 		wantDeny(t, resp, err, ev.MethodArn)
 	})
 	t.Run("store failure", func(t *testing.T) {
-		auth := authorizer.New(lowRetryStore(t, e), e.clock, authorizer.Config{CacheTTL: ttl, Verifier: e.tokens})
+		auth := authorizer.New(lowRetryStore(t, e), e.clock, authorizer.Config{Applications: e.bound(), CacheTTL: ttl, Verifier: e.tokens})
 		auth.Logger = e.handler(authorizer.Config{}).Logger
 		e.h.Server.EmulateFailure(miniserver.FailureConditionInternalServerError)
 		defer e.h.Server.EmulateFailure(miniserver.FailureConditionNone)
@@ -161,7 +161,7 @@ func TestHTTPAPISimple(t *testing.T) {
 		refused(t, e.auth, r)
 	})
 	t.Run("store failure", func(t *testing.T) {
-		auth := authorizer.New(lowRetryStore(t, e), e.clock, authorizer.Config{CacheTTL: ttl, Verifier: e.tokens})
+		auth := authorizer.New(lowRetryStore(t, e), e.clock, authorizer.Config{Applications: e.bound(), CacheTTL: ttl, Verifier: e.tokens})
 		auth.Logger = e.handler(authorizer.Config{}).Logger
 		e.h.Server.EmulateFailure(miniserver.FailureConditionInternalServerError)
 		defer e.h.Server.EmulateFailure(miniserver.FailureConditionNone)

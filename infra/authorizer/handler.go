@@ -23,6 +23,9 @@ type Handler struct {
 	// HTTPAPIResponse selects the answer to HTTP API events: HTTPAPISimple
 	// (also when empty) or HTTPAPIIAM.
 	HTTPAPIResponse string
+	// Applications binds every API without a keystormApplications stage
+	// variable (see Binding).
+	Applications []string
 	// Logger receives errors (never headers, secrets or tokens);
 	// slog.Default() when nil.
 	Logger *slog.Logger
@@ -31,8 +34,8 @@ type Handler struct {
 // New builds a Handler that checks API keys against store, caching key
 // and account states for cfg.CacheTTL, and, when cfg.Verifier is set,
 // Bearer tokens with that verifier, caching each token's liveness
-// (revocation, key and account status) for cfg.CacheTTL. clock is
-// nil panics.
+// (revocation, key and account status) for cfg.CacheTTL. A nil clock
+// panics.
 func New(store domain.Store, clock domain.Clock, cfg Config) *Handler {
 	if clock == nil {
 		panic("authorizer: New needs a clock")
@@ -40,11 +43,11 @@ func New(store domain.Store, clock domain.Clock, cfg Config) *Handler {
 	// A TTL of 0 disables the caches: both authenticators treat an entry
 	// as expired from the instant it expires.
 	ttl := max(cfg.CacheTTL, 0)
-	d := &Decider{Keys: &domain.KeyAuthenticator{Store: store, Clock: clock, TTL: ttl}}
+	d := &Decider{Keys: &domain.KeyAuthenticator{Store: store, Clock: clock, TTL: ttl}, Throttle: domain.NewThrottle(clock)}
 	if cfg.Verifier != nil {
 		d.Tokens = &domain.TokenAuthenticator{Store: store, Verifier: cfg.Verifier, Clock: clock, TTL: ttl}
 	}
-	return &Handler{Decider: d, BaseURL: cfg.BaseURL, HTTPAPIResponse: cfg.HTTPAPIResponse}
+	return &Handler{Decider: d, BaseURL: cfg.BaseURL, HTTPAPIResponse: cfg.HTTPAPIResponse, Applications: cfg.Applications}
 }
 
 func (h *Handler) logger() *slog.Logger {
@@ -76,6 +79,9 @@ type event struct {
 	headerOK  bool
 	// stageVars is nil for TOKEN events, which carry none.
 	stageVars map[string]string
+	// source is the client's address, for the throttle; TOKEN events
+	// carry none, so they are not throttled.
+	source string
 	// attrs are extra log attributes (never the header).
 	attrs []any
 }
@@ -87,22 +93,34 @@ func (h *Handler) authorize(ctx context.Context, ev event) (Decision, verdict) {
 		h.logger().DebugContext(ctx, "authorizer denied", "reason", "no single Authorization header", "flavour", ev.flavour, "requestId", ev.requestID)
 		return Decision{}, unauthorized
 	}
-	d, err := h.Decider.Decide(ctx, ev.header)
-	if errors.Is(err, ErrUnauthorized) {
+	d, err := h.Decider.Decide(ctx, ev.header, ev.source, h.binding(ev.stageVars))
+	switch {
+	case errors.Is(err, ErrUnauthorized):
 		h.logger().DebugContext(ctx, "authorizer denied", "reason", err.Error(), "flavour", ev.flavour, "requestId", ev.requestID)
 		return Decision{}, unauthorized
-	}
-	if err != nil {
+	case errors.Is(err, ErrForbidden):
+		h.logger().InfoContext(ctx, "authorizer denied a developer credential on the management API", "flavour", ev.flavour, "requestId", ev.requestID)
+		return Decision{}, denied
+	case err != nil:
 		h.fail(ctx, ev, err)
 		return Decision{}, denied
 	}
-	// A developer's key or token never reaches the management API: the
-	// stage variable keystormApi (set in template.yaml) names the API.
-	if ev.stageVars[StageVariableAPI] == ManagementAPI && !d.Principal.Admin {
-		h.logger().InfoContext(ctx, "authorizer denied a developer credential on the management API", "flavour", ev.flavour, "authType", d.AuthType, "requestId", ev.requestID)
-		return Decision{}, denied
-	}
 	return d, allowed
+}
+
+// binding is the API's binding: the stage variable keystormApi (set in
+// template.yaml) names the management API, and keystormApplications, when
+// present, lists the applications an API is bound to; otherwise the
+// function's own list (KEYSTORM_APPLICATIONS) applies. TOKEN events carry
+// no stage variables, so they always get the function's list.
+func (h *Handler) binding(stageVars map[string]string) Binding {
+	if stageVars[StageVariableAPI] == ManagementAPI {
+		return Binding{Management: true}
+	}
+	if v, ok := stageVars[StageVariableApplications]; ok {
+		return Binding{Applications: ParseApplications(v)}
+	}
+	return Binding{Applications: h.Applications}
 }
 
 // recovered turns a panic into a logged "could not decide".
@@ -118,7 +136,7 @@ func (h *Handler) recovered(ctx context.Context, ev event, p any) {
 // management API. It never returns Allow with an error.
 func (h *Handler) HandleRequest(ctx context.Context, req events.APIGatewayCustomAuthorizerRequestTypeRequest) (resp events.APIGatewayCustomAuthorizerResponse, err error) {
 	auth, ok := singleHeader(req, "Authorization")
-	ev := event{flavour: "REQUEST", requestID: req.RequestContext.RequestID, arn: req.MethodArn, header: auth, headerOK: ok,
+	ev := event{flavour: "REQUEST", requestID: req.RequestContext.RequestID, arn: req.MethodArn, header: auth, headerOK: ok, source: req.RequestContext.Identity.SourceIP,
 		stageVars: req.StageVariables, attrs: []any{"httpMethod", method(req), "resource", resourceTemplate(req)}}
 	defer func() {
 		if p := recover(); p != nil {
@@ -148,9 +166,11 @@ func (h *Handler) HandleRequest(ctx context.Context, req events.APIGatewayCustom
 
 // StageVariableAPI is the stage variable that names the API being
 // authorized; ManagementAPI is its value on Keystorm's management API.
+// StageVariableApplications lists the applications an API is bound to.
 const (
-	StageVariableAPI = "keystormApi"
-	ManagementAPI    = "management"
+	StageVariableAPI          = "keystormApi"
+	ManagementAPI             = "management"
+	StageVariableApplications = "keystormApplications"
 )
 
 // denyPrincipal names nobody: a Deny is not about a known principal.
@@ -213,21 +233,16 @@ func (h *Handler) baseURL(req events.APIGatewayCustomAuthorizerRequestTypeReques
 	if h.BaseURL != "" {
 		return h.BaseURL
 	}
-	proto, _ := singleHeader(req, "X-Forwarded-Proto")
-	host, ok := singleHeader(req, "Host")
-	if !ok || !validHost(host) {
-		// No usable Host: name the API's default endpoint instead.
-		if a, err := parseMethodArn(req.MethodArn); err == nil {
-			host = a.apiID + ".execute-api." + a.region + ".amazonaws.com"
-		}
+	// Only what API Gateway sets: the API's default endpoint and stage,
+	// from methodArn. Never the Host or X-Forwarded-Proto headers, which
+	// any client can forge and backends would trust as the account's href.
+	// (The REQUEST event's requestContext carries no domain name in
+	// aws-lambda-go; a custom domain needs KEYSTORM_BASE_URL.)
+	host, stage := defaultEndpoint(req.MethodArn)
+	if req.RequestContext.Stage != "" {
+		stage = req.RequestContext.Stage
 	}
-	stage := req.RequestContext.Stage
-	if stage == "" {
-		if a, err := parseMethodArn(req.MethodArn); err == nil {
-			stage = a.stage
-		}
-	}
-	return RequestBaseURL(proto, host, stage)
+	return RequestBaseURL("https", host, stage)
 }
 
 // RequestBaseURL is the href base derived from a request: the scheme from

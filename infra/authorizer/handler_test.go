@@ -277,7 +277,7 @@ func TestZeroTTLDisablesCache(t *testing.T) {
 }
 
 // DynamoDB calls per authorization: a miss reads the key, then its
-// account; a hit reads nothing.
+// account and application in one BatchGetItem; a hit reads nothing.
 func TestDynamoCallsPerAuthorization(t *testing.T) {
 	e := setup(t)
 	ctx := context.Background()
@@ -285,8 +285,8 @@ func TestDynamoCallsPerAuthorization(t *testing.T) {
 	e.h.Counter.Reset()
 	resp, err := e.auth.HandleRequest(ctx, req)
 	wantAllow(t, resp, err, exampleRes)
-	if got := e.h.Counter.Snapshot(); !reflect.DeepEqual(got, map[string]int64{"GetItem": 2}) {
-		t.Fatalf("cache miss: %v DynamoDB calls, want GetItem x2", got)
+	if got := e.h.Counter.Snapshot(); !reflect.DeepEqual(got, map[string]int64{"GetItem": 1, "BatchGetItem": 1}) {
+		t.Fatalf("cache miss: %v DynamoDB calls, want one GetItem and one BatchGetItem", got)
 	}
 	e.h.Counter.Reset()
 	for range 3 {
@@ -334,7 +334,7 @@ func lowRetryStore(t *testing.T, e *env) *dynamo.Store {
 func TestStoreFailureDenies(t *testing.T) {
 	e := setup(t)
 	ctx := context.Background()
-	auth := authorizer.New(lowRetryStore(t, e), e.clock, authorizer.Config{CacheTTL: ttl})
+	auth := authorizer.New(lowRetryStore(t, e), e.clock, authorizer.Config{Applications: e.bound(), CacheTTL: ttl})
 	auth.Logger = e.handler(authorizer.Config{}).Logger
 	header := authorizer.BasicHeader(e.devKey.Key.ID, e.devKey.Secret)
 	req := request(header)

@@ -3,6 +3,7 @@ package authorizer_test
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,7 +42,7 @@ func TestBinaryUnderEmulatorJWKSFromDynamoDB(t *testing.T) {
 	cfg := e.h.Server.Config()
 	em, err := rie.Start(ctx, bootstrap, []string{
 		"DYNAMODB_ENDPOINT=" + cfg.Endpoint, "EVENTS_TABLE=" + cfg.EventsTable, "VIEWS_TABLE=" + cfg.ViewsTable,
-		"AUTH_CACHE_TTL=0", "TOKEN_ISSUER=" + testIssuer, "TOKEN_AUDIENCE=" + testAudience,
+		"AUTH_CACHE_TTL=0", "TOKEN_ISSUER=" + testIssuer, "TOKEN_AUDIENCE=" + testAudience, "KEYSTORM_APPLICATIONS=" + strings.Join(e.bound(), ","),
 	})
 	if err != nil {
 		t.Fatal(err)

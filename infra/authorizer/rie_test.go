@@ -94,6 +94,7 @@ func TestBinaryUnderEmulator(t *testing.T) {
 	baseEnv := []string{
 		"DYNAMODB_ENDPOINT=" + cfg.Endpoint, "EVENTS_TABLE=" + cfg.EventsTable, "VIEWS_TABLE=" + cfg.ViewsTable,
 		"AUTH_CACHE_TTL=5", "TOKEN_JWKS_FILE=" + jwks, "TOKEN_ISSUER=" + testIssuer, "TOKEN_AUDIENCE=" + testAudience,
+		"KEYSTORM_APPLICATIONS=" + strings.Join(e.bound(), ","),
 	}
 	start := func(env ...string) *rie.Emulator {
 		em, err := rie.Start(ctx, bootstrap, append(append([]string{}, baseEnv...), env...))

@@ -93,12 +93,20 @@ func (e *env) handler(cfg authorizer.Config) *authorizer.Handler {
 	if cfg.Verifier == nil {
 		cfg.Verifier = e.tokens
 	}
+	if cfg.Applications == nil {
+		cfg.Applications = e.bound()
+	}
 	a := authorizer.New(e.h.Store, e.clock, cfg)
 	a.Logger = slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	return a
 }
 
 func ptr(s string) *string { return &s }
+
+// bound is the binding of the tests' APIs: the bootstrap application and
+// the administrators application, so both kinds of key pass unless a test
+// binds otherwise.
+func (e *env) bound() []string { return []string{e.boot.Application.ID, e.boot.AdminApp.ID} }
 
 func (e *env) newAccountKey(t testing.TB, username string) (*domain.Account, domain.CreatedAPIKey) {
 	t.Helper()

@@ -15,7 +15,9 @@
 //	kind#id          state     one state item per aggregate (also the read model)
 //	unique#<key>     guard     uniqueness guard, owner = kind#id
 //	idem#<key>       idem      idempotency record, expiresAt for DynamoDB TTL
-//	limit#<keyId>    limit     brute-force counter of a key id (Limiter)
+//	limit#<keyId>    limit     brute-force counters of releases before the
+//	                           in-memory throttle; they expire by TTL, and a
+//	                           rebuild leaves them alone
 //	jwks#current     jwks      the published public JWKS of the token signing
 //	                           keys (PutJWKS, GetJWKS), never a private key
 //

@@ -57,6 +57,17 @@ type stateItem struct {
 	GSI1SK  string `dynamodbav:"gsi1sk,omitempty"`
 	GSI2PK  string `dynamodbav:"gsi2pk,omitempty"`
 	GSI2SK  string `dynamodbav:"gsi2sk,omitempty"`
+	// Children is a domain.Parent's child count. It sits beside Data,
+	// not in it, so that commits change it with an atomic ADD without
+	// rewriting (or conflicting on) the state; only parents have it.
+	Children *int64 `dynamodbav:"children,omitempty"`
+}
+
+// setChildren hands a parent its stored child count.
+func (it stateItem) setChildren(st domain.State) {
+	if p, ok := st.(domain.Parent); ok && it.Children != nil {
+		p.SetChildren(*it.Children)
+	}
 }
 
 func toStateItem(st domain.State) (stateItem, error) {
@@ -87,6 +98,7 @@ func decodeState(item map[string]types.AttributeValue) (domain.State, error) {
 	if err := json.Unmarshal([]byte(it.Data), st); err != nil {
 		return nil, fmt.Errorf("decode %s: %w", it.PK, err)
 	}
+	it.setChildren(st)
 	return st, nil
 }
 

@@ -73,3 +73,10 @@ func (st *Store) GetJWKS(ctx context.Context) ([]byte, error) {
 	}
 	return []byte(doc.Value), nil
 }
+
+// conditionFailed reports a PutItem or UpdateItem refused by its
+// condition.
+func conditionFailed(err error) bool {
+	var ccf *types.ConditionalCheckFailedException
+	return errors.As(err, &ccf)
+}

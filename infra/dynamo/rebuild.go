@@ -49,8 +49,9 @@ func (st *Store) ReadEvents(ctx context.Context) (map[string][]events.Envelope, 
 }
 
 // Project computes the read-model items for a set of streams: one state
-// item per stream plus its guards. Commit writes the same items
-// incrementally; Rebuild writes them from scratch.
+// item per stream plus its guards, and on each parent's item its count of
+// live children. Commit writes the same items incrementally; Rebuild
+// writes them from scratch.
 func Project(streams map[string][]events.Envelope) ([]map[string]types.AttributeValue, error) {
 	var out []map[string]types.AttributeValue
 	ids := make([]string, 0, len(streams))
@@ -58,14 +59,25 @@ func Project(streams map[string][]events.Envelope) ([]map[string]types.Attribute
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
-	for _, id := range ids {
+	states := make([]domain.State, len(ids))
+	for i, id := range ids {
 		state, err := domain.Fold(streams[id])
 		if err != nil {
 			return nil, err
 		}
+		states[i] = state
+	}
+	// A count is over the children's final states, so every stream is
+	// folded before any parent's item is made.
+	counts := domain.ChildCounts(states)
+	for _, state := range states {
 		item, err := toStateItem(state)
 		if err != nil {
 			return nil, err
+		}
+		if _, ok := state.(domain.Parent); ok {
+			c := counts[state.Ref()]
+			item.Children = &c
 		}
 		av, err := attributevalue.MarshalMap(item)
 		if err != nil {

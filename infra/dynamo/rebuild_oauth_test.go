@@ -54,7 +54,7 @@ func TestRebuildKeepsOAuthState(t *testing.T) {
 	if iss.ExpiresIn != 1800 {
 		t.Fatalf("policy TTL not used: %d", iss.ExpiresIn)
 	}
-	if err := ts.Revoke(ctx, key.Key.ID, key.Secret, iss.Signed); err != nil {
+	if err := ts.Revoke(ctx, key.Key.ID, key.Secret, "", iss.Signed); err != nil {
 		t.Fatal(err)
 	}
 	live := views(t, h.Store)

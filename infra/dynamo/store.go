@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -49,7 +51,11 @@ func (st *Store) Load(ctx context.Context, ref domain.Ref, dst domain.State) err
 	if it.Kind != ref.Kind {
 		return fmt.Errorf("load %s: stored kind %q", ref.Stream(), it.Kind)
 	}
-	return jsonUnmarshal(it.Data, dst)
+	if err := jsonUnmarshal(it.Data, dst); err != nil {
+		return err
+	}
+	it.setChildren(dst)
+	return nil
 }
 
 // LoadMany implements domain.Store with BatchGetItem, 100 keys a call,
@@ -178,7 +184,7 @@ func (st *Store) Idempotency(ctx context.Context, k string, now time.Time) (doma
 // action remembers what each transaction item was, to explain a
 // cancellation.
 type action struct {
-	kind string // "event", "state", "guard", "check", "idem"
+	kind string // "event", "state", "guard", "release", "check", "count", "idem"
 	key  string
 	ref  domain.Ref
 }
@@ -190,6 +196,19 @@ func (st *Store) Commit(ctx context.Context, c domain.Commit) error {
 	add := func(item types.TransactWriteItem, a action) {
 		tx = append(tx, item)
 		acts = append(acts, a)
+	}
+	// Child counts live on the parents' state items, and a transaction may
+	// touch an item only once: a parent the commit also changes gets its
+	// count in that change's write, and a Check of a counted parent is
+	// folded into the count's write.
+	deltas := domain.ChildDeltas(c.Changes)
+	byParent := map[domain.Ref]domain.ChildDelta{}
+	for _, d := range deltas {
+		byParent[d.Parent] = d
+	}
+	changed := map[domain.Ref]bool{}
+	for _, ch := range c.Changes {
+		changed[ch.After.Ref()] = true
 	}
 	for _, ch := range c.Changes {
 		ref := ch.After.Ref()
@@ -205,23 +224,11 @@ func (st *Store) Commit(ctx context.Context, c domain.Commit) error {
 				ExpressionAttributeNames: map[string]string{"#s": "stream"},
 			}}, action{kind: "event", ref: ref})
 		}
-		item, err := toStateItem(ch.After)
+		w, err := st.stateWrite(ch, byParent[ref])
 		if err != nil {
 			return err
 		}
-		av, err := attributevalue.MarshalMap(item)
-		if err != nil {
-			return err
-		}
-		put := &types.Put{TableName: &st.Views, Item: av}
-		if ch.Before == nil {
-			put.ConditionExpression = aws.String("attribute_not_exists(pk)")
-		} else {
-			put.ConditionExpression = aws.String("#v = :v")
-			put.ExpressionAttributeNames = map[string]string{"#v": "version"}
-			put.ExpressionAttributeValues = map[string]types.AttributeValue{":v": n(ch.Before.Version())}
-		}
-		add(types.TransactWriteItem{Put: put}, action{kind: "state", ref: ref})
+		add(w, action{kind: "state", ref: ref})
 
 		owner := ref.Stream()
 		held := map[string]bool{}
@@ -261,7 +268,18 @@ func (st *Store) Commit(ctx context.Context, c domain.Commit) error {
 			}}, action{kind: "release", key: k, ref: ref})
 		}
 	}
+	folded := map[domain.Ref]*domain.Check{}
 	for _, chk := range c.Checks {
+		if _, ok := byParent[chk.Ref]; ok && !changed[chk.Ref] {
+			if prev := folded[chk.Ref]; prev != nil && prev.Version > 0 && chk.Version > 0 && prev.Version != chk.Version {
+				// Two checks at different versions can never both hold.
+				return &domain.CheckFailed{Ref: chk.Ref}
+			}
+			if prev := folded[chk.Ref]; prev == nil || chk.Version > 0 {
+				folded[chk.Ref] = &chk
+			}
+			continue
+		}
 		cond := "attribute_exists(pk) AND #d = :f"
 		vals := map[string]types.AttributeValue{":f": &types.AttributeValueMemberBOOL{Value: false}}
 		names := map[string]string{"#d": "deleted"}
@@ -277,6 +295,11 @@ func (st *Store) Commit(ctx context.Context, c domain.Commit) error {
 			ExpressionAttributeNames:  names,
 			ExpressionAttributeValues: vals,
 		}}, action{kind: "check", ref: chk.Ref})
+	}
+	for _, d := range deltas {
+		if !changed[d.Parent] {
+			add(st.countWrite(d, folded[d.Parent]), action{kind: "count", ref: d.Parent})
+		}
 	}
 	if c.Idem != nil {
 		av, err := attributevalue.MarshalMap(idemItem{
@@ -315,6 +338,154 @@ func (st *Store) Commit(ctx context.Context, c domain.Commit) error {
 	return explain(tce, acts, c)
 }
 
+// stateWrite writes a change's state item, conditional on the version the
+// change was made from. d is the commit's count for this aggregate when it
+// is a parent (zero otherwise).
+//
+// The child count sits on the same item, so a write must not lose it:
+//   - a new stream is a Put that starts the count (at the children this
+//     very commit creates under it);
+//   - a delete is a Put too, because its count is known: a parent goes
+//     only with all its children, so the count it had must equal the
+//     children this commit deletes, and it ends at zero. A Put also drops
+//     the collection attributes of the tombstone from the indexes (minidyn
+//     does not unindex attributes an Update removes);
+//   - any other change is an Update that sets the state's attributes and
+//     leaves the count alone, so that editing a parent neither loses nor
+//     conflicts with children counted meanwhile.
+func (st *Store) stateWrite(ch domain.Change, d domain.ChildDelta) (types.TransactWriteItem, error) {
+	ref := ch.After.Ref()
+	if d.Adds && ch.After.Deleted() {
+		// A child brought to life under a parent this commit deletes.
+		return types.TransactWriteItem{}, &domain.CheckFailed{Ref: ref}
+	}
+	_, parent := ch.After.(domain.Parent)
+	if d.Delta != 0 && !parent {
+		return types.TransactWriteItem{}, fmt.Errorf("commit: %s counts children but is no parent", ref.Stream())
+	}
+	item, err := toStateItem(ch.After)
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	names := map[string]string{}
+	vals := map[string]types.AttributeValue{}
+	var cond string
+	deleting := ch.Before != nil && !ch.Before.Deleted() && ch.After.Deleted()
+	switch {
+	case ch.Before == nil:
+		if parent {
+			if d.Delta < 0 {
+				return types.TransactWriteItem{}, fmt.Errorf("commit: %s is new but loses children", ref.Stream())
+			}
+			// Every parent item holds its count from the start, as a
+			// rebuild writes it: live and rebuilt items stay equal.
+			item.Children = &d.Delta
+		}
+		cond = "attribute_not_exists(pk)"
+	case deleting:
+		names["#version"], vals[":expect"] = "version", n(ch.Before.Version())
+		cond = "#version = :expect"
+		if parent {
+			// A child created after the command listed the children
+			// fails this, and the command retries with a fresh listing.
+			names["#children"], vals[":had"] = "children", n(-d.Delta)
+			cond += " AND #children = :had"
+			zero := int64(0)
+			item.Children = &zero
+		}
+	}
+	av, err := attributevalue.MarshalMap(item)
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	if ch.Before == nil || deleting {
+		return types.TransactWriteItem{Put: &types.Put{
+			TableName:                 &st.Views,
+			Item:                      av,
+			ConditionExpression:       aws.String(cond),
+			ExpressionAttributeNames:  nilIfEmpty(names),
+			ExpressionAttributeValues: nilIfEmpty(vals),
+		}}, nil
+	}
+	names["#version"], vals[":expect"] = "version", n(ch.Before.Version())
+	attrs := make([]string, 0, len(av))
+	for a := range av {
+		if a != "pk" && a != "sk" {
+			attrs = append(attrs, a)
+		}
+	}
+	slices.Sort(attrs)
+	sets := make([]string, len(attrs))
+	for i, a := range attrs {
+		names["#"+a], vals[":"+a] = a, av[a]
+		sets[i] = "#" + a + " = :" + a
+	}
+	expr := "SET " + strings.Join(sets, ", ")
+	var removes []string
+	for _, a := range []string{"gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"} {
+		if _, ok := av[a]; !ok {
+			// Not reached by today's aggregates: only a delete leaves
+			// a collection, and a delete is a Put.
+			names["#"+a] = a
+			removes = append(removes, "#"+a)
+		}
+	}
+	if len(removes) > 0 {
+		expr += " REMOVE " + strings.Join(removes, ", ")
+	}
+	if d.Delta != 0 {
+		names["#children"], vals[":delta"] = "children", n(d.Delta)
+		expr += " ADD #children :delta"
+	}
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName:                 &st.Views,
+		Key:                       key(ref.Stream(), skState),
+		UpdateExpression:          aws.String(expr),
+		ConditionExpression:       aws.String("#version = :expect"),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: vals,
+	}}, nil
+}
+
+// countWrite changes the child count of a parent the commit does not
+// otherwise change. Adding a child needs the parent live; taking one
+// away needs it to exist (never create an item out of a count). chk, when
+// not nil, is a Check of the same parent folded in.
+func (st *Store) countWrite(d domain.ChildDelta, chk *domain.Check) types.TransactWriteItem {
+	names := map[string]string{}
+	vals := map[string]types.AttributeValue{}
+	cond := "attribute_exists(pk)"
+	if d.Adds || chk != nil {
+		names["#deleted"], vals[":no"] = "deleted", &types.AttributeValueMemberBOOL{Value: false}
+		cond += " AND #deleted = :no"
+	}
+	if chk != nil && chk.Version > 0 {
+		names["#version"], vals[":expect"] = "version", n(chk.Version)
+		cond += " AND #version = :expect"
+	}
+	k := key(d.Parent.Stream(), skState)
+	if d.Delta == 0 {
+		// Children added and taken in one commit: only the condition.
+		return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+			TableName: &st.Views, Key: k, ConditionExpression: aws.String(cond),
+			ExpressionAttributeNames: nilIfEmpty(names), ExpressionAttributeValues: nilIfEmpty(vals),
+		}}
+	}
+	names["#children"], vals[":delta"] = "children", n(d.Delta)
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName: &st.Views, Key: k, UpdateExpression: aws.String("ADD #children :delta"),
+		ConditionExpression: aws.String(cond), ExpressionAttributeNames: names, ExpressionAttributeValues: vals,
+	}}
+}
+
+// nilIfEmpty: DynamoDB refuses empty expression maps; absent is fine.
+func nilIfEmpty[V any](m map[string]V) map[string]V {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
+
 // explain turns a cancelled transaction into the domain error of its
 // first failed condition.
 func explain(tce *types.TransactionCanceledException, acts []action, c domain.Commit) error {
@@ -332,7 +503,10 @@ func explain(tce *types.TransactionCanceledException, acts []action, c domain.Co
 		switch a := acts[i]; a.kind {
 		case "guard":
 			return &domain.UniqueViolation{Key: a.key}
-		case "check":
+		case "check", "count":
+			// A count's condition is its parent's existence (and, when
+			// a child is added or a check folded in, that it is not
+			// deleted): the parent is gone.
 			return &domain.CheckFailed{Ref: a.ref}
 		case "idem":
 			return &domain.IdempotencyReplay{Record: *c.Idem}

@@ -1,6 +1,8 @@
 package example
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -13,10 +15,42 @@ import (
 	"github.com/keystorm/keystorm/infra/httpapi"
 )
 
-// Item is one piece of a trooper's equipment.
+// Item is one piece of a trooper's equipment. Serial identifies the very
+// piece issued to one trooper of one application of one tenant.
 type Item struct {
 	Name     string `json:"name"`
 	Quantity int    `json:"quantity"`
+	Serial   string `json:"serial,omitempty"`
+}
+
+// Trooper names a trooper the way a provider's backend must key its own
+// data: a username is unique only within an application's directory, and
+// an application only within its tenant, so all three together.
+type Trooper struct {
+	TenantID, ApplicationID, Username string
+}
+
+// Armory is the example's data: the equipment issued to a trooper.
+type Armory interface {
+	Equipment(t Trooper) []Item
+}
+
+// StandardIssue is the example's Armory: every trooper of every
+// application gets the standard issue, with serial numbers derived from
+// the whole Trooper key, so that the same username in another tenant or
+// application has other equipment. It keeps no state, so every Lambda
+// instance gives the same answer.
+type StandardIssue struct{}
+
+// Equipment implements Armory.
+func (StandardIssue) Equipment(t Trooper) []Item {
+	out := make([]Item, len(standardIssue))
+	for i, it := range standardIssue {
+		h := sha256.Sum256([]byte(t.TenantID + "\x00" + t.ApplicationID + "\x00" + t.Username + "\x00" + it.Name))
+		it.Serial = "TK-" + strings.ToUpper(hex.EncodeToString(h[:6]))
+		out[i] = it
+	}
+	return out
 }
 
 // Caller is who called, as the authorizer established it.
@@ -54,13 +88,20 @@ var standardIssue = []Item{
 // maxIDLen bounds the trooper id echoed back.
 const maxIDLen = 128
 
-// Handler returns the example API. Run it on Lambda with
-// httpadapter.New(Handler()).ProxyWithContext.
-func Handler() http.Handler { return http.HandlerFunc(serve) }
+// Handler returns the example API over the StandardIssue armory. Run it
+// on Lambda with runtime.Proxy(Handler()) (infra/runtime), as
+// functions/example does.
+func Handler() http.Handler { return HandlerFor(StandardIssue{}) }
+
+// HandlerFor returns the example API over an armory.
+func HandlerFor(a Armory) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { serve(w, r, a) })
+}
 
 // CallerIdentity returns the identity the Keystorm authorizer attached to
 // the request, read from the API Gateway request context that
-// httpadapter's ProxyWithContext puts in r.Context(). It fails when there
+// httpadapter's ProxyWithContext (behind httpapi.Proxy) puts in
+// r.Context(). It fails when there
 // is none or it is incomplete.
 func CallerIdentity(r *http.Request) (authctx.Identity, error) {
 	gw, ok := core.GetAPIGatewayContextFromContext(r.Context())
@@ -76,7 +117,7 @@ func CallerIdentity(r *http.Request) (authctx.Identity, error) {
 	return id, nil
 }
 
-func serve(w http.ResponseWriter, r *http.Request) {
+func serve(w http.ResponseWriter, r *http.Request, armory Armory) {
 	id, err := CallerIdentity(r)
 	if err != nil {
 		httpapi.WriteError(w, r, err)
@@ -100,9 +141,12 @@ func serve(w http.ResponseWriter, r *http.Request) {
 			"Viewing another trooper's equipment needs the scope %s.", ScopeViewOthers))
 		return
 	}
+	// The trooper is looked up inside the caller's own tenant and
+	// application, never by username alone: the same username elsewhere,
+	// or a scope granted by another tenant's admin, reaches nothing here.
 	body, err := json.Marshal(Equipment{
 		Trooper:   trooper,
-		Equipment: standardIssue,
+		Equipment: armory.Equipment(Trooper{TenantID: id.TenantID, ApplicationID: id.ApplicationID, Username: trooper}),
 		Caller: Caller{AccountHref: id.AccountHref, APIKeyID: id.APIKeyID, TenantID: id.TenantID,
 			ApplicationID: id.ApplicationID, AuthType: id.AuthType, Username: id.Username, Scope: id.Scope},
 	})

@@ -221,7 +221,7 @@ func TestBehindTheAuthorizer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	auth := authorizer.New(h.Store, svc.Clock, authorizer.Config{CacheTTL: 5 * time.Second})
+	auth := authorizer.New(h.Store, svc.Clock, authorizer.Config{CacheTTL: 5 * time.Second, Applications: []string{boot.AdminApp.ID}})
 	areq := events.APIGatewayCustomAuthorizerRequestTypeRequest{
 		Type: "REQUEST", MethodArn: "arn:aws:execute-api:us-east-1:123456789012:def456/prod/GET/troopers/admin@keystorm.local/equipment",
 		Resource: "/troopers/{id}/equipment", HTTPMethod: "GET",
@@ -267,5 +267,45 @@ func TestViewingOthersNeedsTheScope(t *testing.T) {
 		if resp.StatusCode != tc.status {
 			t.Errorf("%s: %d %s", tc.name, resp.StatusCode, resp.Body)
 		}
+	}
+}
+
+// TestTroopersLookedUpByTenantApplicationAndUsername: the same username in
+// another tenant or application is another trooper with other equipment,
+// and a scope reaches only troopers of the caller's own tenant and
+// application. Before, the example answered by username alone, so tenant
+// B's tk421 (or B's officer) read what tenant A's tk421 got.
+func TestTroopersLookedUpByTenantApplicationAndUsername(t *testing.T) {
+	serials := func(who authctx.Identity, path string) []string {
+		t.Helper()
+		resp := invoke(t, event("GET", path, withPrincipal(who)))
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", path, resp.StatusCode, resp.Body)
+		}
+		var got example.Equipment
+		decodeStrict(t, resp.Body, &got)
+		var out []string
+		for _, it := range got.Equipment {
+			if it.Serial == "" {
+				t.Fatalf("item without serial: %+v", it)
+			}
+			out = append(out, it.Serial)
+		}
+		return out
+	}
+	a := serials(identity, "/troopers/tk421/equipment")
+	otherTenant, otherApp := identity, identity
+	otherTenant.TenantID, otherApp.ApplicationID = "T2", "P2"
+	if b := serials(otherTenant, "/troopers/tk421/equipment"); reflect.DeepEqual(a, b) {
+		t.Fatal("tenant B's tk421 got tenant A's tk421's equipment")
+	}
+	if b := serials(otherApp, "/troopers/tk421/equipment"); reflect.DeepEqual(a, b) {
+		t.Fatal("another application's tk421 got this application's tk421's equipment")
+	}
+	// An officer of tenant B with the scope sees B's tk421, never A's.
+	officerB := otherTenant
+	officerB.Username, officerB.Scope = "officer", example.ScopeViewOthers
+	if got, own := serials(officerB, "/troopers/tk421/equipment"), serials(otherTenant, "/troopers/tk421/equipment"); !reflect.DeepEqual(got, own) || reflect.DeepEqual(got, a) {
+		t.Fatalf("officer of B: %v, B's tk421 %v, A's %v", got, own, a)
 	}
 }

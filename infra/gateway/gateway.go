@@ -40,7 +40,11 @@ type Gateway struct {
 	AccountID      string
 	// MaxBody is API Gateway's payload limit (10 MB).
 	MaxBody int64
-	Log     *slog.Logger
+	// DomainName is what API Gateway puts in requestContext.domainName:
+	// the API's own host (here the public URL's), which functions may
+	// build hrefs from. Never the client's Host header.
+	DomainName string
+	Log        *slog.Logger
 }
 
 // New returns a gateway with API Gateway's defaults.
@@ -54,6 +58,7 @@ var (
 	errAccessDenied = domain.E(domain.KindForbidden, domain.CodeForbidden, "", "This request is not allowed.")
 	errTooLarge     = domain.E(domain.KindTooLarge, domain.CodeBodyTooLarge, "", "The request is too large.")
 	errInternal     = domain.E(domain.KindInternal, domain.CodeInternal, "", "Internal error.")
+	errUnreadable   = domain.E(domain.KindInvalid, domain.CodeMalformedJSON, "", "The request body could not be read.")
 )
 
 // gatewayError answers like the template's GatewayResponses, in the API's
@@ -85,6 +90,14 @@ func newRequestID() string {
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rid := newRequestID()
+	// Before routing, so a forged path reaches neither the authorizer nor
+	// a function (whose proxy library would fail on it with a 502 and
+	// print it raw): the same check the functions make (httpapi.Proxy).
+	if err := httpapi.CheckPath(r.URL.Path); err != nil {
+		gatewayError(w, err, rid, 0)
+		g.logAccess(r, template.Route{}, httpapi.Describe(err, rid).Status, start, rid)
+		return
+	}
 	rt, params, ok := template.Match(g.Routes, r.Method, r.URL.Path)
 	if !ok {
 		if allowed := template.Allowed(g.Routes, r.URL.Path); len(allowed) > 0 {
@@ -96,7 +109,13 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, g.MaxBody+1))
-	if err != nil || int64(len(body)) > g.MaxBody {
+	switch {
+	case err != nil:
+		// A client that stopped sending (the server's read timeout) or
+		// broke off: not a size problem.
+		gatewayError(w, errUnreadable, rid, 0)
+		return
+	case int64(len(body)) > g.MaxBody:
 		gatewayError(w, errTooLarge, rid, 0)
 		return
 	}
@@ -196,7 +215,7 @@ func (g *Gateway) proxyEvent(r *http.Request, rt template.Route, params map[stri
 			AccountID: g.AccountID, ResourceID: "local", Stage: g.Stage, RequestID: rid,
 			Identity:     events.APIGatewayRequestIdentity{SourceIP: sourceIP, UserAgent: r.UserAgent()},
 			ResourcePath: rt.Path, HTTPMethod: r.Method, APIID: g.apiID(rt.API),
-			Path: "/" + g.Stage + r.URL.Path, DomainName: r.Host, Protocol: r.Proto,
+			Path: "/" + g.Stage + r.URL.Path, DomainName: g.DomainName, Protocol: r.Proto,
 			RequestTimeEpoch: time.Now().UnixMilli(),
 		},
 	}

@@ -2,8 +2,10 @@ package httpapi
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/keystorm/keystorm/domain"
+	"github.com/keystorm/keystorm/infra/authorizer"
 )
 
 // API serves the management resources, and the OAuth endpoints (family
@@ -14,6 +16,11 @@ type API struct {
 	// families never need them (nor the signing key behind them).
 	Tokens *domain.TokenService
 	JWKS   JWKSFunc
+	// Decider and AuthCacheTTL serve the authenticate endpoint (oauth
+	// family): the authorizer's decision, and how long a backend may
+	// reuse it.
+	Decider      *authorizer.Decider
+	AuthCacheTTL time.Duration
 }
 
 // Families lists the resource families; each is one Lambda function.

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/keystorm/keystorm/domain"
 )
@@ -20,6 +22,8 @@ func FuzzRequestBodies(f *testing.F) {
 		`{"customData":{"rank":"corporal","n":1e400}}`,
 		`{"href":"x","status":"DISABLED","account":{"href":"y","email":"e"}}`,
 		`{"name":null}`, `[]`, `{}{}`, `"str"`, `{"a":1`, "\xff", ``,
+		"{\"username\":\"tk\xff421\"}", `{"username":"tk\ud800"}`, `{"s":"\ud83d\ude00"}`, `{"s":"\udc00\ud800"}`,
+		`{"customData":` + strings.Repeat("[", 70) + strings.Repeat("]", 70) + `}`, `{"s":"\ufffd"}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -59,6 +63,49 @@ func FuzzRequestBodies(f *testing.F) {
 			if dec.Decode(&m) != nil || dec.More() {
 				t.Fatalf("accepted a body that is not one JSON object: %q", body)
 			}
+			// It is UTF-8, and decoding it replaced nothing: a U+FFFD in
+			// the decoded value was in the body, typed or escaped.
+			if !utf8.Valid(body) {
+				t.Fatalf("accepted a body that is not UTF-8: %q", body)
+			}
+			again, _ := json.Marshal(m)
+			if bytes.Contains(again, []byte("\uFFFD")) || bytes.ContainsRune(again, utf8.RuneError) {
+				if !bytes.ContainsRune(body, utf8.RuneError) && !bytes.Contains(bytes.ToLower(body), []byte(`\ufffd`)) {
+					t.Fatalf("decoding replaced something with U+FFFD: %q", body)
+				}
+			}
+			if depth(body) > maxBodyDepth {
+				t.Fatalf("accepted a body nested %d deep: %q", depth(body), body)
+			}
 		}
 	})
+}
+
+// depth is how deeply a valid JSON text nests, computed by decoding it
+// (recursion is fine for a fuzzer's small inputs).
+func depth(body []byte) int {
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if dec.Decode(&v) != nil {
+		return 0
+	}
+	var walk func(any) int
+	walk = func(v any) int {
+		d := 0
+		switch v := v.(type) {
+		case map[string]any:
+			for _, x := range v {
+				d = max(d, walk(x))
+			}
+			return d + 1
+		case []any:
+			for _, x := range v {
+				d = max(d, walk(x))
+			}
+			return d + 1
+		}
+		return 0
+	}
+	return walk(v)
 }

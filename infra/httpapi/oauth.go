@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -48,6 +49,10 @@ func (a *API) oauthRoutes(rt *Router) {
 	rt.Handle("ANY", "/oauth/revoke", a.oauth(a.revoke))
 	rt.Handle("ANY", "/oauth/introspect", a.oauth(a.introspect))
 	rt.Handle("GET", "/.well-known/jwks.json", a.jwks)
+	// Not OAuth, but the same authentication as the authorizer, for
+	// backends outside API Gateway; a management call (admin keys), so
+	// it answers in the management API's format.
+	rt.Handle("POST", "/v1/applications/{applicationId}/authenticate", a.do(a.authenticate))
 }
 
 // oauth adapts an OAuth handler: request id, POST only, and any error to
@@ -108,7 +113,12 @@ func describeOAuth(err error) (int, OAuthErrorBody) {
 	var oe *domain.OAuthError
 	if errors.As(err, &oe) {
 		status := http.StatusBadRequest
-		if oe.Code == domain.OAuthInvalidClient {
+		switch {
+		case oe.RetryAfter > 0:
+			// A throttled source: told to come back later, not that its
+			// credentials are wrong (they were not even checked).
+			status = http.StatusTooManyRequests
+		case oe.Code == domain.OAuthInvalidClient:
 			status = http.StatusUnauthorized
 		}
 		return status, OAuthErrorBody{Error: oe.Code, Description: oe.Description}
@@ -168,6 +178,11 @@ func ParseForm(contentType string, body io.Reader) (url.Values, error) {
 		return nil, invalidRequest("The request body is not valid form encoding.")
 	}
 	for k, vs := range vals {
+		// Checked after percent-decoding, which can produce bad bytes
+		// (%FF) from a valid ASCII body.
+		if !validUTF8(k) || !validUTF8(vs[0]) {
+			return nil, invalidRequest("The request body is not valid UTF-8.")
+		}
 		if len(vs) > 1 {
 			return nil, invalidRequest("The parameter " + strconv.Quote(k) + " is repeated.")
 		}
@@ -254,7 +269,7 @@ func (a *API) token(w http.ResponseWriter, r *http.Request) error {
 	}
 	iss, err := a.Tokens.Issue(r.Context(), domain.TokenRequest{
 		KeyID: id, Secret: secret, Scope: form.Get("scope"),
-		ApplicationID: param(r, "applicationId"), BaseURL: baseURL(r),
+		ApplicationID: param(r, "applicationId"), BaseURL: baseURL(r), Source: sourceAddr(r),
 	})
 	if err != nil {
 		return err
@@ -274,7 +289,7 @@ func (a *API) revoke(w http.ResponseWriter, r *http.Request) error {
 	if tok == "" {
 		return invalidRequest("token is required.")
 	}
-	if err := a.Tokens.Revoke(r.Context(), id, secret, tok); err != nil {
+	if err := a.Tokens.Revoke(r.Context(), id, secret, sourceAddr(r), tok); err != nil {
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -350,4 +365,14 @@ func (a *API) jwks(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(JWKSMaxAge))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(b)
+}
+
+// sourceAddr is the client's address for the throttle: API Gateway's
+// sourceIp, which the proxy adapter puts in RemoteAddr (the local gateway
+// does the same). A port, if any, is dropped, so one client is one source.
+func sourceAddr(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
 }

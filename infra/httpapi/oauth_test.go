@@ -99,7 +99,8 @@ func TestWriteOAuthError(t *testing.T) {
 		status int
 		code   string
 	}{
-		{&domain.OAuthError{Code: domain.OAuthInvalidClient, Description: "x", RetryAfter: 1500 * time.Millisecond}, 401, "invalid_client"},
+		{&domain.OAuthError{Code: domain.OAuthInvalidClient, Description: "x", RetryAfter: 1500 * time.Millisecond}, 429, "invalid_client"},
+		{&domain.OAuthError{Code: domain.OAuthInvalidClient, Description: "x"}, 401, "invalid_client"},
 		{&domain.OAuthError{Code: domain.OAuthInvalidScope, Description: "x"}, 400, "invalid_scope"},
 		{&domain.OAuthError{Code: domain.OAuthUnauthorizedClient, Description: "x"}, 400, "unauthorized_client"},
 		{domain.ErrUnauthenticated, 401, "invalid_client"},

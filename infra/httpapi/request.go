@@ -11,9 +11,9 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 
@@ -98,25 +98,39 @@ func caller(r *http.Request, body []byte) (domain.Caller, error) {
 	return c, nil
 }
 
-// baseURL is the absolute prefix of every href: KEYSTORM_BASE_URL when
-// set, otherwise the request's own scheme and host, plus the stage on
-// execute-api hosts. Stormpath SDKs require hrefs to start with the exact
-// base URL they were given, so echoing the request's host is what makes
-// them work.
+// baseURL is the absolute prefix of every href, Location and token
+// subject: the configured public base URL (Proxy's base: KEYSTORM_BASE_URL
+// on AWS, -public-url locally) when there is one, otherwise https:// and
+// the domain name and stage API Gateway puts in the request context (the
+// stage only on execute-api hosts, as the authorizer's account hrefs).
+// Never the client's Host or X-Forwarded-* headers: anyone can send those,
+// and an href or token subject pointing at their host would be trusted by
+// whoever follows it. Without either (a handler called directly, not
+// through Proxy and API Gateway) hrefs are relative.
 func baseURL(r *http.Request) string {
-	if b := os.Getenv("KEYSTORM_BASE_URL"); b != "" {
-		return strings.TrimRight(b, "/")
+	if b, ok := r.Context().Value(baseKey{}).(string); ok && b != "" {
+		return b
 	}
-	host := r.Header.Get("Host")
-	if host == "" {
-		host = r.Host
+	if gw, ok := core.GetAPIGatewayContextFromContext(r.Context()); ok && validDomain(gw.DomainName) {
+		return authorizer.RequestBaseURL("https", gw.DomainName, gw.Stage)
 	}
-	stage := ""
-	if gw, ok := core.GetAPIGatewayContextFromContext(r.Context()); ok {
-		stage = gw.Stage
+	return ""
+}
+
+// validDomain accepts what API Gateway puts in requestContext.domainName:
+// a DNS name or IP literal with an optional port, nothing that could add
+// a path, credentials or a second line to an href.
+func validDomain(d string) bool {
+	if d == "" || len(d) > 255 {
+		return false
 	}
-	// The same rule as the authorizer's account hrefs, so both agree.
-	return authorizer.RequestBaseURL(r.Header.Get("X-Forwarded-Proto"), host, stage)
+	for i := 0; i < len(d); i++ {
+		c := d[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte(".-:[]", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // readBody reads a bounded body. Bodies must be JSON; an empty body is
@@ -137,7 +151,104 @@ func readBody(r *http.Request) ([]byte, error) {
 	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
 		return nil, domain.E(domain.KindUnsupportedMedia, domain.CodeUnsupportedMedia, "Content-Type", "The request body must be JSON, sent with Content-Type: application/json.")
 	}
+	// Checked here too, not only in object, so that no handler ever sees
+	// a body Go's decoder would silently repair.
+	if err := checkUTF8(body); err != nil {
+		return nil, err
+	}
 	return body, nil
+}
+
+// maxBodyDepth bounds how deeply any JSON body nests: twice customData's
+// own limit, so customData's clearer message wins below it.
+const maxBodyDepth = 2 * domain.MaxCustomDataDepth
+
+// checkUTF8 refuses a body that is not UTF-8: RFC 8259 §8.1 requires it,
+// and Go's decoder would otherwise replace each bad byte with U+FFFD and
+// store a string the client never sent.
+func checkUTF8(body []byte) error {
+	if !utf8.Valid(body) {
+		return domain.E(domain.KindInvalid, domain.CodeMalformedJSON, "", "The request body is not valid UTF-8 (RFC 8259 requires JSON to be UTF-8).")
+	}
+	return nil
+}
+
+// checkRaw scans a body that decoded as JSON for what the decoder
+// accepts but should not be stored: a \u escape of a lone surrogate
+// (the decoder turns it into U+FFFD; strict parsers reject it), and
+// nesting deeper than maxBodyDepth. One pass over the bytes, with no
+// recursion and no allocation, so no body can make it expensive.
+func checkRaw(body []byte) error {
+	depth, inString := 0, false
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if !inString {
+			switch c {
+			case '"':
+				inString = true
+			case '{', '[':
+				if depth++; depth > maxBodyDepth {
+					return domain.E(domain.KindInvalid, domain.CodeTooComplex, "", "The request body must not nest JSON more than %d levels deep.", maxBodyDepth)
+				}
+			case '}', ']':
+				depth--
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = false
+		case '\\':
+			if i+1 < len(body) && body[i+1] == 'u' {
+				r := hex4(body, i+2)
+				switch {
+				case r >= 0xD800 && r < 0xDC00:
+					if i+11 < len(body) && body[i+6] == '\\' && body[i+7] == 'u' {
+						if lo := hex4(body, i+8); lo >= 0xDC00 && lo < 0xE000 {
+							i += 11
+							continue
+						}
+					}
+					return loneSurrogate(r)
+				case r >= 0xDC00 && r < 0xE000:
+					return loneSurrogate(r)
+				}
+				i += 5
+			} else {
+				i++
+			}
+		}
+	}
+	return nil
+}
+
+// validUTF8 serves ParseForm (oauth.go), whose form values are checked
+// after percent-decoding.
+func validUTF8(s string) bool { return utf8.ValidString(s) }
+
+func loneSurrogate(r rune) error {
+	return domain.E(domain.KindInvalid, domain.CodeMalformedJSON, "", "The request body holds \\u%04X, half of a surrogate pair without its other half, which is no character.", r)
+}
+
+// hex4 reads the four hex digits at b[i:], -1 when there are none.
+func hex4(b []byte, i int) rune {
+	if i+4 > len(b) {
+		return -1
+	}
+	var r rune
+	for _, c := range b[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return -1
+		}
+	}
+	return r
 }
 
 // object parses a JSON object body into its properties, keeping values
@@ -146,6 +257,9 @@ func object(body []byte) (map[string]json.RawMessage, error) {
 	props := map[string]json.RawMessage{}
 	if body == nil {
 		return props, nil
+	}
+	if err := checkUTF8(body); err != nil {
+		return nil, err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&props); err != nil {
@@ -156,6 +270,9 @@ func object(body []byte) (map[string]json.RawMessage, error) {
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, domain.E(domain.KindInvalid, domain.CodeMalformedJSON, "", "The request body must hold exactly one JSON object.")
+	}
+	if err := checkRaw(body); err != nil {
+		return nil, err
 	}
 	return props, nil
 }

@@ -12,10 +12,12 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/keystorm/keystorm/domain"
+	"github.com/keystorm/keystorm/infra/authorizer"
 	"github.com/keystorm/keystorm/infra/dynamo"
 	"github.com/keystorm/keystorm/infra/stack"
 )
@@ -55,8 +57,33 @@ Environment:
 Flags:
 `
 
+// limits bound what one client can hold of the server. API Gateway has
+// its own limits in front of the functions; these stand in for them, so
+// that a client sending half a request, or nothing at all, cannot keep a
+// connection (and its goroutine) forever.
+type limits struct {
+	// readHeader bounds reading a request's line and headers, read the
+	// whole request with its body (API Gateway's 10 MB at a slow pace),
+	// write the time from the end of the headers to the end of the
+	// answer (API Gateway gives an integration 29 s), and idle how long
+	// a keep-alive connection may wait for its next request.
+	readHeader, read, write, idle time.Duration
+	// maxHeaderBytes is API Gateway's limit on the request line and
+	// headers of a REST API (10 KiB; net/http allows 4 KiB of slack).
+	maxHeaderBytes int
+}
+
+var defaultLimits = limits{readHeader: 10 * time.Second, read: 30 * time.Second, write: 60 * time.Second,
+	idle: 60 * time.Second, maxHeaderBytes: 10 << 10}
+
 // run serves until ctx ends.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return serve(ctx, args, stdout, stderr, defaultLimits)
+}
+
+// serve is run with the server's limits as a parameter, so tests can
+// shorten them.
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer, lim limits) error {
 	fs := flag.NewFlagSet("local", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -64,10 +91,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.PrintDefaults()
 	}
 	addr := fs.String("addr", "127.0.0.1:3000", "listen `address`; port 0 picks a free port")
+	publicURL := fs.String("public-url", "", "the `URL` every href, Location, token subject and account href starts with (default http:// and the listen address); the Host header of requests never counts")
 	data := fs.String("data", "", "`directory` that keeps the event log and the token signing keys across restarts (embedded store only; in memory when empty)")
 	ttl := fs.Duration("auth-cache-ttl", 5*time.Second, "authorizer cache TTL: the bound within which a disabled key stops working (0 disables the cache)")
 	quiet := fs.Bool("quiet", false, "log only warnings and errors (the credentials are still printed)")
 	newAdminKey := fs.Bool("new-admin-key", false, "issue and print a new admin API key for the existing tenant, then serve: the recovery when a first start's key was lost (needs -data or DYNAMODB_ENDPOINT, since an in-memory store starts fresh anyway)")
+	apps := fs.String("applications", "", "`ids` of the applications whose keys and tokens the example API accepts, separated by commas, or * for any (default: the bootstrap application)")
 	tenant := fs.String("tenant-id", "", "tenant `id` for -new-admin-key when the store holds several tenants")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -94,9 +123,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer ln.Close()
-	base := "http://" + ln.Addr().String()
+	listen := "http://" + ln.Addr().String()
+	base := *publicURL
+	if base == "" {
+		base = listen
+	}
 
-	opts := stack.Options{DataDir: *data, AuthCacheTTL: *ttl, Log: log}
+	opts := stack.Options{DataDir: *data, AuthCacheTTL: *ttl, PublicURL: base, Log: log, Applications: authorizer.ParseApplications(*apps)}
 	if endpoint != "" {
 		opts.Endpoint, opts.Tables = endpoint, dynamo.ConfigFromEnv()
 	}
@@ -117,8 +150,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		recovered = &b
 	}
-	printBanner(stdout, base, s, *data, endpoint, recovered)
-	srv := &http.Server{Handler: s.Gateway, ReadHeaderTimeout: 10 * time.Second}
+	base = strings.TrimRight(base, "/") // as the stack took it
+	printBanner(stdout, listen, base, s, *data, endpoint, recovered)
+	srv := &http.Server{Handler: s.Gateway,
+		ReadHeaderTimeout: lim.readHeader, ReadTimeout: lim.read, WriteTimeout: lim.write, IdleTimeout: lim.idle,
+		MaxHeaderBytes: lim.maxHeaderBytes,
+		// net/http's own complaints (a panic, a bad TLS handshake) quote
+		// request data: through the JSON handler, never a raw line.
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -134,8 +173,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 }
 
-func printBanner(w io.Writer, base string, s *stack.Stack, data, endpoint string, recovered *domain.Bootstrapped) {
-	fmt.Fprintf(w, "Keystorm is serving on %s\n", base)
+func printBanner(w io.Writer, listen, base string, s *stack.Stack, data, endpoint string, recovered *domain.Bootstrapped) {
+	fmt.Fprintf(w, "Keystorm is serving on %s\n", listen)
+	if base != listen {
+		fmt.Fprintf(w, "Public URL (hrefs, Location, token subjects): %s\n", base)
+	}
 	switch {
 	case s.Embedded != nil && data == "":
 		fmt.Fprintln(w, "Store: embedded DynamoDB, in memory (use -data DIR to keep data)")
@@ -143,6 +185,11 @@ func printBanner(w io.Writer, base string, s *stack.Stack, data, endpoint string
 		fmt.Fprintf(w, "Store: embedded DynamoDB, event log in %s (%d events replayed)\n", data, s.Replayed)
 	default:
 		fmt.Fprintf(w, "Store: DynamoDB at %s\n", endpoint)
+	}
+	if bound := s.Authorizer.Applications; len(bound) > 0 {
+		fmt.Fprintf(w, "Example API bound to application %s\n", strings.Join(bound, ", "))
+	} else {
+		fmt.Fprintln(w, "Example API bound to no application: it refuses every key (use -applications)")
 	}
 	b := s.Boot
 	switch {

@@ -5,13 +5,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -22,11 +26,17 @@ import (
 // its base URL, the printed bootstrap (if any) and a stop function.
 func server(t *testing.T, args ...string) (string, *domain.Credentials, []string, func()) {
 	t.Helper()
+	return serverWith(t, defaultLimits, args...)
+}
+
+// serverWith is server with other connection limits.
+func serverWith(t *testing.T, lim limits, args ...string) (string, *domain.Credentials, []string, func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0", "-quiet"}, args...), pw, io.Discard)
+		done <- serve(ctx, append([]string{"-addr", "127.0.0.1:0", "-quiet"}, args...), pw, io.Discard, lim)
 		pw.Close()
 	}()
 	sc := bufio.NewScanner(pr)
@@ -228,7 +238,7 @@ func TestHelpListsEveryFlagAndExitsZero(t *testing.T) {
 			flags = append(flags, strings.Fields(name)[0])
 		}
 	}
-	for _, want := range []string{"addr", "data", "auth-cache-ttl", "quiet", "new-admin-key", "tenant-id"} {
+	for _, want := range []string{"addr", "public-url", "data", "auth-cache-ttl", "quiet", "new-admin-key", "tenant-id", "applications"} {
 		if !slices.Contains(flags, want) {
 			t.Errorf("-h does not list -%s:\n%s", want, stderr.String())
 		}
@@ -241,5 +251,312 @@ func TestHelpListsEveryFlagAndExitsZero(t *testing.T) {
 		if !strings.Contains(string(readme), "`-"+f) {
 			t.Errorf("README does not document -%s", f)
 		}
+	}
+}
+
+// closedByServer reads conn until the server closes it and returns what
+// came before. The deadline only guards against a hang: reaching it fails
+// the test (the server kept the connection open), it measures nothing.
+func closedByServer(t *testing.T, conn net.Conn) string {
+	t.Helper()
+	_ = conn.SetReadDeadline(time.Now().Add(time.Minute))
+	b, err := io.ReadAll(conn)
+	if err != nil && !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("the server did not close the connection: %v (read %q)", err, b)
+	}
+	return string(b)
+}
+
+// The server cuts off what a client leaves half-sent or idle, and refuses
+// oversized headers: with the limits shortened, a real TCP client sees
+// each connection closed by the server.
+func TestServerLimitsCloseConnections(t *testing.T) {
+	lim := limits{readHeader: time.Second, read: time.Second, write: 30 * time.Second, idle: time.Second, maxHeaderBytes: 1 << 10}
+	base, _, _, stop := serverWith(t, lim)
+	defer stop()
+	addr := strings.TrimPrefix(base, "http://")
+	dial := func() net.Conn {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		return conn
+	}
+	send := func(conn net.Conn, s string) {
+		if _, err := io.WriteString(conn, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	t.Run("half-sent headers", func(t *testing.T) {
+		conn := dial()
+		send(conn, "GET /.well-known/jwks.json HTTP/1.1\r\nHost: x\r\n")
+		if got := closedByServer(t, conn); got != "" {
+			t.Fatalf("answered %q", got)
+		}
+	})
+	t.Run("half-sent body", func(t *testing.T) {
+		conn := dial()
+		send(conn, "POST /oauth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\ngrant_type=")
+		// Whatever the server answers first, it must hang up.
+		if got := closedByServer(t, conn); got != "" && !strings.HasPrefix(got, "HTTP/1.1 400 ") {
+			t.Fatalf("answered %q", got)
+		}
+	})
+	t.Run("idle keep-alive", func(t *testing.T) {
+		conn := dial()
+		send(conn, "GET /.well-known/jwks.json HTTP/1.1\r\nHost: x\r\n\r\n")
+		br := bufio.NewReader(conn)
+		res, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || res.Close {
+			t.Fatalf("%d, close %v", res.StatusCode, res.Close)
+		}
+		// The connection stays for keep-alive, until it has idled.
+		_ = conn.SetReadDeadline(time.Now().Add(time.Minute))
+		if b, err := io.ReadAll(br); err != nil || len(b) != 0 {
+			t.Fatalf("the server did not close the idle connection: %v %q", err, b)
+		}
+	})
+	t.Run("oversized headers", func(t *testing.T) {
+		conn := dial()
+		send(conn, "GET /.well-known/jwks.json HTTP/1.1\r\nHost: x\r\nX-Big: "+strings.Repeat("a", 8<<10)+"\r\n\r\n")
+		if got := closedByServer(t, conn); !strings.HasPrefix(got, "HTTP/1.1 431 ") {
+			t.Fatalf("answered %q", got)
+		}
+	})
+}
+
+// No limit is left at net/http's default of none.
+func TestDefaultLimitsAreSet(t *testing.T) {
+	l := defaultLimits
+	if l.readHeader <= 0 || l.read < l.readHeader || l.write <= l.read || l.idle <= 0 || l.maxHeaderBytes <= 0 {
+		t.Fatalf("%+v", l)
+	}
+}
+
+// -public-url is the base of every href, printed and served, whatever
+// Host a client sends; a malformed one fails the start before anything
+// is written.
+func TestPublicURLFlag(t *testing.T) {
+	const public = "https://keystorm.example/base"
+	base, boot, lines, stop := server(t, "-public-url", public+"/")
+	defer stop()
+	if boot == nil || !strings.HasPrefix(boot.Application, public+"/v1/applications/") || !strings.HasPrefix(boot.Tenant, public+"/v1/tenants/") {
+		t.Fatalf("bootstrap %+v", boot)
+	}
+	if !slices.Contains(lines, "Public URL (hrefs, Location, token subjects): "+public) {
+		t.Fatalf("banner:\n%s", strings.Join(lines, "\n"))
+	}
+	app := base + boot.Application[len(public):]
+	req, _ := http.NewRequest("GET", app, nil)
+	req.Host = "evil.example"
+	req.Header.Set("X-Forwarded-Proto", "http")
+	req.Header.Set("X-Forwarded-Host", "evil.example")
+	req.SetBasicAuth(boot.APIKeyID, boot.APIKeySecret)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct{ Href string }
+	_ = json.NewDecoder(res.Body).Decode(&got)
+	res.Body.Close()
+	if res.StatusCode != 200 || got.Href != boot.Application {
+		t.Fatalf("%d href %q, want %q", res.StatusCode, got.Href, boot.Application)
+	}
+
+	dir := t.TempDir()
+	for _, bad := range []string{"keystorm.example", "ftp://keystorm.example", "https://keystorm.example/?q=1", "https://u:p@keystorm.example", "https://keystorm.example/\u2028"} {
+		err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-data", dir, "-public-url", bad}, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "public URL") {
+			t.Errorf("-public-url %q: %v", bad, err)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("a refused start wrote %v", entries)
+	}
+}
+
+// forgedLine is what an attacker would like to find in the logs.
+const forgedLine = `{"level":"ERROR","msg":"FORGED"}`
+
+// TestForgedPathsKeepLogsJSON runs the real server binary and sends it
+// paths that used to write a forged log line (the proxy library printed
+// the decoded path raw to stdout on its way to a 502), on a public route,
+// two management routes and the example API. Each answers 400; after the
+// banner, nothing more reaches stdout, and every stderr line is a slog
+// JSON record. Only a separate process shows what really reaches the
+// streams: a library printing to os.Stdout bypasses run's writers.
+func TestForgedPathsKeepLogsJSON(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	bin := filepath.Join(t.TempDir(), "keystorm-local")
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cmd := exec.CommandContext(ctx, bin, "-addr", "127.0.0.1:0")
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var banner, after []string
+	var boot domain.Credentials
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	for line := range lines {
+		banner = append(banner, line)
+		if strings.HasPrefix(line, "{") {
+			if err := json.Unmarshal([]byte(line), &boot); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	if boot.APIKeyID == "" {
+		_ = cmd.Process.Kill()
+		t.Fatalf("no credentials:\n%s\n%s", strings.Join(banner, "\n"), stderr.String())
+	}
+	base := boot.Application[:strings.Index(boot.Application, "/v1/")]
+	acc := base + "/v1/accounts/" + boot.Application[strings.LastIndex(boot.Application, "/")+1:]
+
+	payloads := []string{
+		"x\n" + forgedLine + "\n", "x\r" + forgedLine + "\r", "x\r\n" + forgedLine, "x\u2028" + forgedLine + "\u2029",
+		"x\x1b[2K\r" + forgedLine, "x\x1b]0;owned\x07", "x\x00", "x\x7f", "x\u0085" + forgedLine, "x\xff\xfe", "x%0A" + forgedLine, "x%zz",
+	}
+	targets := []struct{ method, before, after string }{
+		{"POST", base + "/v1/applications/", "/oauth/token"},
+		{"GET", base + "/v1/accounts/", ""},
+		{"DELETE", acc + "/customData/", ""},
+		{"GET", base + "/troopers/", "/equipment"},
+	}
+	n := 0
+	for _, p := range payloads {
+		for _, tg := range targets {
+			req, err := http.NewRequest(tg.method, tg.before+url.PathEscape(p)+tg.after, strings.NewReader("grant_type=client_credentials"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.SetBasicAuth(boot.APIKeyID, boot.APIKeySecret)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			var e struct{ Status, Code int }
+			if res.StatusCode != 400 || json.Unmarshal(b, &e) != nil || e.Code != 1006 {
+				t.Errorf("%s %s: %d %s", tg.method, req.URL.EscapedPath(), res.StatusCode, b)
+			}
+			n++
+		}
+	}
+	// Bytes no client library sends: raw control characters and a bad
+	// escape on the wire. The HTTP server refuses them before routing.
+	for _, path := range []string{"/v1/accounts/x\n" + forgedLine, "/v1/accounts/%zz", "/v1/accounts/x\x1b[31m"} {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.WriteString(conn, "GET "+path+" HTTP/1.1\r\nHost: x\r\n\r\n")
+		if got := closedByServer(t, conn); !strings.HasPrefix(got, "HTTP/1.1 400 ") {
+			t.Errorf("raw %q: %q", path, got)
+		}
+		conn.Close()
+	}
+	t.Logf("%d forged requests", n)
+
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	for line := range lines {
+		after = append(after, line)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("server: %v", err)
+	}
+	if len(after) != 0 {
+		t.Errorf("stdout after the banner: %q", after)
+	}
+	logs := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n")
+	if len(logs) < n {
+		t.Errorf("%d log lines for %d requests", len(logs), n)
+	}
+	for _, line := range append(append(banner, after...), logs...) {
+		if strings.HasPrefix(line, forgedLine) || strings.Contains(line, `"msg":"FORGED"`) {
+			t.Errorf("forged line: %q", line)
+		}
+	}
+	for _, line := range logs {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec["time"] == nil || rec["level"] == nil || rec["msg"] == nil {
+			t.Errorf("not a slog JSON line: %q", line)
+		}
+	}
+}
+
+// TestApplicationsFlag: the example API takes the bootstrap application's
+// keys by default, and only the applications -applications names when
+// given; the banner says which.
+func TestApplicationsFlag(t *testing.T) {
+	devKey := func(boot *domain.Credentials) (string, string) {
+		t.Helper()
+		post := func(url, body string) map[string]any {
+			t.Helper()
+			req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.SetBasicAuth(boot.APIKeyID, boot.APIKeySecret)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			var m map[string]any
+			if err := json.NewDecoder(res.Body).Decode(&m); err != nil || res.StatusCode != 201 {
+				t.Fatalf("POST %s: %d %v", url, res.StatusCode, err)
+			}
+			return m
+		}
+		acc := post(boot.Application+"/accounts", `{"username":"tk421","email":"tk421@example.com","password":"Changeme1"}`)
+		k := post(acc["href"].(string)+"/apiKeys", "")
+		return k["id"].(string), k["secret"].(string)
+	}
+	for _, tc := range []struct {
+		args []string
+		want int
+	}{
+		{nil, 200},
+		{[]string{"-applications", "someOtherApplication"}, 401},
+		{[]string{"-applications", "*"}, 200},
+	} {
+		base, boot, lines, stop := server(t, tc.args...)
+		id, secret := devKey(boot)
+		if got := get(t, base+"/troopers/tk421/equipment", id, secret); got != tc.want {
+			t.Errorf("%v: %d, want %d", tc.args, got, tc.want)
+		}
+		wantLine := "Example API bound to application " + boot.Application[strings.LastIndex(boot.Application, "/")+1:]
+		if tc.args != nil {
+			wantLine = "Example API bound to application " + tc.args[1]
+		}
+		if !slices.Contains(lines, wantLine) {
+			t.Errorf("%v: banner lacks %q:\n%s", tc.args, wantLine, strings.Join(lines, "\n"))
+		}
+		stop()
 	}
 }

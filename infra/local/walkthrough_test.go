@@ -68,7 +68,7 @@ var walkthroughStory = []string{
 	`{"trooper":"tk422"`,                        // 8: tk422 served with it
 	`"alg":"ES256"`,                             // 9: jose verified the token ...
 	`"typ":"at+jwt"`,                            //
-	`"aud":"keystorm"`,                          //
+	`"aud":"keystorm:application:`,              //
 	`"iss":"https://keystorm.local"`,            //
 	`"scope":"view_others_equipment"`,           // ... and its scope
 	`"status":"DISABLED"`,                       // 10: disabled ...

@@ -18,13 +18,13 @@ func (s *emptyStore) Save(_ context.Context, r tokens.Keyring) error { s.ring = 
 
 func TestFirstKeySignerCreatesAndPublishesTheFirstKey(t *testing.T) {
 	ctx := context.Background()
-	clock := domain.ClockFunc(time.Now)
+	clock := domain.SystemClock // the keys are new: any date works
 	keys := &emptyStore{}
 	var published []byte
 	s := &rotation.FirstKeySigner{Signer: tokens.NewSigner(keys, clock), Keys: keys, Clock: clock,
 		Publish: func(_ context.Context, doc []byte, _ time.Time) error { published = doc; return nil }}
 	now := clock.Now().Truncate(time.Second)
-	tok := domain.AccessToken{JTI: "j", Issuer: "iss", Audience: "aud", Subject: "s", ClientID: "c", TenantID: "t",
+	tok := domain.AccessToken{JTI: "j", Issuer: "iss", Audience: domain.ApplicationAudience("aud", "a"), Subject: "s", ClientID: "c", TenantID: "t", ApplicationID: "a",
 		IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
 	signed, err := s.Sign(ctx, tok)
 	if err != nil {

@@ -96,7 +96,7 @@ func publishedKids(t *testing.T, st *dynamo.Store) []string {
 }
 
 func sampleToken(now time.Time) domain.AccessToken {
-	return domain.AccessToken{JTI: "tok_1", Issuer: "iss", Audience: "aud", Subject: "https://k.example/v1/accounts/acc_1",
+	return domain.AccessToken{JTI: "tok_1", Issuer: "iss", Audience: domain.ApplicationAudience("aud", "app_1"), Subject: "https://k.example/v1/accounts/acc_1",
 		ClientID: "KEY1", TenantID: "ten_1", ApplicationID: "app_1", AccountID: "acc_1", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
 }
 

@@ -2,7 +2,9 @@ package runtime
 
 import (
 	"context"
+	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -10,7 +12,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/keystorm/keystorm/domain"
 	"github.com/keystorm/keystorm/infra/dynamo"
@@ -36,8 +37,14 @@ func Level(v string) slog.Level {
 
 // SetupLogging makes slog write JSON lines to stdout (CloudWatch) at
 // LOG_LEVEL.
-func SetupLogging() {
-	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: Level(os.Getenv("LOG_LEVEL"))})))
+func SetupLogging() { setupLogging(os.Stdout, Level(os.Getenv("LOG_LEVEL"))) }
+
+// setupLogging also routes the standard log package through the same JSON
+// handler (slog.SetDefault does that), so what libraries print with
+// log.Printf (the proxy library, aws-lambda-go's error reports) becomes a
+// JSON-escaped message too, and can never start a line of its own.
+func setupLogging(w io.Writer, level slog.Level) {
+	slog.SetDefault(slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})))
 }
 
 // Fatal logs and exits: a function that cannot configure itself must fail
@@ -81,6 +88,22 @@ func TokenKeys(clock domain.Clock, cacheFor time.Duration) tokens.KeyStore {
 	return tokens.NewSecretsManagerStore(secretsmanager.NewFromConfig(awsCfg), secret, cacheFor, clock)
 }
 
+// Proxy wraps an HTTP handler for API Gateway proxy events
+// (httpapi.Proxy): malformed paths answer 400 instead of reaching the
+// proxy library, and hrefs start with KEYSTORM_BASE_URL when it is set
+// (the PublicBaseUrl parameter), or else with the domain name and stage
+// API Gateway sets. A malformed KEYSTORM_BASE_URL is fatal at init.
+func Proxy(h http.Handler) httpapi.ProxyFunc {
+	base := ""
+	if v := os.Getenv("KEYSTORM_BASE_URL"); v != "" {
+		var err error
+		if base, err = httpapi.ParseBaseURL(v); err != nil {
+			Fatal("KEYSTORM_BASE_URL", err)
+		}
+	}
+	return httpapi.Proxy(h, base)
+}
+
 // ServeManagement runs one management resource family as a Lambda
 // function behind API Gateway.
 func ServeManagement(family string) {
@@ -90,5 +113,5 @@ func ServeManagement(family string) {
 	if h == nil {
 		Fatal("unknown resource family "+family, nil)
 	}
-	lambda.Start(httpadapter.New(h).ProxyWithContext)
+	lambda.Start(Proxy(h))
 }

@@ -167,9 +167,9 @@ func (w *World) seed(ctx context.Context, o Options) error {
 	w.Boot = boot
 	w.Admin = domain.Caller{TenantID: boot.Tenant.ID, AccountID: boot.Admin.ID, KeyID: boot.AdminKey.ID, Admin: true}
 	// A random password: nothing uses it, and a fixed one would be a
-	// habit worth not teaching. rand.Text has no lower case, which the
-	// default policy asks for.
-	pw := "tk-" + rand.Text()
+	// habit worth not teaching. rand.Text has no lower case, and only
+	// usually a digit, both of which the default policy asks for.
+	pw := "tk-" + rand.Text() + "-1"
 	username, email, given, surname := DeveloperUsername, DeveloperUsername+"@example.com", "Trooper", "TK-421"
 	w.Developer, err = w.Service.CreateAccount(ctx, w.Admin, boot.Application.ID, domain.AccountInput{
 		Username: &username, Email: &email, GivenName: &given, Surname: &surname, Password: &pw})
@@ -244,7 +244,10 @@ func (w *World) IDs() map[string]string {
 // the world, by name: the store's (DYNAMODB_ENDPOINT, EVENTS_TABLE,
 // VIEWS_TABLE, dummy AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) and the
 // tokens' (TOKEN_ISSUER, TOKEN_AUDIENCE, TOKEN_KEYS_DIR, and
-// TOKEN_JWKS_SOURCE=dynamodb for the authorizer). Which of them a given
+// TOKEN_JWKS_SOURCE=dynamodb for the authorizer) and the authorizer's
+// binding (KEYSTORM_APPLICATIONS: the seeded application and the
+// administrators application, so both kinds of sample key pass). Which of
+// them a given
 // function reads is its own business (see scripts/invoke).
 func (w *World) Vars() map[string]string {
 	return map[string]string{
@@ -257,6 +260,7 @@ func (w *World) Vars() map[string]string {
 		"TOKEN_AUDIENCE":        w.Audience,
 		"TOKEN_KEYS_DIR":        w.KeysDir,
 		"TOKEN_JWKS_SOURCE":     "dynamodb",
+		"KEYSTORM_APPLICATIONS": w.Boot.Application.ID + "," + w.Boot.AdminApp.ID,
 	}
 }
 

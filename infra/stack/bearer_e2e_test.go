@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keystorm/keystorm/domain"
 	"github.com/keystorm/keystorm/infra/stack"
 )
 
@@ -102,10 +103,10 @@ func TestTokensVerifyWithJose(t *testing.T) {
 	c.must(201, c.do("POST", "/v1/groupMemberships", map[string]any{"account": map[string]any{"href": acc["href"]}, "group": map[string]any{"href": g["href"]}}))
 	tok := dev.token("view_others_equipment")["access_token"].(string)
 
-	verify := func(token, issuer string) (map[string]any, string, error) {
+	verifyWith := func(token, issuer, audience string) (map[string]any, string, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, node, filepath.Join(dir, "verify.mjs"), c.base+"/.well-known/jwks.json", issuer, stack.TokenAudience, token)
+		cmd := exec.CommandContext(ctx, node, filepath.Join(dir, "verify.mjs"), c.base+"/.well-known/jwks.json", issuer, audience, token)
 		cmd.Env = append(os.Environ(), "NO_PROXY=*", "no_proxy=*")
 		out, err := cmd.CombinedOutput()
 		var v map[string]any
@@ -114,6 +115,9 @@ func TestTokensVerifyWithJose(t *testing.T) {
 		}
 		return v, string(out), err
 	}
+	// A resource server bound to the application expects its audience.
+	audience := domain.ApplicationAudience(stack.TokenAudience, c.app[strings.LastIndex(c.app, "/")+1:])
+	verify := func(token, issuer string) (map[string]any, string, error) { return verifyWith(token, issuer, audience) }
 	v, out, err := verify(tok, stack.TokenIssuer)
 	if err != nil {
 		t.Fatalf("jose refused a Keystorm token: %v\n%s", err, out)
@@ -136,6 +140,9 @@ func TestTokensVerifyWithJose(t *testing.T) {
 		if _, out, err := verify(tampered, stack.TokenIssuer); err == nil {
 			t.Fatalf("jose accepted a tampered token: %s", out)
 		}
+	}
+	if _, out, err := verifyWith(tok, stack.TokenIssuer, domain.ApplicationAudience(stack.TokenAudience, "another-application")); err == nil {
+		t.Fatalf("jose accepted a token for another application's audience: %s", out)
 	}
 	if _, out, err := verify(tok, "https://someone-else.example"); err == nil {
 		t.Fatalf("jose accepted a wrong issuer: %s", out)

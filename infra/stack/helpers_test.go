@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -25,6 +26,26 @@ type client struct {
 	s      *stack.Stack
 	app    string // application href
 	clock  *fakeClock
+	// src is the loopback address requests come from ("" for any): the
+	// throttle tells clients apart by source address.
+	src string
+}
+
+// from returns a client whose requests come from the loopback address ip
+// (Linux routes all of 127.0.0.0/8 to lo).
+func (c *client) from(ip string) *client {
+	cp := *c
+	cp.src = ip
+	return &cp
+}
+
+// httpClient sends from c.src, on fresh connections.
+func (c *client) httpClient() *http.Client {
+	if c.src == "" {
+		return &http.Client{}
+	}
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(c.src)}}
+	return &http.Client{Transport: &http.Transport{DialContext: d.DialContext, DisableKeepAlives: true}}
 }
 
 // fakeClock starts now and moves on a millisecond per reading, so
@@ -46,12 +67,17 @@ func start(t testing.TB) *client { t.Helper(); return startTTL(t, 0) }
 func startTTL(t testing.TB, ttl time.Duration) *client {
 	t.Helper()
 	clock := newClock()
-	s, err := stack.Start(context.Background(), stack.Options{Hasher: cheapHasher, Clock: clock, AuthCacheTTL: ttl})
+	// Listen first: the stack's public URL is the server's own address.
+	srv := httptest.NewUnstartedServer(nil)
+	s, err := stack.Start(context.Background(), stack.Options{Hasher: cheapHasher, Clock: clock, AuthCacheTTL: ttl,
+		PublicURL: "http://" + srv.Listener.Addr().String()})
 	if err != nil {
+		srv.Close()
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Close)
-	srv := httptest.NewServer(s.Gateway)
+	srv.Config.Handler = s.Gateway
+	srv.Start()
 	t.Cleanup(srv.Close)
 	return &client{t: t, base: srv.URL, id: s.Boot.AdminKey.ID, secret: s.Boot.AdminSecret, s: s, clock: clock,
 		app: srv.URL + "/v1/applications/" + s.Boot.Application.ID}
@@ -109,7 +135,8 @@ func (c *client) do(method, url string, body any, hdr ...string) resp {
 	if c.id != "" {
 		req.SetBasicAuth(c.id, c.secret)
 	}
-	cl := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	cl := c.httpClient()
+	cl.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	res, err := cl.Do(req)
 	if err != nil {
 		c.t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -38,7 +39,7 @@ func (c *client) form(method, url, body, ctype string, hdr ...string) resp {
 	if c.id != "" {
 		req.SetBasicAuth(c.id, c.secret)
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := c.httpClient().Do(req)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -260,44 +261,84 @@ func TestOAuthTokenErrors(t *testing.T) {
 	}
 }
 
-func TestOAuthBruteForceLockout(t *testing.T) {
+// TestOAuthThrottleNeverLocksOwnerOut: someone who knows a key id and
+// guesses secrets from one address is slowed down at that address, while
+// the owner elsewhere keeps getting tokens and revoking them. Before, five
+// wrong guesses from anywhere locked the key id for everyone for 15
+// minutes, and every failure wrote an item.
+func TestOAuthThrottleNeverLocksOwnerOut(t *testing.T) {
 	c := start(t)
 	dev, _ := c.developer("tk421")
+	attacker, owner := dev.from("127.0.0.2"), dev.from("127.0.0.3")
 	// Made-up secrets that fail the format check are refused without
-	// counting: nobody can lock a key out with them.
-	junk := dev.as(dev.id, strings.Repeat("x", len(dev.secret)))
-	for range 10 {
+	// counting.
+	junk := attacker.as(dev.id, strings.Repeat("x", len(dev.secret)))
+	for range 20 {
 		oauthErr(t, junk.form("POST", "/oauth/token", grant, ""), 401, "invalid_client")
 	}
-	dev.must(200, dev.form("POST", "/oauth/token", grant, ""))
-	// Well-formed wrong secrets are guesses, and five of them lock.
+	attacker.must(200, attacker.form("POST", "/oauth/token", grant, ""))
+
 	guess, err := domain.NewSecret(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wrong := dev.as(dev.id, guess)
-	for i := range 5 {
+	wrong := attacker.as(dev.id, guess)
+	c.s.Counter.Reset()
+	free := domain.DefaultPerKeyThrottle.Free
+	for range free + 1 {
 		oauthErr(t, wrong.form("POST", "/oauth/token", grant, ""), 401, "invalid_client")
-		if i < 4 {
-			dev.must(200, dev.form("POST", "/oauth/token", grant, "")) // not locked yet
-		}
 	}
-	// Locked: even the right secret is refused, and the answer says when
-	// to retry.
-	r := dev.form("POST", "/oauth/token", grant, "")
-	oauthErr(t, r, 401, "invalid_client")
-	if ra := r.Header.Get("Retry-After"); ra != "900" && ra != "899" {
-		t.Fatalf("Retry-After %q, want ~900", ra)
+	// That address now waits, and is told for how long, right secret or
+	// not: its attempts are not even checked.
+	r := wrong.form("POST", "/oauth/token", grant, "")
+	oauthErr(t, r, 429, "invalid_client")
+	if r.Header.Get("Retry-After") != "1" {
+		t.Fatalf("Retry-After %q, want 1", r.Header.Get("Retry-After"))
 	}
-	// Another key id is not affected.
-	other, _ := c.developer("tk422")
-	other.must(200, other.form("POST", "/oauth/token", grant, ""))
-	// Still locked after 14 minutes...
-	c.clock.Advance(14 * time.Minute)
-	oauthErr(t, dev.form("POST", "/oauth/token", grant, ""), 401, "invalid_client")
-	// ...and free after 15.
-	c.clock.Advance(time.Minute + time.Second)
-	dev.must(200, dev.form("POST", "/oauth/token", grant, ""))
+	oauthErr(t, attacker.form("POST", "/oauth/token", grant, ""), 429, "invalid_client")
+	// The owner, elsewhere, is not affected: tokens, and revocation.
+	tok := owner.must(200, owner.form("POST", "/oauth/token", grant, ""))["access_token"].(string)
+	if r := owner.form("POST", "/oauth/revoke", "token="+tok, ""); r.Status != 200 {
+		t.Fatalf("owner's revoke: %d %s", r.Status, r.Body)
+	}
+	// Each further failure doubles the wait.
+	c.clock.Advance(2 * time.Second)
+	oauthErr(t, wrong.form("POST", "/oauth/token", grant, ""), 401, "invalid_client")
+	if r := wrong.form("POST", "/oauth/token", grant, ""); r.Header.Get("Retry-After") != "2" {
+		t.Fatalf("second wait: %d Retry-After %q, want 2", r.Status, r.Header.Get("Retry-After"))
+	}
+	// Once the wait is over, the right secret from that address works
+	// again, and clears the key's count there.
+	c.clock.Advance(3 * time.Second)
+	attacker.must(200, attacker.form("POST", "/oauth/token", grant, ""))
+	// No failure wrote anything: the one write is the owner's revocation.
+	if snap := c.s.Counter.Snapshot(); snap["PutItem"]+snap["UpdateItem"]+snap["TransactWriteItems"] > 1 {
+		t.Fatalf("failures wrote to DynamoDB: %v", snap)
+	}
+}
+
+// TestOAuthThrottlePerSource: one address guessing across many key ids
+// (all of them unknown) is throttled as a whole, writes nothing, and other
+// addresses go on.
+func TestOAuthThrottlePerSource(t *testing.T) {
+	c := start(t)
+	dev, _ := c.developer("tk421")
+	sprayer := dev.from("127.0.0.4")
+	c.s.Counter.Reset()
+	n := domain.DefaultPerSourceThrottle.Free + 1
+	for i := range n {
+		guess, _ := domain.NewSecret(rand.Reader)
+		id := fmt.Sprintf("NOSUCHKEY%016d", i)
+		oauthErr(t, sprayer.as(id, guess).form("POST", "/oauth/token", grant, ""), 401, "invalid_client")
+	}
+	guess, _ := domain.NewSecret(rand.Reader)
+	oauthErr(t, sprayer.as("ANOTHERUNKNOWNKEY0000000", guess).form("POST", "/oauth/token", grant, ""), 429, "invalid_client")
+	oauthErr(t, sprayer.form("POST", "/oauth/token", grant, ""), 429, "invalid_client")
+	dev.from("127.0.0.5").must(200, dev.form("POST", "/oauth/token", grant, ""))
+	snap := c.s.Counter.Snapshot()
+	if w := snap["PutItem"] + snap["UpdateItem"] + snap["TransactWriteItems"]; w != 0 {
+		t.Fatalf("%d unknown ids wrote %d items: %v", n, w, snap)
+	}
 }
 
 func TestOAuthPolicy(t *testing.T) {
@@ -361,7 +402,7 @@ func TestOAuthIntrospectAndRevoke(t *testing.T) {
 	}
 	m := introspect(c, tok)
 	if m["active"] != true || m["client_id"] != dev.id || m["sub"] != acc["href"] || m["token_type"] != "Bearer" ||
-		m["tenant_id"] != c.s.Boot.Tenant.ID || m["iss"] != stack.TokenIssuer || m["aud"] != stack.TokenAudience ||
+		m["tenant_id"] != c.s.Boot.Tenant.ID || m["iss"] != stack.TokenIssuer || m["aud"] != domain.ApplicationAudience(stack.TokenAudience, m["application_id"].(string)) ||
 		m["jti"] == "" || m["exp"].(float64)-m["iat"].(float64) != 3600 || m["nbf"] != m["iat"] {
 		t.Fatalf("introspection %v", m)
 	}

@@ -5,11 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
-
-	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/keystorm/keystorm/domain"
 	"github.com/keystorm/keystorm/infra/authorizer"
@@ -48,6 +47,17 @@ type Options struct {
 	// AuthCacheTTL is the authorizer's cache TTL; 0 disables the cache
 	// (the local server's flag defaults to 5 s, as deployed).
 	AuthCacheTTL time.Duration
+	// PublicURL is the base of every href, Location, token subject and
+	// authorizer account href, as PublicBaseUrl is on AWS (the local
+	// server's -public-url, by default http:// and its listen address).
+	// Required: the only other source would be the client's Host header,
+	// which anyone can forge.
+	PublicURL string
+	// Applications binds the example API (and any API without its own
+	// keystormApplications stage variable): only keys and tokens of these
+	// applications pass. Nil means the bootstrap application (see
+	// Stack.binding), as the local server's -applications flag defaults.
+	Applications []string
 	Clock        domain.Clock
 	Hasher       domain.PasswordHasher
 	Log          *slog.Logger
@@ -85,6 +95,13 @@ func FindTemplate(dir string) (string, error) {
 
 // Start builds and starts a stack.
 func Start(ctx context.Context, o Options) (*Stack, error) {
+	// Checked before anything is written: a first start with a bad URL
+	// must not create a tenant.
+	base, err := httpapi.ParseBaseURL(o.PublicURL)
+	if err != nil {
+		return nil, fmt.Errorf("public URL: %w", err)
+	}
+	public, _ := url.Parse(base)
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
@@ -176,15 +193,20 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
 	verifier := tokens.NewVerifier(tokens.StoreKeys{Store: keys}, TokenIssuer, TokenAudience, o.Clock)
-	s.Authorizer = authorizer.New(s.Store, o.Clock, authorizer.Config{CacheTTL: o.AuthCacheTTL, Verifier: verifier})
-	api := &httpapi.API{Svc: s.Service}
-	fns := map[string]gateway.ProxyFunc{"example": httpadapter.New(example.Handler()).ProxyWithContext}
-	for _, fam := range httpapi.Families {
-		fns[fam] = httpadapter.New(api.Handler(fam)).ProxyWithContext
+	apps, err := s.binding(ctx, o.Applications)
+	if err != nil {
+		return nil, err
 	}
-	limiter := dynamo.NewLimiter(s.Store, o.Clock)
+	s.Authorizer = authorizer.New(s.Store, o.Clock, authorizer.Config{CacheTTL: o.AuthCacheTTL, Verifier: verifier, BaseURL: base, Applications: apps})
+	// The authenticate endpoint decides exactly as the authorizer does.
+	api := &httpapi.API{Svc: s.Service, Decider: s.Authorizer.Decider, AuthCacheTTL: o.AuthCacheTTL}
+	// httpapi.Proxy, as every function's wiring (infra/runtime) uses it.
+	fns := map[string]gateway.ProxyFunc{"example": gateway.ProxyFunc(httpapi.Proxy(example.Handler(), base))}
+	for _, fam := range httpapi.Families {
+		fns[fam] = gateway.ProxyFunc(httpapi.Proxy(api.Handler(fam), base))
+	}
 	api.Tokens = &domain.TokenService{Store: store, Signer: tokens.NewSigner(keys, o.Clock), Verifier: verifier,
-		Limiter: limiter, Clock: o.Clock, IDs: s.Service.IDs, Issuer: TokenIssuer, Audience: TokenAudience}
+		Throttle: domain.NewThrottle(o.Clock), Clock: o.Clock, IDs: s.Service.IDs, Issuer: TokenIssuer, Audience: TokenAudience}
 	api.JWKS = func(ctx context.Context) ([]byte, error) {
 		ring, err := keys.Load(ctx)
 		if err != nil {
@@ -192,8 +214,9 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		}
 		return tokens.JWKS(ring)
 	}
-	fns[httpapi.OAuthFamily] = httpadapter.New(api.Handler(httpapi.OAuthFamily)).ProxyWithContext
+	fns[httpapi.OAuthFamily] = gateway.ProxyFunc(httpapi.Proxy(api.Handler(httpapi.OAuthFamily), base))
 	s.Gateway = gateway.New(routes, fns, s.Authorizer.HandleRequest)
+	s.Gateway.DomainName = public.Host
 	s.Gateway.StageVariables = map[string]map[string]string{}
 	for id, api := range tmpl.APIs {
 		s.Gateway.StageVariables[id] = api.Variables

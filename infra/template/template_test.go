@@ -85,6 +85,7 @@ var wantRoutes = []struct {
 	{"example", "ExampleApi", "GET", "/troopers/{id}/equipment"},
 
 	{"oauth", "ManagementApi", "ANY", "/oauth/introspect"},
+	{"oauth", "ManagementApi", "POST", "/v1/applications/{applicationId}/authenticate"},
 }
 
 // wantPublicRoutes are the routes without the authorizer: the OAuth

@@ -21,7 +21,8 @@ func Example() {
 	store := tokens.NewFileStore("", clock) // "" keeps the ring in memory
 	signer := tokens.NewSigner(store, clock)
 	token, err := signer.Sign(ctx, domain.AccessToken{
-		JTI: "tok_1", Issuer: "https://keystorm.example", Audience: "https://api.example",
+		// The aud binds the token to its application (here app_1).
+		JTI: "tok_1", Issuer: "https://keystorm.example", Audience: domain.ApplicationAudience("https://api.example", "app_1"),
 		Subject: "https://keystorm.example/v1/accounts/acc_1", ClientID: "KEY1",
 		TenantID: "ten_1", ApplicationID: "app_1", AccountID: "acc_1",
 		Scopes:   []string{"view_others_equipment"},
@@ -38,12 +39,12 @@ func Example() {
 	verifier := tokens.NewVerifier(keys, "https://keystorm.example", "https://api.example", clock)
 
 	at, err := verifier.Verify(ctx, token)
-	fmt.Println(at.Subject, at.ClientID, at.TenantID, at.Scope(), err)
+	fmt.Println(at.Subject, at.ClientID, at.TenantID, at.Audience, at.Scope(), err)
 
 	now = now.Add(2 * time.Hour)
 	_, err = verifier.Verify(ctx, token)
 	fmt.Println(errors.Is(err, domain.ErrInvalidToken))
 	// Output:
-	// https://keystorm.example/v1/accounts/acc_1 KEY1 ten_1 view_others_equipment <nil>
+	// https://keystorm.example/v1/accounts/acc_1 KEY1 ten_1 https://api.example:application:app_1 view_others_equipment <nil>
 	// true
 }

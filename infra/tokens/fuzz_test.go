@@ -48,7 +48,7 @@ func FuzzVerify(f *testing.F) {
 		if i := strings.LastIndexByte(token, '.'); i < 0 || !signed[token[:i]] {
 			t.Fatalf("accepted a token the ring did not sign: %q", token)
 		}
-		if got.Issuer != testIssuer || got.Audience != testAudience || got.TenantID == "" {
+		if got.Issuer != testIssuer || got.Audience != appAudience || got.TenantID == "" {
 			t.Fatalf("accepted with claims %+v", got)
 		}
 	})

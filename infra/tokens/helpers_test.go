@@ -18,6 +18,9 @@ const (
 	testAudience = "https://api.keystorm.test"
 )
 
+// appAudience is the aud of sampleToken's application, app_1.
+var appAudience = domain.ApplicationAudience(testAudience, "app_1")
+
 // t0 is the fixed clock of the fixtures.
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
@@ -52,7 +55,7 @@ func sampleToken(iat time.Time) domain.AccessToken {
 	return domain.AccessToken{
 		JTI:           "tok_6f3c1f0c0d9a4b1e",
 		Issuer:        testIssuer,
-		Audience:      testAudience,
+		Audience:      appAudience,
 		Subject:       "https://keystorm.test/v1/accounts/acc_1",
 		ClientID:      "KEY1ABCDEFGHIJKLMNOP",
 		TenantID:      "ten_1",

@@ -82,7 +82,7 @@ func (s *Signer) Sign(ctx context.Context, t domain.AccessToken) (string, error)
 
 func checkIssuable(t domain.AccessToken) error {
 	for _, f := range []struct{ name, v string }{
-		{"iss", t.Issuer}, {"aud", t.Audience}, {"sub", t.Subject}, {"client_id", t.ClientID}, {"jti", t.JTI}, {"tenant_id", t.TenantID},
+		{"iss", t.Issuer}, {"aud", t.Audience}, {"sub", t.Subject}, {"client_id", t.ClientID}, {"jti", t.JTI}, {"tenant_id", t.TenantID}, {"application_id", t.ApplicationID},
 	} {
 		if f.v == "" {
 			return fmt.Errorf("tokens: cannot sign a token without %s", f.name)

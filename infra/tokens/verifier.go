@@ -27,9 +27,12 @@ var allowed = []jose.SignatureAlgorithm{Algorithm}
 // domain.ErrInvalidToken; a key source that cannot answer, or a Verifier
 // without Issuer or Audience, gives another error.
 type Verifier struct {
-	Keys     PublicKeySource
-	Issuer   string // "iss" must equal it exactly
-	Audience string // "aud" must hold it exactly
+	Keys   PublicKeySource
+	Issuer string // "iss" must equal it exactly
+	// Audience is the deployment's audience prefix: "aud" must hold
+	// domain.ApplicationAudience(Audience, application_id) exactly, so a
+	// token is only ever good for the application it was issued for.
+	Audience string
 	// Leeway is the tolerated clock skew; NewVerifier sets DefaultLeeway.
 	Leeway time.Duration
 	// Clock (required) is what exp and nbf are checked against.
@@ -97,10 +100,10 @@ func (v *Verifier) check(c *accessClaims) (domain.AccessToken, error) {
 	switch {
 	case c.Issuer != v.Issuer:
 		return domain.AccessToken{}, invalid("wrong issuer", nil)
-	case !c.Audience.Contains(v.Audience):
+	case c.Subject == "", c.ClientID == "", c.ID == "", c.TenantID == "", c.ApplicationID == "":
+		return domain.AccessToken{}, invalid("missing sub, client_id, jti, tenant_id or application_id", nil)
+	case !c.Audience.Contains(domain.ApplicationAudience(v.Audience, c.ApplicationID)):
 		return domain.AccessToken{}, invalid("wrong audience", nil)
-	case c.Subject == "", c.ClientID == "", c.ID == "", c.TenantID == "":
-		return domain.AccessToken{}, invalid("missing sub, client_id, jti or tenant_id", nil)
 	case c.Expiry == nil || c.IssuedAt == nil:
 		return domain.AccessToken{}, invalid("missing exp or iat", nil)
 	}
@@ -120,7 +123,7 @@ func (v *Verifier) check(c *accessClaims) (domain.AccessToken, error) {
 	return domain.AccessToken{
 		JTI:           c.ID,
 		Issuer:        c.Issuer,
-		Audience:      v.Audience,
+		Audience:      domain.ApplicationAudience(v.Audience, c.ApplicationID),
 		Subject:       c.Subject,
 		ClientID:      c.ClientID,
 		TenantID:      c.TenantID,

@@ -42,8 +42,8 @@ func signRaw(t testing.TB, alg jose.SignatureAlgorithm, key any, kid, typ string
 // goodClaims are the claims of a valid token at t0, as a map to edit.
 func goodClaims() map[string]any {
 	return map[string]any{
-		"iss": testIssuer, "aud": testAudience, "sub": "https://keystorm.test/v1/accounts/acc_1",
-		"client_id": "KEY1", "jti": "tok_1", "tenant_id": "ten_1",
+		"iss": testIssuer, "aud": appAudience, "sub": "https://keystorm.test/v1/accounts/acc_1",
+		"client_id": "KEY1", "jti": "tok_1", "tenant_id": "ten_1", "application_id": "app_1",
 		"iat": t0.Unix(), "nbf": t0.Unix(), "exp": t0.Add(time.Hour).Unix(),
 	}
 }
@@ -67,7 +67,7 @@ func TestSignVerifyRoundTrip(t *testing.T) {
 		t.Errorf("header = %v", h)
 	}
 	wantPayload := map[string]any{
-		"iss": testIssuer, "aud": testAudience, "sub": want.Subject, "client_id": want.ClientID,
+		"iss": testIssuer, "aud": appAudience, "sub": want.Subject, "client_id": want.ClientID,
 		"exp": float64(t0.Add(time.Hour).Unix()), "iat": float64(t0.Unix()), "nbf": float64(t0.Unix()),
 		"jti": want.JTI, "scope": "view_others_equipment read", "tenant_id": "ten_1",
 		"application_id": "app_1", "account_id": "acc_1", "admin": false,
@@ -291,15 +291,22 @@ func TestRejectWrongIssuer(t *testing.T) {
 func TestRejectWrongAudience(t *testing.T) {
 	f := newFixture(t)
 	k := f.current(t)
-	for _, aud := range []any{"https://other.test", testAudience + "/x", []string{"a", "b"}, nil} {
+	// The bare deployment audience, another application's, and one that
+	// does not match the token's own application_id are all refused.
+	other := domain.ApplicationAudience(testAudience, "app_2")
+	for _, aud := range []any{"https://other.test", testAudience, testAudience + "/x", other, appAudience + "x", []string{"a", "b"}, nil} {
 		c := goodClaims()
 		c["aud"] = aud
 		_, err := f.verifier.Verify(context.Background(), signRaw(t, jose.ES256, k.Private, k.KID, "at+jwt", c))
 		wantInvalid(t, err)
 	}
-	// RFC 9068 §4: an array holding our audience is accepted.
 	c := goodClaims()
-	c["aud"] = []string{"https://other.test", testAudience}
+	c["application_id"] = "app_2" // aud stays app_1's
+	_, err := f.verifier.Verify(context.Background(), signRaw(t, jose.ES256, k.Private, k.KID, "at+jwt", c))
+	wantInvalid(t, err)
+	// RFC 9068 §4: an array holding our audience is accepted.
+	c = goodClaims()
+	c["aud"] = []string{"https://other.test", appAudience}
 	if _, err := f.verifier.Verify(context.Background(), signRaw(t, jose.ES256, k.Private, k.KID, "at+jwt", c)); err != nil {
 		t.Fatal(err)
 	}

@@ -35,7 +35,9 @@
 //	                             AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (dummies: the store
 //	                             checks no signature, and your own credentials stay out)
 //	authorizer                   TOKEN_ISSUER, TOKEN_AUDIENCE (urn:keystorm:local[:api]),
-//	                             TOKEN_JWKS_SOURCE=dynamodb (unless TOKEN_JWKS_FILE is given)
+//	                             TOKEN_JWKS_SOURCE=dynamodb (unless TOKEN_JWKS_FILE is given),
+//	                             KEYSTORM_APPLICATIONS (the seeded and the administrators
+//	                             application, so both kinds of sample key pass)
 //	oauth                        TOKEN_ISSUER, TOKEN_AUDIENCE, and TOKEN_KEYS_DIR, the key
 //	                             directory (unless TOKEN_KEYS_SECRET is given)
 //	rotate                       TOKEN_KEYS_DIR (unless TOKEN_KEYS_SECRET is given)

@@ -34,6 +34,7 @@ var (
 	tokenClaims   = settingsOf("TOKEN_ISSUER", "TOKEN_AUDIENCE")
 	keysDir       = setting{name: "TOKEN_KEYS_DIR", unless: []string{"TOKEN_KEYS_SECRET"}}
 	jwksSource    = setting{name: "TOKEN_JWKS_SOURCE", unless: []string{"TOKEN_JWKS_FILE"}}
+	binding       = setting{name: "KEYSTORM_APPLICATIONS"}
 )
 
 // functions lists every function under ./functions and what its main
@@ -45,7 +46,7 @@ var functions = map[string]function{
 	"accounts":     {settings: storeSettings},
 	"groups":       {settings: storeSettings},
 	"apikeys":      {settings: storeSettings},
-	"authorizer":   {settings: join(storeSettings, tokenClaims, []setting{jwksSource}), authorizer: true},
+	"authorizer":   {settings: join(storeSettings, tokenClaims, []setting{jwksSource, binding}), authorizer: true},
 	"oauth":        {settings: join(storeSettings, tokenClaims, []setting{keysDir})},
 	"rotate":       {settings: join(storeSettings, []setting{keysDir})},
 	"example":      {}, // reads only the authorizer context of its event

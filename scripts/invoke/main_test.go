@@ -87,7 +87,7 @@ func TestUsage(t *testing.T) {
 func TestDefaults(t *testing.T) {
 	vars := map[string]string{}
 	for _, n := range []string{"DYNAMODB_ENDPOINT", "EVENTS_TABLE", "VIEWS_TABLE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-		"TOKEN_ISSUER", "TOKEN_AUDIENCE", "TOKEN_KEYS_DIR", "TOKEN_JWKS_SOURCE"} {
+		"TOKEN_ISSUER", "TOKEN_AUDIENCE", "TOKEN_KEYS_DIR", "TOKEN_JWKS_SOURCE", "KEYSTORM_APPLICATIONS"} {
 		vars[n] = "v"
 	}
 	names := func(env []string) []string {
@@ -110,7 +110,7 @@ func TestDefaults(t *testing.T) {
 		{"oauth", nil, nil, append(slices.Clone(store), "TOKEN_ISSUER", "TOKEN_AUDIENCE", "TOKEN_KEYS_DIR")},
 		{"oauth", nil, []string{"TOKEN_ISSUER=", "TOKEN_KEYS_SECRET=arn:secret"}, append(slices.Clone(store), "TOKEN_AUDIENCE")},
 		{"oauth", map[string]string{"TOKEN_ISSUER": "", "TOKEN_AUDIENCE": "urn:mine"}, nil, append(slices.Clone(store), "TOKEN_ISSUER", "TOKEN_KEYS_DIR")},
-		{"authorizer", nil, []string{"TOKEN_JWKS_FILE=/tmp/jwks.json"}, append(slices.Clone(store), "TOKEN_ISSUER", "TOKEN_AUDIENCE")},
+		{"authorizer", nil, []string{"TOKEN_JWKS_FILE=/tmp/jwks.json"}, append(slices.Clone(store), "TOKEN_ISSUER", "TOKEN_AUDIENCE", "KEYSTORM_APPLICATIONS")},
 		{"rotate", nil, []string{"EVENTS_TABLE=mine"}, []string{"DYNAMODB_ENDPOINT", "VIEWS_TABLE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "TOKEN_KEYS_DIR"}},
 	} {
 		g := given(maps.Clone(c.inherit))
@@ -297,7 +297,8 @@ var answers = map[string]map[string]func(t *testing.T, out []byte){
 				Aud    string `json:"aud"`
 			}
 			body(t, proxy(t, out, http.StatusOK), &got)
-			if !got.Active || got.Iss != sample.Issuer || got.Aud != sample.Audience {
+			// aud is the audience of the token's application.
+			if !got.Active || got.Iss != sample.Issuer || !strings.HasPrefix(got.Aud, sample.Audience+":application:") {
 				t.Errorf("introspection %+v", got)
 			}
 		},

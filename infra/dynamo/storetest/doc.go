@@ -3,7 +3,8 @@
 // Why it exists: the domain relies on promises that no type signature can
 // state — a stale expected version is refused, a taken unique key is
 // refused, a failed commit writes nothing at all, collections come back in
-// creation order. Writing those promises down once, as an exported suite
+// creation order, a child needs a live parent and a parent goes only with
+// all its children (the child counts of domain.Parent). Writing those promises down once, as an exported suite
 // in the style of hallgren/eventsourcing's core/testsuite, means every
 // Store implementation (DynamoDB today; any other backend later) is held
 // to exactly the same rules by running

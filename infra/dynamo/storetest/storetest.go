@@ -45,6 +45,12 @@ func runAt(t *testing.T, at time.Time, newStore func(t *testing.T) domain.Store)
 		{"ListEmptyAndDeleted", testListEmptyAndDeleted},
 		{"LoadMany", testLoadMany},
 		{"MultiChangeCommitIsAtomic", testAtomicCommit},
+		{"ChildCountsFollowChildren", testChildCounts},
+		{"ChildNeedsLiveParent", testChildNeedsLiveParent},
+		{"ParentDeleteNeedsEveryChild", testParentDeleteNeedsEveryChild},
+		{"ParentEditsKeepChildCount", testParentEditsKeepCount},
+		{"ConcurrentChildrenDoNotConflict", testConcurrentChildren},
+		{"ChildCountsInOneCommit", testChildCountsInOneCommit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

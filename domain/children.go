@@ -1,0 +1,121 @@
+package domain
+
+import (
+	"slices"
+	"strings"
+)
+
+// Which aggregates live under which: the one place that says it, so that
+// live commits (ChildDeltas) and rebuilds (ChildCounts) count the same.
+
+// Parents implements Child: an account lives under its application.
+func (a *Account) Parents() []Ref { return []Ref{{KindApplication, a.ApplicationID}} }
+
+// Parents implements Child: a group lives under its application.
+func (g *Group) Parents() []Ref { return []Ref{{KindApplication, g.ApplicationID}} }
+
+// Parents implements Child: a key lives under its account.
+func (k *APIKey) Parents() []Ref { return []Ref{{KindAccount, k.AccountID}} }
+
+// Parents implements Child: a membership lives under both ends.
+func (m *Membership) Parents() []Ref {
+	return []Ref{{KindAccount, m.AccountID}, {KindGroup, m.GroupID}}
+}
+
+// Children implements Parent: its accounts and groups.
+func (a *Application) Children() int64 { return a.children }
+
+// SetChildren implements Parent.
+func (a *Application) SetChildren(n int64) { a.children = n }
+
+// Children implements Parent: its API keys and memberships.
+func (a *Account) Children() int64 { return a.children }
+
+// SetChildren implements Parent.
+func (a *Account) SetChildren(n int64) { a.children = n }
+
+// Children implements Parent: its memberships.
+func (g *Group) Children() int64 { return g.children }
+
+// SetChildren implements Parent.
+func (g *Group) SetChildren(n int64) { g.children = n }
+
+var (
+	_ Child  = (*Account)(nil)
+	_ Child  = (*Group)(nil)
+	_ Child  = (*APIKey)(nil)
+	_ Child  = (*Membership)(nil)
+	_ Parent = (*Application)(nil)
+	_ Parent = (*Account)(nil)
+	_ Parent = (*Group)(nil)
+)
+
+// ChildDelta is how one commit changes one parent's child count.
+type ChildDelta struct {
+	Parent Ref
+	// Delta is +1 per child that comes to life, -1 per child deleted.
+	Delta int64
+	// Adds is set when the commit brings a child to life under Parent:
+	// the parent must then exist and not be deleted when it commits.
+	// Taking a child away needs no more than the parent's existence, so
+	// that a child left under a deleted parent by older code can still be
+	// deleted.
+	Adds bool
+}
+
+// live reports a state that exists and is not deleted.
+func live(st State) bool { return st != nil && !st.Deleted() }
+
+// ChildDeltas derives from a commit's changes how each parent's child
+// count changes, in parent stream order (so transactions are built
+// deterministically). Every Store applies them in the commit's own
+// transaction.
+func ChildDeltas(changes []Change) []ChildDelta {
+	byParent := map[Ref]*ChildDelta{}
+	var out []*ChildDelta
+	count := func(st State, delta int64) {
+		c, ok := st.(Child)
+		if !ok {
+			return
+		}
+		for _, p := range c.Parents() {
+			d := byParent[p]
+			if d == nil {
+				d = &ChildDelta{Parent: p}
+				byParent[p] = d
+				out = append(out, d)
+			}
+			d.Delta += delta
+			d.Adds = d.Adds || delta > 0
+		}
+	}
+	for _, ch := range changes {
+		switch was, is := live(ch.Before), live(ch.After); {
+		case !was && is:
+			count(ch.After, +1)
+		case was && !is:
+			count(ch.Before, -1)
+		}
+	}
+	slices.SortFunc(out, func(a, b *ChildDelta) int { return strings.Compare(a.Parent.Stream(), b.Parent.Stream()) })
+	res := make([]ChildDelta, len(out))
+	for i, d := range out {
+		res[i] = *d
+	}
+	return res
+}
+
+// ChildCounts counts, over every aggregate's current state, the live
+// children of each parent: what a rebuild stores as child counts. A
+// parent with no live child is absent (its count is 0).
+func ChildCounts(states []State) map[Ref]int64 {
+	counts := map[Ref]int64{}
+	for _, st := range states {
+		if c, ok := st.(Child); ok && live(st) {
+			for _, p := range c.Parents() {
+				counts[p]++
+			}
+		}
+	}
+	return counts
+}
