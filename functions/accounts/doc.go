@@ -30,6 +30,7 @@
 //
 // Environment: EVENTS_TABLE, VIEWS_TABLE, DYNAMODB_ENDPOINT, AWS_REGION
 // (infra/dynamo); KEYSTORM_BASE_URL (infra/httpapi, optional: the base of
-// every href, otherwise the request's host and stage); LOG_LEVEL (debug,
+// every href, otherwise API Gateway's domain name and stage, never the
+// Host header); LOG_LEVEL (debug,
 // info, warn or error; default info; JSON logs to stdout).
 package main

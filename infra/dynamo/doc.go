@@ -12,7 +12,9 @@
 //
 // Views table layout (pk, sk):
 //
-//	kind#id          state     one state item per aggregate (also the read model)
+//	kind#id          state     one state item per aggregate (also the read model);
+//	                           a parent's "children" counts its live children
+//	                           outside the versioned data (domain.Parent)
 //	unique#<key>     guard     uniqueness guard, owner = kind#id
 //	idem#<key>       idem      idempotency record, expiresAt for DynamoDB TTL
 //	limit#<keyId>    limit     brute-force counters of releases before the

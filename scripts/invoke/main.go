@@ -247,6 +247,11 @@ func invoke(ctx context.Context, o options, events []event, env []string, stdout
 		}
 		body, err := em.Invoke(ctx, ev.payload)
 		if err != nil {
+			// Stop the emulator before reading its output: once it has
+			// exited, every line it and the function wrote (the function's
+			// own error, the emulator's "Init failed") is in, however
+			// loaded the machine is. Close is idempotent.
+			_ = em.Close()
 			return invokeFailure(err, em.Output())
 		}
 		stdout.Write(body)
