@@ -44,6 +44,8 @@ type Target struct {
 	Method string
 	User   string // id:secret for Basic, optional
 	Form   string // form body, optional
+	// Authorization, optional, is sent as is (a Bearer token).
+	Authorization string
 }
 
 func run(ctx context.Context, args []string, w io.Writer) error {
@@ -56,8 +58,15 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 	c := fs.Int("c", 16, "concurrent connections (at most 512)")
 	maxTime := fs.Duration("max", time.Minute, "stop after this long whatever is left")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
+	suite := fs.String("suite", "", "run the whole suite against this local server `base` URL: the no-auth baseline, token issue, and the protected API with Basic and Bearer, in one run, with their ratios; needs -admin")
+	admin := fs.String("admin", "", "the server's first-start JSON line, or id:secret of its admin key, with -suite")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *suite != "" {
+		ctx, cancel := context.WithTimeout(ctx, *maxTime*5)
+		defer cancel()
+		return runSuite(ctx, *suite, *admin, *n, *c, w)
 	}
 	t := Target{URL: *u, Method: *method, User: *user, Form: *form}
 	ctx, cancel := context.WithTimeout(ctx, *maxTime)
@@ -112,6 +121,9 @@ func Load(ctx context.Context, t Target, n, c int) (Result, error) {
 				}
 				if id, secret, ok := strings.Cut(t.User, ":"); ok {
 					req.SetBasicAuth(id, secret)
+				}
+				if t.Authorization != "" {
+					req.Header.Set("Authorization", t.Authorization)
 				}
 				t0 := time.Now()
 				res, err := client.Do(req)
