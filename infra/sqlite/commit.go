@@ -1,0 +1,327 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/keystorm/keystorm/domain"
+	"github.com/keystorm/keystorm/events"
+)
+
+// op is one item of a commit, in the order and with the conditions of
+// the DynamoDB store's transaction items, so that both stores refuse the
+// same commits with the same error: the first failed item's.
+type op struct {
+	kind  string // "event", "state", "guard", "release", "check", "count", "idem"
+	ref   domain.Ref
+	env   events.Envelope
+	ch    domain.Change
+	delta domain.ChildDelta
+	key   string
+	chk   *domain.Check
+}
+
+// Commit implements domain.Store as one SQL transaction, begun
+// IMMEDIATE so that commits serialize on SQLite's write lock. Each item
+// is a conditional statement; the first whose condition fails rolls the
+// whole transaction back, so a refused commit writes nothing.
+func (st *Store) Commit(ctx context.Context, c domain.Commit) error {
+	ops, err := plan(c)
+	if err != nil {
+		return err
+	}
+	if len(ops) == 0 {
+		return nil
+	}
+	// DynamoDB takes at most MaxCommitItems per transaction. SQLite has
+	// no such bound, but a commit the deployed store refuses must be
+	// refused locally too, or it would pass locally and fail deployed.
+	if len(ops) > domain.MaxCommitItems {
+		return domain.E(domain.KindConflict, domain.CodeHasDependents, "", "This change touches too many resources at once; remove dependent resources first.")
+	}
+	tx, err := st.db.BeginTx(ctx, nil)
+	if err != nil {
+		return storeErr(err)
+	}
+	for _, o := range ops {
+		if err := o.apply(ctx, tx, c); err != nil {
+			tx.Rollback()
+			return err
+		}
+	}
+	return storeErr(tx.Commit())
+}
+
+// plan lists a commit's items as the DynamoDB store builds its
+// transaction: per change its events, its state, the guards it takes and
+// releases; then checks not folded into a count; then the counts of
+// parents the commit does not otherwise change; then the idempotency
+// record. Errors that need no database come out here, before anything
+// runs.
+func plan(c domain.Commit) ([]op, error) {
+	var ops []op
+	deltas := domain.ChildDeltas(c.Changes)
+	byParent := map[domain.Ref]domain.ChildDelta{}
+	for _, d := range deltas {
+		byParent[d.Parent] = d
+	}
+	changed := map[domain.Ref]bool{}
+	for _, ch := range c.Changes {
+		changed[ch.After.Ref()] = true
+	}
+	for _, ch := range c.Changes {
+		ref := ch.After.Ref()
+		for _, env := range ch.Events {
+			ops = append(ops, op{kind: "event", ref: ref, env: env})
+		}
+		d := byParent[ref]
+		if d.Adds && ch.After.Deleted() {
+			// A child brought to life under a parent this commit deletes.
+			return nil, &domain.CheckFailed{Ref: ref}
+		}
+		_, parent := ch.After.(domain.Parent)
+		if d.Delta != 0 && !parent {
+			return nil, fmt.Errorf("commit: %s counts children but is no parent", ref.Stream())
+		}
+		if ch.Before == nil && d.Delta < 0 {
+			return nil, fmt.Errorf("commit: %s is new but loses children", ref.Stream())
+		}
+		ops = append(ops, op{kind: "state", ref: ref, ch: ch, delta: d})
+
+		held := map[string]bool{}
+		if ch.Before != nil {
+			for _, u := range ch.Before.UniqueKeys() {
+				held[u.Key] = true
+			}
+		}
+		wanted := map[string]bool{}
+		for _, u := range ch.After.UniqueKeys() {
+			wanted[u.Key] = true
+			if !held[u.Key] {
+				ops = append(ops, op{kind: "guard", ref: ref, key: u.Key})
+			}
+		}
+		// Sorted, unlike the DynamoDB store's map order: which release
+		// fails first must not vary from run to run.
+		var releases []string
+		for k := range held {
+			if !wanted[k] {
+				releases = append(releases, k)
+			}
+		}
+		sort.Strings(releases)
+		for _, k := range releases {
+			ops = append(ops, op{kind: "release", ref: ref, key: k})
+		}
+	}
+	// A Check of a counted parent goes into the count's statement, as it
+	// goes into the count's item on DynamoDB.
+	folded := map[domain.Ref]*domain.Check{}
+	for _, chk := range c.Checks {
+		if _, ok := byParent[chk.Ref]; ok && !changed[chk.Ref] {
+			if prev := folded[chk.Ref]; prev != nil && prev.Version > 0 && chk.Version > 0 && prev.Version != chk.Version {
+				// Two checks at different versions can never both hold.
+				return nil, &domain.CheckFailed{Ref: chk.Ref}
+			}
+			if prev := folded[chk.Ref]; prev == nil || chk.Version > 0 {
+				folded[chk.Ref] = &chk
+			}
+			continue
+		}
+		ops = append(ops, op{kind: "check", ref: chk.Ref, chk: &chk})
+	}
+	for _, d := range deltas {
+		if !changed[d.Parent] {
+			ops = append(ops, op{kind: "count", ref: d.Parent, delta: d, chk: folded[d.Parent]})
+		}
+	}
+	if c.Idem != nil {
+		ops = append(ops, op{kind: "idem", key: c.Idem.Key})
+	}
+	return ops, nil
+}
+
+// apply runs one item inside the commit's transaction and returns the
+// domain error of its failed condition.
+func (o op) apply(ctx context.Context, tx *sql.Tx, c domain.Commit) error {
+	switch o.kind {
+	case "event":
+		ok, err := insertEvent(ctx, tx, o.env)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			// The version exists: another command appended first.
+			return domain.ErrVersionConflict
+		}
+		return nil
+	case "state":
+		return o.writeState(ctx, tx)
+	case "guard":
+		owner := o.ref.Stream()
+		ok, err := affected(tx.ExecContext(ctx, "INSERT INTO guards (key, owner) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", o.key, owner))
+		if err != nil || ok {
+			return err
+		}
+		held, err := guardOwner(ctx, tx, o.key)
+		if err != nil {
+			return err
+		}
+		if held != owner {
+			return &domain.UniqueViolation{Key: o.key}
+		}
+		return nil
+	case "release":
+		owner := o.ref.Stream()
+		ok, err := affected(tx.ExecContext(ctx, "DELETE FROM guards WHERE key = ? AND owner = ?", o.key, owner))
+		if err != nil || ok {
+			return err
+		}
+		// Nothing to release is fine; a guard someone else holds means
+		// the state this change was made from is not what is stored.
+		held, err := guardOwner(ctx, tx, o.key)
+		if err != nil {
+			return err
+		}
+		if held != "" {
+			return domain.ErrVersionConflict
+		}
+		return nil
+	case "check":
+		var one int
+		err := tx.QueryRowContext(ctx, "SELECT 1 FROM states WHERE stream = ? AND deleted = 0 AND (? = 0 OR version = ?)",
+			o.ref.Stream(), o.chk.Version, o.chk.Version).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return &domain.CheckFailed{Ref: o.ref}
+		}
+		return storeErr(err)
+	case "count":
+		return o.writeCount(ctx, tx)
+	case "idem":
+		r := c.Idem
+		// A record whose time is up (judged at the new record's At, the
+		// service's clock) is overwritten; a live one refuses the commit.
+		ok, err := affected(tx.ExecContext(ctx, `INSERT INTO idempotency (key, fingerprint, result_kind, result_id, result_version, at, expires_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (key) DO UPDATE SET fingerprint = excluded.fingerprint, result_kind = excluded.result_kind,
+				result_id = excluded.result_id, result_version = excluded.result_version, at = excluded.at, expires_at = excluded.expires_at
+			WHERE idempotency.expires_at < ?`,
+			r.Key, r.Fingerprint, r.Result.Kind, r.Result.ID, r.ResultVersion, r.At.UTC().Format(time.RFC3339Nano),
+			r.At.Add(domain.IdempotencyTTL).Unix(), r.At.Unix()))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return &domain.IdempotencyReplay{Record: *r}
+		}
+		return nil
+	}
+	return fmt.Errorf("commit: unknown item %q", o.kind)
+}
+
+// guardOwner returns the owner of a guard, "" when there is none.
+func guardOwner(ctx context.Context, tx *sql.Tx, key string) (string, error) {
+	var owner string
+	err := tx.QueryRowContext(ctx, "SELECT owner FROM guards WHERE key = ?", key).Scan(&owner)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return owner, storeErr(err)
+}
+
+// writeState writes a change's state row, conditional on the version the
+// change was made from, keeping the child count as the DynamoDB store
+// keeps it on the same item:
+//   - a new stream inserts the row and starts a parent's count at the
+//     children this very commit creates under it (a rebuild writes every
+//     parent's count, so live and rebuilt rows stay equal);
+//   - a delete sets the count to zero, on the condition that the count
+//     it had equals the children this commit deletes: a child created
+//     after the command listed them fails it, and the command retries;
+//   - any other change rewrites the state and adds the commit's delta to
+//     the count, so editing a parent neither loses nor conflicts with
+//     children counted meanwhile.
+func (o op) writeState(ctx context.Context, tx *sql.Tx) error {
+	ch, d := o.ch, o.delta
+	r, err := toStateRow(ch.After)
+	if err != nil {
+		return err
+	}
+	_, parent := ch.After.(domain.Parent)
+	if ch.Before == nil {
+		var children sql.NullInt64
+		if parent {
+			children = sql.NullInt64{Int64: d.Delta, Valid: true}
+		}
+		ok, err := insertState(ctx, tx, r, children)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return domain.ErrVersionConflict
+		}
+		return nil
+	}
+	set := "kind = ?, tenant = ?, version = ?, deleted = ?, data = ?, coll1 = ?, coll2 = ?, sortkey = ?"
+	args := []any{r.kind, r.tenant, r.version, r.deleted, r.data, r.coll1, r.coll2, r.sortkey}
+	where := " WHERE stream = ? AND version = ?"
+	wargs := []any{r.stream, ch.Before.Version()}
+	deleting := !ch.Before.Deleted() && ch.After.Deleted()
+	switch {
+	case deleting && parent:
+		// children = ? is false on a NULL count (a row written before
+		// counts existed), as on DynamoDB: such a parent's delete is
+		// refused until a rebuild computes its count.
+		set += ", children = 0"
+		where += " AND children = ?"
+		wargs = append(wargs, -d.Delta)
+	case d.Delta != 0:
+		set += ", children = COALESCE(children, 0) + ?"
+		args = append(args, d.Delta)
+	}
+	ok, err := affected(tx.ExecContext(ctx, "UPDATE states SET "+set+where, append(args, wargs...)...))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return domain.ErrVersionConflict
+	}
+	return nil
+}
+
+// writeCount changes the child count of a parent the commit does not
+// otherwise change. Adding a child needs the parent live; taking one away
+// needs it to exist (a count never creates a row). A Check folded in adds
+// its conditions. Any failed condition means the parent is gone or moved:
+// *CheckFailed naming it.
+func (o op) writeCount(ctx context.Context, tx *sql.Tx) error {
+	d := o.delta
+	live := d.Adds || o.chk != nil
+	var version int64
+	if o.chk != nil {
+		version = o.chk.Version
+	}
+	cond := " WHERE stream = ? AND (? = 0 OR deleted = 0) AND (? = 0 OR version = ?)"
+	args := []any{d.Parent.Stream(), live, version, version}
+	if d.Delta == 0 {
+		// Children added and taken in one commit: only the condition.
+		var one int
+		err := tx.QueryRowContext(ctx, "SELECT 1 FROM states"+cond, args...).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return &domain.CheckFailed{Ref: d.Parent}
+		}
+		return storeErr(err)
+	}
+	ok, err := affected(tx.ExecContext(ctx, "UPDATE states SET children = COALESCE(children, 0) + ?"+cond, append([]any{d.Delta}, args...)...))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return &domain.CheckFailed{Ref: d.Parent}
+	}
+	return nil
+}

@@ -1,0 +1,107 @@
+package sqlite_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/keystorm/keystorm/domain"
+	"github.com/keystorm/keystorm/infra/sqlite"
+)
+
+// TestFileSurvivesReopen: a file database keeps the log, the read models
+// (child counts included) and idempotency records across Close and Open,
+// so the local server starts without a replay; Empty and Tenants answer
+// as the local server needs them.
+func TestFileSurvivesReopen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "keystorm.db")
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if empty, err := st.Empty(ctx); err != nil || !empty {
+		t.Fatalf("fresh file: Empty %v %v", empty, err)
+	}
+	if _, err := st.OnlyTenant(ctx, ""); err == nil {
+		t.Fatal("OnlyTenant of an empty store succeeded")
+	}
+	w := newWorkload(t, st, 7)
+	w.run(200)
+	before := dump(t, st)
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	st = open(t, path)
+	if d := diffLines(before, dump(t, st), 5); d != "" {
+		t.Fatalf("reopened store differs:\n%s", d)
+	}
+	if empty, err := st.Empty(ctx); err != nil || empty {
+		t.Fatalf("reopened: Empty %v %v", empty, err)
+	}
+	tenant := w.admin.TenantID
+	if ids, err := st.Tenants(ctx); err != nil || !slices.Equal(ids, []string{tenant}) {
+		t.Fatalf("Tenants %v %v, want [%s]", ids, err, tenant)
+	}
+	if id, err := st.OnlyTenant(ctx, ""); err != nil || id != tenant {
+		t.Fatalf("OnlyTenant %q %v", id, err)
+	}
+	if _, err := st.OnlyTenant(ctx, "other"); err == nil {
+		t.Fatal("OnlyTenant of a missing tenant succeeded")
+	}
+	// The service carries on where it was.
+	w.st, w.svc.Store = st, st
+	w.run(50)
+	acc := &domain.Account{}
+	if err := st.Load(ctx, domain.Ref{Kind: domain.KindAccount, ID: w.admin.AccountID}, acc); err != nil || acc.Children() < 1 {
+		t.Fatalf("admin account after reopen: %d children, %v", acc.Children(), err)
+	}
+}
+
+// TestMemoryStoresAreSeparate: two in-memory stores never share rows, so
+// tests (and the contract suite) each get an empty store.
+func TestMemoryStoresAreSeparate(t *testing.T) {
+	a, b := open(t, ""), open(t, ":memory:")
+	newWorkload(t, a, 3).run(10)
+	if empty, err := b.Empty(context.Background()); err != nil || !empty {
+		t.Fatalf("second in-memory store: Empty %v %v", empty, err)
+	}
+}
+
+func TestOpenRefuses(t *testing.T) {
+	ctx := context.Background()
+	if _, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "a?b.db")); err == nil {
+		t.Fatal("a path with '?' was accepted")
+	}
+	// A database from a newer schema is refused, not misread.
+	path := filepath.Join(t.TempDir(), "keystorm.db")
+	st := open(t, path)
+	if _, err := st.DB().Exec("PRAGMA user_version = 99"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sqlite.Open(ctx, path); err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Fatalf("newer schema: %v", err)
+	}
+	// A directory that does not exist: an error, not a panic.
+	if _, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "missing", "keystorm.db")); err == nil {
+		t.Fatal("a file in a missing directory opened")
+	}
+}
+
+// TestClosedStoreIsAnError: after Close, calls fail with an error (not a
+// panic) that is no domain "not found".
+func TestClosedStoreIsAnError(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	err = st.Load(context.Background(), domain.Ref{Kind: domain.KindAccount, ID: "x"}, &domain.Account{})
+	if err == nil || errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("load on a closed store: %v", err)
+	}
+}

@@ -1,0 +1,259 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/keystorm/keystorm/domain"
+	"github.com/keystorm/keystorm/events"
+)
+
+// ReadEvents returns every stream's envelopes in version order, keyed by
+// stream id.
+func (st *Store) ReadEvents(ctx context.Context) (map[string][]events.Envelope, error) {
+	return readEvents(ctx, st.db)
+}
+
+func readEvents(ctx context.Context, q querier) (map[string][]events.Envelope, error) {
+	rows, err := q.QueryContext(ctx, "SELECT stream, version, type, at, data, meta FROM events ORDER BY stream, version")
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	defer rows.Close()
+	streams := map[string][]events.Envelope{}
+	for rows.Next() {
+		var env events.Envelope
+		var at, data, meta string
+		if err := rows.Scan(&env.Stream, &env.Version, &env.Type, &at, &data, &meta); err != nil {
+			return nil, storeErr(err)
+		}
+		if env.At, err = time.Parse(time.RFC3339Nano, at); err != nil {
+			return nil, fmt.Errorf("event %s v%d: bad time: %w", env.Stream, env.Version, err)
+		}
+		if err := json.Unmarshal([]byte(meta), &env.Meta); err != nil {
+			return nil, fmt.Errorf("event %s v%d: bad meta: %w", env.Stream, env.Version, err)
+		}
+		env.Data = json.RawMessage(data)
+		streams[env.Stream] = append(streams[env.Stream], env)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, storeErr(err)
+	}
+	return streams, nil
+}
+
+// project folds every stream into its current state and counts each
+// parent's live children over the final states, with the same domain
+// functions (Fold, ChildCounts) the DynamoDB store's Project uses, so
+// both stores rebuild the same read models.
+func project(streams map[string][]events.Envelope) ([]domain.State, map[domain.Ref]int64, error) {
+	ids := make([]string, 0, len(streams))
+	for id := range streams {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	states := make([]domain.State, len(ids))
+	for i, id := range ids {
+		s, err := domain.Fold(streams[id])
+		if err != nil {
+			return nil, nil, err
+		}
+		states[i] = s
+	}
+	return states, domain.ChildCounts(states), nil
+}
+
+// RebuildStats reports what a rebuild did.
+type RebuildStats struct {
+	Streams  int
+	Events   int
+	Items    int // state and guard rows written
+	Deleted  int // state and guard rows dropped
+	Duration time.Duration
+}
+
+// Rebuild replays the event table into the read models: it drops every
+// state and guard row and writes the projection of the log. Idempotency
+// records are kept (they are not derived from events). Unlike the
+// DynamoDB rebuild it is one transaction, so a failed rebuild changes
+// nothing and readers never see half a rebuild; it still belongs to
+// repair and migration, run with the server stopped.
+func (st *Store) Rebuild(ctx context.Context) (RebuildStats, error) {
+	start := time.Now()
+	var stats RebuildStats
+	tx, err := st.db.BeginTx(ctx, nil)
+	if err != nil {
+		return stats, storeErr(err)
+	}
+	defer tx.Rollback()
+	streams, err := readEvents(ctx, tx)
+	if err != nil {
+		return stats, err
+	}
+	stats.Streams = len(streams)
+	for _, envs := range streams {
+		stats.Events += len(envs)
+	}
+	states, counts, err := project(streams)
+	if err != nil {
+		return stats, err
+	}
+	for _, table := range []string{"states", "guards"} {
+		res, err := tx.ExecContext(ctx, "DELETE FROM "+table)
+		if err != nil {
+			return stats, storeErr(err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return stats, storeErr(err)
+		}
+		stats.Deleted += int(n)
+	}
+	for _, s := range states {
+		r, err := toStateRow(s)
+		if err != nil {
+			return stats, err
+		}
+		var children sql.NullInt64
+		if _, ok := s.(domain.Parent); ok {
+			children = sql.NullInt64{Int64: counts[s.Ref()], Valid: true}
+		}
+		if ok, err := insertState(ctx, tx, r, children); err != nil || !ok {
+			return stats, errors.Join(err, fmt.Errorf("rebuild: %s written twice", r.stream))
+		}
+		stats.Items++
+		for _, u := range s.UniqueKeys() {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO guards (key, owner) VALUES (?, ?)", u.Key, r.stream); err != nil {
+				// Two live aggregates holding one key: the log
+				// contradicts itself; refuse rather than pick one.
+				return stats, fmt.Errorf("rebuild: guard %s of %s: %w", u.Key, r.stream, err)
+			}
+			stats.Items++
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return stats, storeErr(err)
+	}
+	stats.Duration = time.Since(start)
+	return stats, nil
+}
+
+// Empty reports an event table without a single event: a fresh install
+// that still needs its bootstrap tenant.
+func (st *Store) Empty(ctx context.Context) (bool, error) {
+	var exists int
+	if err := st.db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM events)").Scan(&exists); err != nil {
+		return false, storeErr(err)
+	}
+	return exists == 0, nil
+}
+
+// Tenants returns the ids of every tenant that is not deleted, in id
+// order. Tenant streams are "tenant#<id>", so they are one range of the
+// states' primary key: no extra index.
+func (st *Store) Tenants(ctx context.Context) ([]string, error) {
+	prefix := domain.KindTenant + "#"
+	rows, err := st.db.QueryContext(ctx, "SELECT stream FROM states WHERE stream >= ? AND stream < ? AND deleted = 0 ORDER BY stream",
+		prefix, domain.KindTenant+"$") // '$' follows '#'
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, storeErr(err)
+		}
+		ids = append(ids, strings.TrimPrefix(s, prefix))
+	}
+	return ids, storeErr(rows.Err())
+}
+
+// OnlyTenant picks the tenant an operator tool acts on, as the DynamoDB
+// store's OnlyTenant does: want when it names an existing tenant, else
+// the store's only tenant.
+func (st *Store) OnlyTenant(ctx context.Context, want string) (string, error) {
+	ids, err := st.Tenants(ctx)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case want != "":
+		if slices.Contains(ids, want) {
+			return want, nil
+		}
+		return "", fmt.Errorf("no tenant %q in this store", want)
+	case len(ids) == 0:
+		return "", errors.New("the store holds no tenant")
+	case len(ids) > 1:
+		return "", fmt.Errorf("the store holds %d tenants; choose one with -tenant-id (%s)", len(ids), strings.Join(ids, ", "))
+	}
+	return ids[0], nil
+}
+
+// Dump returns every row of every table, one canonical line each, in
+// order (storetest.Dumper): the contract suite compares dumps to prove a
+// refused commit wrote nothing, and the rebuild test compares the read
+// models row by row.
+func (st *Store) Dump(ctx context.Context) ([]string, error) {
+	var out []string
+	for _, q := range []string{
+		"SELECT 'event', stream, version, type, at, data, meta FROM events",
+		"SELECT 'state', stream, kind, tenant, version, deleted, data, children, coll1, coll2, sortkey FROM states",
+		"SELECT 'guard', key, owner FROM guards",
+		"SELECT 'idem', key, fingerprint, result_kind, result_id, result_version, at, expires_at FROM idempotency",
+	} {
+		lines, err := dumpRows(ctx, st.db, q)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, lines...)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+func dumpRows(ctx context.Context, q querier, query string) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query)
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	var out []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, storeErr(err)
+		}
+		parts := make([]string, len(vals))
+		for i, v := range vals {
+			if b, ok := v.([]byte); ok {
+				v = string(b)
+			}
+			// %q keeps NULL (<nil>) apart from the text "<nil>", and
+			// makes every value one unambiguous field.
+			if v == nil {
+				parts[i] = "NULL"
+			} else {
+				parts[i] = fmt.Sprintf("%q", fmt.Sprint(v))
+			}
+		}
+		out = append(out, strings.Join(parts, " "))
+	}
+	return out, storeErr(rows.Err())
+}

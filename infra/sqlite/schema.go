@@ -1,0 +1,65 @@
+package sqlite
+
+// schemaVersion is stored in PRAGMA user_version. A database written by a
+// newer binary (a higher version) is refused rather than misread.
+const schemaVersion = 1
+
+// schema is the whole database. Every statement is idempotent, so Open
+// runs it on new and existing files alike.
+//
+// Why these shapes:
+//   - events is keyed by (stream, version): an append whose version
+//     exists violates the key, which is the optimistic-concurrency check
+//     of the event log itself. WITHOUT ROWID stores rows in key order, so
+//     a stream reads back in version order.
+//   - states holds one row per aggregate, the read model. The child count
+//     (children) is a column beside data, not inside it, so commits adjust
+//     it without rewriting or conflicting on the state (see domain.Parent);
+//     it is NULL for aggregates that are not parents.
+//   - coll1/coll2 are the (at most two) collections of a live aggregate
+//     and sortkey its place in them; the partial indexes serve List as an
+//     index range in creation order, and COUNT(*) over the same range. A
+//     tombstone has no collections, so it leaves the indexes.
+//   - guards and idempotency are keyed by their key, the uniqueness the
+//     DynamoDB store gets from conditional puts on its views table.
+const schema = `
+CREATE TABLE IF NOT EXISTS events (
+	stream  TEXT    NOT NULL,
+	version INTEGER NOT NULL,
+	type    TEXT    NOT NULL,
+	at      TEXT    NOT NULL,
+	data    TEXT    NOT NULL,
+	meta    TEXT    NOT NULL,
+	PRIMARY KEY (stream, version)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS states (
+	stream   TEXT    NOT NULL PRIMARY KEY,
+	kind     TEXT    NOT NULL,
+	tenant   TEXT    NOT NULL,
+	version  INTEGER NOT NULL,
+	deleted  INTEGER NOT NULL,
+	data     TEXT    NOT NULL,
+	children INTEGER,
+	coll1    TEXT,
+	coll2    TEXT,
+	sortkey  TEXT    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS states_coll1 ON states (coll1, sortkey, stream) WHERE coll1 IS NOT NULL;
+CREATE INDEX IF NOT EXISTS states_coll2 ON states (coll2, sortkey, stream) WHERE coll2 IS NOT NULL;
+
+CREATE TABLE IF NOT EXISTS guards (
+	key   TEXT NOT NULL PRIMARY KEY,
+	owner TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS idempotency (
+	key            TEXT    NOT NULL PRIMARY KEY,
+	fingerprint    TEXT    NOT NULL,
+	result_kind    TEXT    NOT NULL,
+	result_id      TEXT    NOT NULL,
+	result_version INTEGER NOT NULL,
+	at             TEXT    NOT NULL,
+	expires_at     INTEGER NOT NULL
+) WITHOUT ROWID;
+`
