@@ -2,9 +2,13 @@ package domain
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"sync"
 	"time"
+	"unsafe"
 )
 
 // Principal is who an API key authenticates as.
@@ -33,8 +37,12 @@ type KeyAuthenticator struct {
 }
 
 type cachedKey struct {
-	hash string // "" when the key id is unknown
-	key  *APIKey
+	// sum is the stored secret hash, decoded once when the key is read
+	// so that a hit compares without decoding; ok is false when the key
+	// id is unknown or its hash is not one (then nothing matches).
+	sum [sha256.Size]byte
+	ok  bool
+	key *APIKey // nil when the key id is unknown
 	// account and application are loaded only after a secret matched, so
 	// a wrong secret costs exactly what an unknown key id costs: one read.
 	account     *Account
@@ -46,37 +54,75 @@ type cachedKey struct {
 // the cache without limit.
 const maxCacheEntries = 10000
 
+// sum256 is the SHA-256 of s, hashed in place: a []byte copy of a secret
+// or a token (up to 8 KB) would be the largest allocation of a cache hit,
+// and Sum256 only reads its input.
+func sum256(s string) [sha256.Size]byte {
+	return sha256.Sum256(unsafe.Slice(unsafe.StringData(s), len(s)))
+}
+
+// dummySum is compared against when a key id is unknown.
+var dummySum, _ = decodeHash(dummyHash)
+
+// decodeHash decodes a stored secret hash (HashSecret's hex SHA-256).
+// Anything else (a corrupt item) decodes as not ok, and matches nothing.
+func decodeHash(h string) (sum [sha256.Size]byte, ok bool) {
+	if len(h) != hex.EncodedLen(sha256.Size) {
+		return sum, false // hex.Decode would write past sum
+	}
+	n, err := hex.Decode(sum[:], []byte(h))
+	return sum, err == nil && n == sha256.Size
+}
+
+// matches compares a presented secret's SHA-256 with the entry's hash, or
+// with dummySum when the entry has none, so that both cost the same.
+func (e *cachedKey) matches(sum *[sha256.Size]byte) bool {
+	want, ok := &e.sum, e.ok
+	if !ok {
+		want = &dummySum
+	}
+	return subtle.ConstantTimeCompare(sum[:], want[:]) == 1 && ok
+}
+
 // Authenticate returns the principal for id:secret, or
 // ErrUnauthenticated for every kind of failure alike. Store failures are
 // returned as they are, so callers can tell "deny" from "could not
 // decide"; both must deny.
 //
-// An unknown key id and a wrong secret cost the same: one hash, one
-// constant-time compare, and (on a cache miss) one read of the key item.
-// Only a matching secret leads to the second read, of the account.
+// An unknown key id and a wrong secret cost the same: one hash, two
+// constant-time compares, and (on a cache miss) one read of the key item.
+// Only a matching secret leads to reading the account and application:
+// on the first miss in a second read; when the entry that expired had
+// already matched this same secret, together with the key in one read,
+// since its ids are known and the caller has shown the secret again.
 func (a *KeyAuthenticator) Authenticate(ctx context.Context, id, secret string) (Principal, error) {
 	if id == "" || len(id) > 64 || !WellFormedSecret(secret) {
 		SecretMatches(secret, dummyHash) // same work as a real check
 		return Principal{}, ErrUnauthenticated
 	}
+	sum := sum256(secret)
 	now := a.Clock.Now()
 	a.mu.RLock()
 	e, hit := a.cache[id]
 	a.mu.RUnlock()
 	if !hit || !now.Before(e.expires) {
-		var err error
-		if e, err = a.loadKey(ctx, id); err != nil {
-			SecretMatches(secret, dummyHash)
+		// The expired entry (or none: then dummySum) is compared with in
+		// every case, so this compare costs the same for unknown ids and
+		// wrong secrets; only the right secret reads more in one go.
+		var (
+			owners *APIKey
+			err    error
+		)
+		if e.matches(&sum) {
+			owners = e.key
+		}
+		if e, err = a.load(ctx, id, owners); err != nil {
 			return Principal{}, err
 		}
 		e.expires = now.Add(a.TTL)
 		a.store(id, e, now)
 	}
-	hash := e.hash
-	if hash == "" {
-		hash = dummyHash
-	}
-	if !SecretMatches(secret, hash) || e.key == nil || e.key.Deleted() || e.key.Status != StatusEnabled {
+	if !e.matches(&sum) || e.key == nil || e.key.Deleted() || e.key.Status != StatusEnabled {
 		return Principal{}, ErrUnauthenticated
 	}
 	if e.account == nil {
@@ -100,10 +146,23 @@ func (a *KeyAuthenticator) Authenticate(ctx context.Context, id, secret string) 
 // loadOwners reads a key's account and application with one LoadMany. A
 // missing one comes back as a deleted state, so callers refuse it.
 func loadOwners(ctx context.Context, store Store, accountID, applicationID string) (*Account, *Application, error) {
+	acc, app, _, err := loadStates(ctx, store, "", accountID, applicationID)
+	return acc, app, err
+}
+
+// loadStates reads, with one LoadMany, a key (unless keyID is "") and an
+// account and application. A missing account or application comes back
+// as a deleted state; a missing key as nil.
+func loadStates(ctx context.Context, store Store, keyID, accountID, applicationID string) (*Account, *Application, *APIKey, error) {
 	acc, app := &Account{Base: Base{Gone: true}}, &Application{Base: Base{Gone: true}}
-	states, err := store.LoadMany(ctx, []Ref{{KindAccount, accountID}, {KindApplication, applicationID}})
+	var key *APIKey
+	refs := []Ref{{KindAccount, accountID}, {KindApplication, applicationID}}
+	if keyID != "" {
+		refs = append(refs, Ref{KindAPIKey, keyID})
+	}
+	states, err := store.LoadMany(ctx, refs)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	for _, st := range states {
 		switch st := st.(type) {
@@ -115,21 +174,45 @@ func loadOwners(ctx context.Context, store Store, accountID, applicationID strin
 			if st.ID == applicationID {
 				app = st
 			}
+		case *APIKey:
+			if keyID != "" && st.ID == keyID {
+				key = st
+			}
 		}
 	}
-	return acc, app, nil
+	return acc, app, key, nil
 }
 
-func (a *KeyAuthenticator) loadKey(ctx context.Context, id string) (cachedKey, error) {
-	k := &APIKey{}
-	err := a.Store.Load(ctx, Ref{KindAPIKey, id}, k)
-	if errors.Is(err, ErrNotFound) {
-		return cachedKey{}, nil
+// load reads key id. When prev is the key as last read and the caller
+// presented its secret, its account and application are read in the same
+// LoadMany; they are kept only if the key still names them.
+func (a *KeyAuthenticator) load(ctx context.Context, id string, prev *APIKey) (cachedKey, error) {
+	if prev == nil {
+		k := &APIKey{}
+		err := a.Store.Load(ctx, Ref{KindAPIKey, id}, k)
+		if errors.Is(err, ErrNotFound) {
+			return cachedKey{}, nil
+		}
+		if err != nil {
+			return cachedKey{}, err
+		}
+		return newCachedKey(k), nil
 	}
-	if err != nil {
+	acc, app, k, err := loadStates(ctx, a.Store, id, prev.AccountID, prev.ApplicationID)
+	if err != nil || k == nil {
 		return cachedKey{}, err
 	}
-	return cachedKey{hash: k.SecretHash, key: k}, nil
+	e := newCachedKey(k)
+	if k.AccountID == prev.AccountID && k.ApplicationID == prev.ApplicationID {
+		e.account, e.application = acc, app
+	}
+	return e, nil
+}
+
+func newCachedKey(k *APIKey) cachedKey {
+	e := cachedKey{key: k}
+	e.sum, e.ok = decodeHash(k.SecretHash)
+	return e
 }
 
 func (a *KeyAuthenticator) store(id string, e cachedKey, now time.Time) {

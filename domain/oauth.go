@@ -2,6 +2,7 @@ package domain
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"slices"
 	"strings"
@@ -426,9 +427,18 @@ func (t *TokenService) Revoke(ctx context.Context, keyID, secret, source, token 
 	return err
 }
 
-// TokenAuthenticator checks Bearer tokens for the authorizer: the
-// signature and claims offline on every call, and what a signature cannot
-// say (revocation, key and account status) once per TTL per token.
+// TokenAuthenticator checks Bearer tokens for the authorizer. The first
+// time it sees a token it checks the signature and claims offline, then
+// what a signature cannot say (revocation, key and account status) in the
+// store; it keeps that decision for TTL, or until the token expires if
+// that is sooner, so a busy token costs neither a signature check nor a
+// store call.
+//
+// Decisions are keyed by the SHA-256 of the whole token string, never by
+// the token itself (a heap dump must not hand out bearer credentials) nor
+// by its jti (a claim is only trusted after the signature over it was
+// checked). Only a token that passed verification is ever stored, so a
+// token that fails it is refused on every call.
 type TokenAuthenticator struct {
 	Store    Store
 	Verifier TokenVerifier
@@ -436,47 +446,86 @@ type TokenAuthenticator struct {
 	TTL      time.Duration
 
 	mu    sync.RWMutex
-	cache map[string]cachedToken
+	cache map[[sha256.Size]byte]cachedToken
 }
 
 type cachedToken struct {
-	live     bool
-	username string
-	expires  time.Time
+	live bool
+	// tok and principal are what a verified live token answers; empty
+	// when !live.
+	tok       AccessToken
+	principal Principal
+	// expires is the sooner of TTL after the check and the token's exp.
+	expires time.Time
 }
 
 // Authenticate returns the token's principal and scopes, or
 // ErrUnauthenticated. Store failures are returned as they are.
 func (a *TokenAuthenticator) Authenticate(ctx context.Context, token string) (Principal, AccessToken, error) {
-	tok, err := a.Verifier.Verify(ctx, token)
-	if errors.Is(err, ErrInvalidToken) {
-		return Principal{}, AccessToken{}, ErrUnauthenticated
-	}
-	if err != nil {
-		return Principal{}, AccessToken{}, err
-	}
+	sum := sum256(token)
 	now := a.Clock.Now()
 	a.mu.RLock()
-	e, hit := a.cache[tok.JTI]
+	e, hit := a.cache[sum]
 	a.mu.RUnlock()
 	if !hit || !now.Before(e.expires) {
-		live, acc, err := tokenLive(ctx, a.Store, tok)
-		if err != nil {
+		var err error
+		if e, err = a.check(ctx, token, now); err != nil {
 			return Principal{}, AccessToken{}, err
 		}
-		e = cachedToken{live: live, expires: now.Add(a.TTL)}
-		if acc != nil {
-			e.username = acc.Username
-		}
-		a.mu.Lock()
-		if a.cache == nil || len(a.cache) >= maxCacheEntries {
-			a.cache = make(map[string]cachedToken)
-		}
-		a.cache[tok.JTI] = e
-		a.mu.Unlock()
+		a.put(sum, e, now)
 	}
 	if !e.live {
 		return Principal{}, AccessToken{}, ErrUnauthenticated
 	}
-	return Principal{TenantID: tok.TenantID, ApplicationID: tok.ApplicationID, AccountID: tok.AccountID, KeyID: tok.ClientID, Admin: tok.Admin, Username: e.username}, tok, nil
+	return e.principal, e.tok, nil
+}
+
+// check verifies token and reads its liveness. Only its successful
+// results are cached: an invalid token or a failure is returned as an
+// error and stored nowhere.
+func (a *TokenAuthenticator) check(ctx context.Context, token string, now time.Time) (cachedToken, error) {
+	tok, err := a.Verifier.Verify(ctx, token)
+	if errors.Is(err, ErrInvalidToken) {
+		return cachedToken{}, ErrUnauthenticated
+	}
+	if err != nil {
+		return cachedToken{}, err
+	}
+	live, acc, err := tokenLive(ctx, a.Store, tok)
+	if err != nil {
+		return cachedToken{}, err
+	}
+	// Never past exp: the verifier refuses an expired token (after its
+	// leeway), and a cached answer must not outlive that.
+	e := cachedToken{live: live, expires: now.Add(a.TTL)}
+	if tok.ExpiresAt.Before(e.expires) {
+		e.expires = tok.ExpiresAt
+	}
+	if live {
+		e.tok = tok
+		e.principal = Principal{TenantID: tok.TenantID, ApplicationID: tok.ApplicationID, AccountID: tok.AccountID, KeyID: tok.ClientID, Admin: tok.Admin, Username: acc.Username}
+	}
+	return e, nil
+}
+
+// put stores a decision, first making room as KeyAuthenticator.store does:
+// only verified tokens get here, but a flood of them must not grow memory
+// without bound either.
+func (a *TokenAuthenticator) put(sum [sha256.Size]byte, e cachedToken, now time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.cache == nil {
+		a.cache = make(map[[sha256.Size]byte]cachedToken)
+	}
+	if len(a.cache) >= maxCacheEntries {
+		for k, v := range a.cache {
+			if !now.Before(v.expires) {
+				delete(a.cache, k)
+			}
+		}
+		if len(a.cache) >= maxCacheEntries {
+			clear(a.cache)
+		}
+	}
+	a.cache[sum] = e
 }

@@ -81,8 +81,11 @@ func (t *Throttle) Wait(keyID, source string) time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var wait time.Duration
-	for _, k := range [2]string{sourceKey(source), pairKey(keyID, source)} {
-		if e := t.m[k]; e != nil && now.Before(e.until) {
+	var sb, pb [keyBuffer]byte
+	// Looked up as string(bytes), which allocates nothing: Wait runs on
+	// every Basic authorization, cache hits included.
+	for _, k := range [2][]byte{appendSourceKey(sb[:0], source), appendPairKey(pb[:0], keyID, source)} {
+		if e := t.m[string(k)]; e != nil && now.Before(e.until) {
 			wait = max(wait, e.until.Sub(now))
 		}
 	}
@@ -108,9 +111,15 @@ func (t *Throttle) Succeeded(keyID, source string) {
 	if t == nil || source == "" {
 		return
 	}
+	var buf [keyBuffer]byte
+	k := appendPairKey(buf[:0], keyID, source)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	delete(t.m, pairKey(keyID, source))
+	// Looked up first, since a lookup of string(k) allocates nothing and
+	// a delete would copy k: there is almost never anything to forget.
+	if t.m[string(k)] != nil {
+		delete(t.m, string(k))
+	}
 }
 
 func (t *Throttle) fail(key string, p ThrottlePolicy, now time.Time) {
@@ -167,8 +176,19 @@ func (t *Throttle) Len() int {
 
 // Keys are bounded: a caller's strings are cut to 64 bytes, more than any
 // key id or IP address needs, so an entry's size is bounded too.
-func sourceKey(source string) string { return "s\x00" + cut(source) }
+func sourceKey(source string) string { return string(appendSourceKey(nil, source)) }
 
-func pairKey(keyID, source string) string { return "k\x00" + cut(keyID) + "\x00" + cut(source) }
+func pairKey(keyID, source string) string { return string(appendPairKey(nil, keyID, source)) }
+
+// keyBuffer fits every key: a tag, two cut strings and two separators.
+const keyBuffer = 2 + 64 + 1 + 64
+
+func appendSourceKey(b []byte, source string) []byte {
+	return append(append(b, "s\x00"...), cut(source)...)
+}
+
+func appendPairKey(b []byte, keyID, source string) []byte {
+	return append(append(append(append(b, "k\x00"...), cut(keyID)...), 0), cut(source)...)
+}
 
 func cut(s string) string { return s[:min(len(s), 64)] }

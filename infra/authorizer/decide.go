@@ -24,8 +24,8 @@ type Authenticator interface {
 }
 
 // BearerAuthenticator checks an access token. *domain.TokenAuthenticator
-// implements it: the signature and claims on every call, revocation and
-// key and account status once per TTL per token. Errors:
+// implements it: the signature and claims, then revocation and key and
+// account status, once per TTL per token (never past its exp). Errors:
 // domain.ErrUnauthenticated for every kind of bad token; anything else
 // means the decision could not be made.
 type BearerAuthenticator interface {

@@ -15,8 +15,9 @@
 //     anything ambiguous, so the layers below only see canonical input.
 //   - Deciding (Decider.Decide) turns Credentials into a Decision: Basic
 //     through domain.KeyAuthenticator, Bearer through
-//     domain.TokenAuthenticator (one signature check per call; revocation,
-//     key and account status cached per token for the TTL). It answers
+//     domain.TokenAuthenticator (a signature check and a liveness read the
+//     first time a token is seen, then its decision cached for the TTL,
+//     never past the token's exp). It answers
 //     ErrUnauthorized ("these credentials are not good") or another error
 //     ("could not decide"), and knows nothing of API Gateway.
 //   - Adapting maps one payload to a header, and a Decision to that
@@ -70,10 +71,12 @@
 //
 // Key and account states are cached in the Lambda for Config.CacheTTL
 // (AUTH_CACHE_TTL, default 5 s) by domain.KeyAuthenticator; the secret is
-// hashed and compared on every call. For Bearer tokens the signature and
-// claims are checked on every call, and domain.TokenAuthenticator caches
-// per token (jti) whether it is revoked and its key and account enabled,
-// for the same TTL. A disabled or deleted key or account, or a revoked
+// hashed and compared on every call. For Bearer tokens
+// domain.TokenAuthenticator checks the signature and claims, then whether
+// the token is revoked and its key, account and application enabled, and
+// keeps that decision per token (by the SHA-256 of the token) for the same
+// TTL, never past the token's exp; a token that fails verification is
+// never cached. A disabled or deleted key or account, or a revoked
 // token, stops authenticating within CacheTTL here, plus API Gateway's own
 // authorizer cache TTL in front of it.
 package authorizer

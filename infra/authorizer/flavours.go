@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -208,7 +209,7 @@ func (h *Handler) HandleHTTPAPIIAM(ctx context.Context, req events.APIGatewayV2C
 func v2Event(req events.APIGatewayV2CustomAuthorizerV2Request) event {
 	auth, ok := singleV2Header(req.Headers, "authorization")
 	return event{flavour: "HTTPAPI", requestID: req.RequestContext.RequestID, arn: req.RouteArn, header: auth, headerOK: ok, source: req.RequestContext.HTTP.SourceIP,
-		stageVars: req.StageVariables, attrs: []any{"routeKey", req.RouteKey}}
+		stageVars: req.StageVariables, attrs: [2]slog.Attr{slog.String("routeKey", req.RouteKey)}}
 }
 
 // singleV2Header looks a header up case-insensitively. Payload 2.0 joins

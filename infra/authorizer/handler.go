@@ -29,13 +29,16 @@ type Handler struct {
 	// Logger receives errors (never headers, secrets or tokens);
 	// slog.Default() when nil.
 	Logger *slog.Logger
+
+	// answers caches REQUEST Allows per route and decision.
+	answers answers
 }
 
 // New builds a Handler that checks API keys against store, caching key
 // and account states for cfg.CacheTTL, and, when cfg.Verifier is set,
-// Bearer tokens with that verifier, caching each token's liveness
-// (revocation, key and account status) for cfg.CacheTTL. A nil clock
-// panics.
+// Bearer tokens with that verifier, caching each verified token's decision
+// (revocation, key and account status) for cfg.CacheTTL or until its exp.
+// A nil clock panics.
 func New(store domain.Store, clock domain.Clock, cfg Config) *Handler {
 	if clock == nil {
 		panic("authorizer: New needs a clock")
@@ -82,8 +85,10 @@ type event struct {
 	// source is the client's address, for the throttle; TOKEN events
 	// carry none, so they are not throttled.
 	source string
-	// attrs are extra log attributes (never the header).
-	attrs []any
+	// attrs are extra log attributes (never the header); empty ones are
+	// left out. An array of slog.Attr, not []any, so that an event costs
+	// no allocation unless it is logged.
+	attrs [2]slog.Attr
 }
 
 // authorize is the part of every flavour that does not depend on the
@@ -134,10 +139,14 @@ func (h *Handler) recovered(ctx context.Context, ev event, p any) {
 // bad or missing credentials; an explicit Deny for the methodArn (403) when
 // the decision could not be made or a developer credential is used on the
 // management API. It never returns Allow with an error.
+//
+// An Allow's PolicyDocument and Context are shared with later Allows for
+// the same route and decision (they are cached, see answers): callers
+// must not modify them.
 func (h *Handler) HandleRequest(ctx context.Context, req events.APIGatewayCustomAuthorizerRequestTypeRequest) (resp events.APIGatewayCustomAuthorizerResponse, err error) {
 	auth, ok := singleHeader(req, "Authorization")
 	ev := event{flavour: "REQUEST", requestID: req.RequestContext.RequestID, arn: req.MethodArn, header: auth, headerOK: ok, source: req.RequestContext.Identity.SourceIP,
-		stageVars: req.StageVariables, attrs: []any{"httpMethod", method(req), "resource", resourceTemplate(req)}}
+		stageVars: req.StageVariables, attrs: [2]slog.Attr{slog.String("httpMethod", method(req)), slog.String("resource", resourceTemplate(req))}}
 	defer func() {
 		if p := recover(); p != nil {
 			h.recovered(ctx, ev, p)
@@ -151,17 +160,23 @@ func (h *Handler) HandleRequest(ctx context.Context, req events.APIGatewayCustom
 	case denied:
 		return deny(req.MethodArn), nil
 	}
+	key := answerKey{methodArn: req.MethodArn, httpMethod: method(req), resource: resourceTemplate(req), stage: req.RequestContext.Stage, d: d}
+	if a, ok := h.answers.get(key); ok {
+		return a, nil
+	}
 	resource, err := RouteResource(req.MethodArn, method(req), resourceTemplate(req))
 	if err != nil {
 		h.fail(ctx, ev, err)
 		return deny(req.MethodArn), nil
 	}
 	href := h.baseURL(req) + "/v1/accounts/" + d.Principal.AccountID
-	return events.APIGatewayCustomAuthorizerResponse{
+	a := answer{
 		PrincipalID:    href,
 		PolicyDocument: policy("Allow", resource),
 		Context:        d.Identity(href).Map(),
-	}, nil
+	}
+	h.answers.put(key, a)
+	return a, nil
 }
 
 // StageVariableAPI is the stage variable that names the API being
@@ -184,7 +199,12 @@ func deny(methodArn string) events.APIGatewayCustomAuthorizerResponse {
 // error, never a header: err comes from the store, the verifier's key
 // source or from parsing the event, none of which carries a credential.
 func (h *Handler) fail(ctx context.Context, ev event, err error) {
-	args := append([]any{"flavour", ev.flavour, "requestId", ev.requestID, "arn", ev.arn}, ev.attrs...)
+	args := []any{"flavour", ev.flavour, "requestId", ev.requestID, "arn", ev.arn}
+	for _, a := range ev.attrs {
+		if a.Key != "" {
+			args = append(args, a)
+		}
+	}
 	h.logger().ErrorContext(ctx, "authorizer could not decide; denying", append(args, "err", err)...)
 }
 

@@ -276,8 +276,10 @@ func TestZeroTTLDisablesCache(t *testing.T) {
 	wantUnauthorized(t, resp, err)
 }
 
-// DynamoDB calls per authorization: a miss reads the key, then its
-// account and application in one BatchGetItem; a hit reads nothing.
+// DynamoDB calls per authorization: a first miss reads the key, then its
+// account and application in one BatchGetItem; a refresh with the secret
+// that matched before reads all three in one BatchGetItem; a hit reads
+// nothing.
 func TestDynamoCallsPerAuthorization(t *testing.T) {
 	e := setup(t)
 	ctx := context.Background()
@@ -295,6 +297,25 @@ func TestDynamoCallsPerAuthorization(t *testing.T) {
 	}
 	if n := e.h.Counter.Total(); n != 0 {
 		t.Fatalf("cache hit: %d DynamoDB calls, want 0", n)
+	}
+	// Once the entry expired, the same secret refreshes the key, its
+	// account and its application in one BatchGetItem: their ids are known.
+	e.clock.Advance(ttl)
+	e.h.Counter.Reset()
+	resp, err = e.auth.HandleRequest(ctx, req)
+	wantAllow(t, resp, err, exampleRes)
+	if got := e.h.Counter.Snapshot(); !reflect.DeepEqual(got, map[string]int64{"BatchGetItem": 1}) {
+		t.Fatalf("refresh: %v DynamoDB calls, want one BatchGetItem", got)
+	}
+	// A wrong secret for that key once its entry expired still costs one
+	// GetItem, as an unknown id does: the entry's ids are only used for
+	// the secret they were read with.
+	e.clock.Advance(ttl)
+	e.h.Counter.Reset()
+	resp, err = e.auth.HandleRequest(ctx, request(authorizer.BasicHeader(e.devKey.Key.ID, e.boot.AdminSecret)))
+	wantUnauthorized(t, resp, err)
+	if got := e.h.Counter.Snapshot(); !reflect.DeepEqual(got, map[string]int64{"GetItem": 1}) {
+		t.Fatalf("wrong secret after expiry: %v DynamoDB calls, want one GetItem", got)
 	}
 	// An unknown key id is a miss that finds nothing: one GetItem.
 	e.h.Counter.Reset()
