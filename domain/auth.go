@@ -26,14 +26,29 @@ type Principal struct {
 // KeyAuthenticator checks API key id/secret pairs. It keeps the key and
 // account states it read for TTL, so a busy key costs no store call; the
 // secret is still hashed and compared on every call. A key or account that
-// is disabled or deleted therefore stops authenticating within TTL.
+// is disabled or deleted therefore stops authenticating within TTL. With
+// a TTL of 0 every call reads afresh.
 type KeyAuthenticator struct {
 	Store Store
 	Clock Clock
 	TTL   time.Duration
 
-	mu    sync.RWMutex
-	cache map[string]cachedKey
+	entries keyCache
+	// shared, when set, is used instead of entries (see clientHints).
+	shared *keyCache
+}
+
+// keyCache is a KeyAuthenticator's entries, by key id.
+type keyCache struct {
+	mu sync.RWMutex
+	m  map[string]cachedKey
+}
+
+func (a *KeyAuthenticator) cache() *keyCache {
+	if a.shared != nil {
+		return a.shared
+	}
+	return &a.entries
 }
 
 type cachedKey struct {
@@ -96,16 +111,29 @@ func (e *cachedKey) matches(sum *[sha256.Size]byte) bool {
 // already matched this same secret, together with the key in one read,
 // since its ids are known and the caller has shown the secret again.
 func (a *KeyAuthenticator) Authenticate(ctx context.Context, id, secret string) (Principal, error) {
+	p, _, _, err := a.authenticate(ctx, id, secret)
+	return p, err
+}
+
+// authenticate is Authenticate, also returning the key and application
+// states the answer was decided on (nil unless it succeeded), so that
+// TokenService.Issue reads neither again. They may be shared with the
+// cache: callers must not modify them.
+func (a *KeyAuthenticator) authenticate(ctx context.Context, id, secret string) (Principal, *APIKey, *Application, error) {
 	if id == "" || len(id) > 64 || !WellFormedSecret(secret) {
 		SecretMatches(secret, dummyHash) // same work as a real check
-		return Principal{}, ErrUnauthenticated
+		return Principal{}, nil, nil, ErrUnauthenticated
 	}
 	sum := sum256(secret)
 	now := a.Clock.Now()
-	a.mu.RLock()
-	e, hit := a.cache[id]
-	a.mu.RUnlock()
-	if !hit || !now.Before(e.expires) {
+	c := a.cache()
+	c.mu.RLock()
+	e, hit := c.m[id]
+	c.mu.RUnlock()
+	// With no TTL an entry is never served, whatever the clock says: it
+	// only lets the next read of a caller showing the same secret batch
+	// the key with its account and application.
+	if !hit || a.TTL <= 0 || !now.Before(e.expires) {
 		// The expired entry (or none: then dummySum) is compared with in
 		// every case, so this compare costs the same for unknown ids and
 		// wrong secrets; only the right secret reads more in one go.
@@ -117,19 +145,19 @@ func (a *KeyAuthenticator) Authenticate(ctx context.Context, id, secret string) 
 			owners = e.key
 		}
 		if e, err = a.load(ctx, id, owners); err != nil {
-			return Principal{}, err
+			return Principal{}, nil, nil, err
 		}
 		e.expires = now.Add(a.TTL)
 		a.store(id, e, now)
 	}
 	if !e.matches(&sum) || e.key == nil || e.key.Deleted() || e.key.Status != StatusEnabled {
-		return Principal{}, ErrUnauthenticated
+		return Principal{}, nil, nil, ErrUnauthenticated
 	}
 	if e.account == nil {
 		// One BatchGetItem for both: a missing one reads as deleted.
 		acc, app, err := loadOwners(ctx, a.Store, e.key.AccountID, e.key.ApplicationID)
 		if err != nil {
-			return Principal{}, err
+			return Principal{}, nil, nil, err
 		}
 		e.account, e.application = acc, app
 		a.store(id, e, now)
@@ -137,10 +165,10 @@ func (a *KeyAuthenticator) Authenticate(ctx context.Context, id, secret string) 
 	acc, app := e.account, e.application
 	if acc.Deleted() || acc.Status != StatusEnabled || acc.TenantID() != e.key.TenantID() ||
 		!app.Usable() || app.TenantID() != e.key.TenantID() || acc.ApplicationID != app.ID {
-		return Principal{}, ErrUnauthenticated
+		return Principal{}, nil, nil, ErrUnauthenticated
 	}
 	k := e.key
-	return Principal{TenantID: k.TenantID(), ApplicationID: k.ApplicationID, AccountID: k.AccountID, KeyID: k.ID, Admin: k.Admin, Username: acc.Username}, nil
+	return Principal{TenantID: k.TenantID(), ApplicationID: k.ApplicationID, AccountID: k.AccountID, KeyID: k.ID, Admin: k.Admin, Username: acc.Username}, k, app, nil
 }
 
 // loadOwners reads a key's account and application with one LoadMany. A
@@ -216,20 +244,21 @@ func newCachedKey(k *APIKey) cachedKey {
 }
 
 func (a *KeyAuthenticator) store(id string, e cachedKey, now time.Time) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.cache == nil {
-		a.cache = make(map[string]cachedKey)
+	c := a.cache()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = make(map[string]cachedKey)
 	}
-	if len(a.cache) >= maxCacheEntries {
-		for k, v := range a.cache {
+	if len(c.m) >= maxCacheEntries {
+		for k, v := range c.m {
 			if now.After(v.expires) {
-				delete(a.cache, k)
+				delete(c.m, k)
 			}
 		}
-		if len(a.cache) >= maxCacheEntries {
-			clear(a.cache)
+		if len(c.m) >= maxCacheEntries {
+			clear(c.m)
 		}
 	}
-	a.cache[id] = e
+	c.m[id] = e
 }

@@ -172,20 +172,15 @@ func (t *TokenService) Issue(ctx context.Context, req TokenRequest) (Issued, err
 	if err != nil {
 		return Issued{}, err
 	}
-	p, err := t.authenticateClient(ctx, req.KeyID, req.Secret, req.Source)
+	// The key and application are those the client was just
+	// authenticated on, from the same read: reading them again would cost
+	// two more round trips and could only see an older or equal state.
+	p, key, app, err := t.authenticateClient(ctx, req.KeyID, req.Secret, req.Source)
 	if err != nil {
 		return Issued{}, err
 	}
 	if req.ApplicationID != "" && req.ApplicationID != p.ApplicationID {
 		return Issued{}, oauthErr(OAuthInvalidClient, "Client authentication failed.")
-	}
-	app := &Application{}
-	if err := t.Store.Load(ctx, Ref{KindApplication, p.ApplicationID}, app); err != nil {
-		return Issued{}, err
-	}
-	key := &APIKey{}
-	if err := t.Store.Load(ctx, Ref{KindAPIKey, p.KeyID}, key); err != nil {
-		return Issued{}, err
 	}
 	granted, err := t.grant(ctx, p, key, scopes)
 	if err != nil {
@@ -206,32 +201,50 @@ func (t *TokenService) Issue(ctx context.Context, req TokenRequest) (Issued, err
 	return Issued{Token: tok, Signed: signed, ExpiresIn: int(ttl / time.Second)}, nil
 }
 
+// clientHints are the entries of the token endpoints' KeyAuthenticators.
+// Those have no TTL, so an entry is never an answer: every call reads the
+// key, its account and its application afresh (a disabled key must not
+// get a token even for a few seconds). An entry only tells the next call
+// which account and application to read along with the key, and only
+// when the caller shows the secret that matched last time: that caller
+// gets all three in one BatchGetItem instead of a GetItem and then a
+// BatchGetItem, while a wrong secret or an unknown key id still costs one
+// GetItem, so the two remain indistinguishable.
+//
+// They are shared by the process rather than kept in a TokenService, whose
+// users build and copy it as a plain struct: an entry from another store
+// or clock is harmless, since the key's fresh state must still match the
+// secret, and the account and application it names are read again unless
+// they are the ones the entry named.
+var clientHints keyCache
+
 // authenticateClient checks a client's key id and secret, with a fresh
 // read rather than the authorizer's cache (a disabled key must not get a
 // token even for a few seconds), and with the throttle: a source that
 // keeps failing waits, per key id and overall, while every other source
-// goes on unhindered. Nothing is written for a failure.
-func (t *TokenService) authenticateClient(ctx context.Context, id, secret, source string) (Principal, error) {
+// goes on unhindered. Nothing is written for a failure. It returns the
+// key and application it decided on, which callers must not modify.
+func (t *TokenService) authenticateClient(ctx context.Context, id, secret, source string) (Principal, *APIKey, *Application, error) {
 	// A secret that fails its format or checksum cannot be right and is
 	// refused without a read; it does not count as a guess either.
 	counted := id != "" && len(id) <= 64 && WellFormedSecret(secret)
 	if counted {
 		if wait := t.Throttle.Wait(id, source); wait > 0 {
-			return Principal{}, &OAuthError{Code: OAuthInvalidClient, Description: "Too many failed attempts from this address; retry later.", RetryAfter: wait}
+			return Principal{}, nil, nil, &OAuthError{Code: OAuthInvalidClient, Description: "Too many failed attempts from this address; retry later.", RetryAfter: wait}
 		}
 	}
-	auth := &KeyAuthenticator{Store: t.Store, Clock: t.Clock}
-	p, err := auth.Authenticate(ctx, id, secret)
+	auth := KeyAuthenticator{Store: t.Store, Clock: t.Clock, shared: &clientHints}
+	p, key, app, err := auth.authenticate(ctx, id, secret)
 	switch {
 	case errors.Is(err, ErrUnauthenticated):
 		if counted {
 			t.Throttle.Fail(id, source)
 		}
-		return Principal{}, oauthErr(OAuthInvalidClient, "Client authentication failed.")
+		return Principal{}, nil, nil, oauthErr(OAuthInvalidClient, "Client authentication failed.")
 	case err == nil:
 		t.Throttle.Succeeded(id, source)
 	}
-	return p, err
+	return p, key, app, err
 }
 
 // grant applies the scope policy: a requested scope is granted when the
@@ -394,7 +407,7 @@ func issuedBy(tok AccessToken, t time.Time) bool {
 // tenant. Revoking is an event. An invalid, expired or already revoked
 // token is not an error (the RFC asks for 200).
 func (t *TokenService) Revoke(ctx context.Context, keyID, secret, source, token string) error {
-	p, err := t.authenticateClient(ctx, keyID, secret, source)
+	p, _, _, err := t.authenticateClient(ctx, keyID, secret, source)
 	if err != nil {
 		return err
 	}

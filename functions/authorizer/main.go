@@ -9,6 +9,7 @@ import (
 	"github.com/keystorm/keystorm/domain"
 	"github.com/keystorm/keystorm/infra/authorizer"
 	"github.com/keystorm/keystorm/infra/runtime"
+	"github.com/keystorm/keystorm/infra/runtime/store"
 	"github.com/keystorm/keystorm/infra/tokens"
 )
 
@@ -18,7 +19,7 @@ func main() {
 	if err != nil {
 		runtime.Fatal("authorizer: bad configuration", err)
 	}
-	store := runtime.Store()
+	store := store.FromEnv()
 	// Either way the keys are read on the first Bearer request, not at
 	// init, and reread every tokens.DefaultJWKSTTL or on an unknown kid
 	// (at most once a minute), so a rotated key is picked up without a

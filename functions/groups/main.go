@@ -1,5 +1,5 @@
 package main
 
-import "github.com/keystorm/keystorm/infra/runtime"
+import "github.com/keystorm/keystorm/infra/runtime/management"
 
-func main() { runtime.ServeManagement("groups") }
+func main() { management.Serve("groups") }

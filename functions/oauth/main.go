@@ -11,6 +11,8 @@ import (
 	"github.com/keystorm/keystorm/infra/httpapi"
 	"github.com/keystorm/keystorm/infra/rotation"
 	"github.com/keystorm/keystorm/infra/runtime"
+	"github.com/keystorm/keystorm/infra/runtime/signing"
+	"github.com/keystorm/keystorm/infra/runtime/store"
 	"github.com/keystorm/keystorm/infra/tokens"
 )
 
@@ -22,8 +24,8 @@ func main() {
 	}
 	// TOKEN_KEYS_SECRET as deployed, TOKEN_KEYS_DIR for local runs; no
 	// network call at init: the secret loads on first use.
-	keys := runtime.TokenKeys(domain.SystemClock, tokens.DefaultSecretCache)
-	store := runtime.Store()
+	keys := signing.TokenKeys(domain.SystemClock, tokens.DefaultSecretCache)
+	store := store.FromEnv()
 	svc := domain.NewService(store)
 	// The authenticate endpoint makes the authorizer's decision: the same
 	// configuration (AUTH_CACHE_TTL), with this function's verifier.

@@ -11,6 +11,7 @@ import (
 	"github.com/keystorm/keystorm/domain"
 	"github.com/keystorm/keystorm/infra/rotation"
 	"github.com/keystorm/keystorm/infra/runtime"
+	"github.com/keystorm/keystorm/infra/runtime/store"
 	"github.com/keystorm/keystorm/infra/tokens"
 )
 
@@ -38,7 +39,7 @@ func main() {
 		// A fresh store per invocation: never rotate a cached ring.
 		keys = func() tokens.KeyStore { return tokens.NewSecretsManagerStore(client, secret, 0, domain.SystemClock) }
 	}
-	store := runtime.Store()
+	store := store.FromEnv()
 	h := &rotation.Handler{Keys: keys, Publish: store.PutJWKS, Every: every, Clock: domain.SystemClock}
 	lambda.Start(h.Invoke)
 }

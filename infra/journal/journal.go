@@ -97,18 +97,45 @@ func (s *Store) Close() error { return s.f.Close() }
 // Load reads the journal, writes its events into the event table and
 // rebuilds the read models. It returns the number of events loaded.
 func Load(ctx context.Context, st *dynamo.Store, file string) (int, error) {
+	envs, err := Read(file)
+	if err != nil || len(envs) == 0 {
+		return len(envs), err
+	}
+	reqs := make([]types.WriteRequest, 0, len(envs))
+	for _, env := range envs {
+		item, err := attributevalue.MarshalMap(dynamo.EventItem(env))
+		if err != nil {
+			return len(envs), err
+		}
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
+	}
+	if err := st.BatchWrite(ctx, st.Events, reqs); err != nil {
+		return len(envs), err
+	}
+	if _, err := st.Rebuild(ctx); err != nil {
+		return len(envs), err
+	}
+	return len(envs), nil
+}
+
+// Read returns the journal's events in file order; a missing file holds
+// none. A torn last line (a crash in the middle of a write, whose commit
+// was never acknowledged) is skipped; damage anywhere before it is an
+// error. Shared by Load and by the SQLite store's one-time import of a
+// journal, so both read the file the same way.
+func Read(file string) ([]events.Envelope, error) {
 	f, err := os.Open(file)
 	if errors.Is(err, os.ErrNotExist) {
-		return 0, nil
+		return nil, nil
 	}
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	var reqs []types.WriteRequest
-	n, line := 0, 0
+	var envs []events.Envelope
+	line := 0
 	var torn error
 	for sc.Scan() {
 		line++
@@ -118,28 +145,17 @@ func Load(ctx context.Context, st *dynamo.Store, file string) (int, error) {
 		if torn != nil {
 			// Only the last line may be torn; damage before it is
 			// corruption, and replaying past it would lose events.
-			return n, torn
+			return envs, torn
 		}
 		var env events.Envelope
 		if err := json.Unmarshal(sc.Bytes(), &env); err != nil {
 			torn = fmt.Errorf("journal %s: line %d: %w", file, line, err)
 			continue
 		}
-		item, err := attributevalue.MarshalMap(dynamo.EventItem(env))
-		if err != nil {
-			return n, err
-		}
-		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
-		n++
+		envs = append(envs, env)
 	}
 	if err := sc.Err(); err != nil {
-		return n, err
+		return envs, err
 	}
-	if err := st.BatchWrite(ctx, st.Events, reqs); err != nil {
-		return n, err
-	}
-	if _, err := st.Rebuild(ctx); err != nil {
-		return n, err
-	}
-	return n, nil
+	return envs, nil
 }

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -45,13 +46,14 @@ func exitCode(err error, stderr io.Writer) int {
 const usage = `Usage: go run ./infra/local [flags]
 
 Serves the whole Keystorm API (management, OAuth, the authorizer in front
-of every route, and the example API) on one address, on an embedded
-DynamoDB. On first start it creates a tenant, an application and an admin
-API key, and prints them once: as text, and as one JSON line for scripts.
+of every route, and the example API) on one address, on embedded SQLite
+(DIR/keystorm.db with -data DIR, else in memory). On first start it creates
+a tenant, an application and an admin API key, and prints them once: as
+text, and as one JSON line for scripts.
 
 Environment:
   DYNAMODB_ENDPOINT  use this DynamoDB (or DynamoDB Local) instead of the
-                     embedded store; EVENTS_TABLE and VIEWS_TABLE name the
+                     local store; EVENTS_TABLE and VIEWS_TABLE name the
                      tables (default keystorm-events, keystorm-views)
 
 Flags:
@@ -92,7 +94,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, lim lim
 	}
 	addr := fs.String("addr", "127.0.0.1:3000", "listen `address`; port 0 picks a free port")
 	publicURL := fs.String("public-url", "", "the `URL` every href, Location, token subject and account href starts with (default http:// and the listen address); the Host header of requests never counts")
-	data := fs.String("data", "", "`directory` that keeps the event log and the token signing keys across restarts (embedded store only; in memory when empty)")
+	storeKind := fs.String("store", stack.StoreSQLite, "`store`: sqlite (starts at once from DIR/keystorm.db) or dynamodb (an embedded minidyn, the deployed functions' store, for fidelity runs; DYNAMODB_ENDPOINT implies it)")
+	data := fs.String("data", "", "`directory` that keeps the data and the token signing keys across restarts: DIR/keystorm.db (sqlite; a DIR/events.jsonl of an older server is imported once) or the event log DIR/events.jsonl, replayed at every start (dynamodb); in memory when empty; unused with DYNAMODB_ENDPOINT")
 	ttl := fs.Duration("auth-cache-ttl", 5*time.Second, "authorizer cache TTL: the bound within which a disabled key stops working (0 disables the cache)")
 	quiet := fs.Bool("quiet", false, "log only warnings and errors (the credentials are still printed)")
 	newAdminKey := fs.Bool("new-admin-key", false, "issue and print a new admin API key for the existing tenant, then serve: the recovery when a first start's key was lost (needs -data or DYNAMODB_ENDPOINT, since an in-memory store starts fresh anyway)")
@@ -106,6 +109,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, lim lim
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	endpoint := os.Getenv("DYNAMODB_ENDPOINT")
+	kind := *storeKind
+	if endpoint != "" {
+		// The endpoint is a DynamoDB; an explicit -store sqlite beside
+		// it is a contradiction, refused by the stack.
+		explicit := false
+		fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "store" })
+		if !explicit {
+			kind = stack.StoreDynamoDB
+		}
+	}
 	if *newAdminKey && *data == "" && endpoint == "" {
 		return errors.New("-new-admin-key needs -data DIR or DYNAMODB_ENDPOINT: an in-memory store has no tenant to recover")
 	}
@@ -129,7 +142,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, lim lim
 		base = listen
 	}
 
-	opts := stack.Options{DataDir: *data, AuthCacheTTL: *ttl, PublicURL: base, Log: log, Applications: authorizer.ParseApplications(*apps)}
+	opts := stack.Options{Store: kind, DataDir: *data, AuthCacheTTL: *ttl, PublicURL: base, Log: log, Applications: authorizer.ParseApplications(*apps)}
 	if endpoint != "" {
 		opts.Endpoint, opts.Tables = endpoint, dynamo.ConfigFromEnv()
 	}
@@ -179,6 +192,13 @@ func printBanner(w io.Writer, listen, base string, s *stack.Stack, data, endpoin
 		fmt.Fprintf(w, "Public URL (hrefs, Location, token subjects): %s\n", base)
 	}
 	switch {
+	case s.SQLite != nil && s.DBPath == "":
+		fmt.Fprintln(w, "Store: SQLite, in memory (use -data DIR to keep data)")
+	case s.SQLite != nil && s.Imported > 0:
+		fmt.Fprintf(w, "Store: SQLite at %s (imported %d events from %s once; the file is left in place)\n",
+			s.DBPath, s.Imported, filepath.Join(data, stack.JournalFile))
+	case s.SQLite != nil:
+		fmt.Fprintf(w, "Store: SQLite at %s (opened, nothing replayed)\n", s.DBPath)
 	case s.Embedded != nil && data == "":
 		fmt.Fprintln(w, "Store: embedded DynamoDB, in memory (use -data DIR to keep data)")
 	case s.Embedded != nil:

@@ -6,9 +6,9 @@
 // from a file under its -data directory, without replaying a journal, and
 // stays fast at 100k keys. minidyn, the in-process DynamoDB, copies whole
 // tables on every transaction, so it cannot be that default. This store
-// is meant to become the local server's default (a separate change); the
-// deployed functions stay on DynamoDB (infra/dynamo), and minidyn keeps
-// serving DynamoDB's fidelity runs. Both stores pass the same contract,
+// is the local server's default (infra/stack); the deployed functions stay
+// on DynamoDB (infra/dynamo), and minidyn keeps serving DynamoDB's
+// fidelity runs (-store dynamodb). Both stores pass the same contract,
 // infra/dynamo/storetest, so a request that passes locally passes
 // deployed.
 //
@@ -32,7 +32,8 @@
 //
 // Rebuild replays the log into the read models through the same domain
 // projection (domain.Fold, domain.ChildCounts) as the DynamoDB rebuild, in
-// one transaction.
+// one transaction. Import loads a log written elsewhere (the local
+// server's events.jsonl from before) into an empty store the same way.
 //
 // Open(ctx, "") (or ":memory:") gives a private in-memory database on a
 // single connection, for tests; Open(ctx, DIR+"/keystorm.db") a WAL file.

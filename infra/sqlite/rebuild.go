@@ -86,12 +86,66 @@ type RebuildStats struct {
 // repair and migration, run with the server stopped.
 func (st *Store) Rebuild(ctx context.Context) (RebuildStats, error) {
 	start := time.Now()
-	var stats RebuildStats
 	tx, err := st.db.BeginTx(ctx, nil)
 	if err != nil {
-		return stats, storeErr(err)
+		return RebuildStats{}, storeErr(err)
 	}
 	defer tx.Rollback()
+	stats, err := rebuild(ctx, tx)
+	if err != nil {
+		return stats, err
+	}
+	if err := tx.Commit(); err != nil {
+		return stats, storeErr(err)
+	}
+	stats.Duration = time.Since(start)
+	return stats, nil
+}
+
+// Import loads a log written elsewhere (the local server's events.jsonl
+// of the DynamoDB days) into an empty store and projects it, in one
+// transaction: a failed or interrupted import leaves the store empty, so
+// the next start simply tries again. A store that already holds an event
+// is left alone and Import reports imported false, which is what makes
+// the import happen once.
+func (st *Store) Import(ctx context.Context, envs []events.Envelope) (stats RebuildStats, imported bool, err error) {
+	start := time.Now()
+	tx, err := st.db.BeginTx(ctx, nil)
+	if err != nil {
+		return stats, false, storeErr(err)
+	}
+	defer tx.Rollback()
+	var exists int
+	if err := tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM events)").Scan(&exists); err != nil {
+		return stats, false, storeErr(err)
+	}
+	if exists != 0 {
+		return stats, false, nil
+	}
+	for _, env := range envs {
+		ok, err := insertEvent(ctx, tx, env)
+		if err != nil {
+			return stats, false, err
+		}
+		if !ok {
+			// The same (stream, version) twice: the file contradicts
+			// itself, and keeping either copy would be a guess.
+			return stats, false, fmt.Errorf("import: %s version %d appears twice", env.Stream, env.Version)
+		}
+	}
+	if stats, err = rebuild(ctx, tx); err != nil {
+		return stats, false, err
+	}
+	if err := tx.Commit(); err != nil {
+		return stats, false, storeErr(err)
+	}
+	stats.Duration = time.Since(start)
+	return stats, true, nil
+}
+
+// rebuild is Rebuild inside the caller's transaction.
+func rebuild(ctx context.Context, tx *sql.Tx) (RebuildStats, error) {
+	var stats RebuildStats
 	streams, err := readEvents(ctx, tx)
 	if err != nil {
 		return stats, err
@@ -137,10 +191,6 @@ func (st *Store) Rebuild(ctx context.Context) (RebuildStats, error) {
 			stats.Items++
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return stats, storeErr(err)
-	}
-	stats.Duration = time.Since(start)
 	return stats, nil
 }
 

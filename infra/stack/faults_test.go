@@ -33,11 +33,11 @@ func TestIdempotencyKey(t *testing.T) {
 // error format, nothing is stored, and a retry with the same
 // Idempotency-Key after recovery creates exactly one resource.
 func TestStoreFailureLeavesNoPartialState(t *testing.T) {
-	c := start(t)
+	c := startDynamo(t, 0)
 	acc := c.newAccount("tk421")
 	events, views := c.eventCount(), c.viewCount()
 	ms := c.s.Embedded.Server
-	ms.EmulateFailureForTable(c.s.Store.Events, miniserver.FailureConditionInternalServerError)
+	ms.EmulateFailureForTable(c.s.Dynamo.Events, miniserver.FailureConditionInternalServerError)
 	r := c.do("POST", href(acc, "apiKeys"), nil, "Idempotency-Key", "key-1")
 	if r.Status != 503 || code(t, r) != 5030 || r.Header.Get("Retry-After") == "" {
 		t.Fatalf("during failure: %d %s", r.Status, r.Body)
@@ -46,7 +46,7 @@ func TestStoreFailureLeavesNoPartialState(t *testing.T) {
 	if r.Status != 503 {
 		t.Fatalf("account during failure: %d %s", r.Status, r.Body)
 	}
-	ms.EmulateFailureForTable(c.s.Store.Events, miniserver.FailureConditionNone)
+	ms.EmulateFailureForTable(c.s.Dynamo.Events, miniserver.FailureConditionNone)
 	if c.eventCount() != events || c.viewCount() != views {
 		t.Fatal("partial state after a failed command")
 	}
@@ -144,13 +144,13 @@ func TestConcurrentKeyCreationsAcrossAccounts(t *testing.T) {
 // client error. The authorizer's cache is warm, so only the command's own
 // reads meet the failure.
 func TestMembershipDuringOutageIs503(t *testing.T) {
-	c := startTTL(t, time.Hour)
+	c := startDynamo(t, time.Hour)
 	acc := c.newAccount("tk421")
 	g := c.must(201, c.do("POST", c.app+"/groups", map[string]any{"name": "officers"}))
 	ms := c.s.Embedded.Server
-	ms.EmulateFailureForTable(c.s.Store.Views, miniserver.FailureConditionInternalServerError)
+	ms.EmulateFailureForTable(c.s.Dynamo.Views, miniserver.FailureConditionInternalServerError)
 	r := c.do("POST", "/v1/groupMemberships", map[string]any{"account": map[string]any{"href": acc["href"]}, "group": map[string]any{"href": g["href"]}})
-	ms.EmulateFailureForTable(c.s.Store.Views, miniserver.FailureConditionNone)
+	ms.EmulateFailureForTable(c.s.Dynamo.Views, miniserver.FailureConditionNone)
 	if r.Status != 503 || code(t, r) != 5030 {
 		t.Fatalf("membership during outage: %d %s", r.Status, r.Body)
 	}

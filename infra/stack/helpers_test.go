@@ -63,13 +63,35 @@ func (c *fakeClock) Advance(d time.Duration) { c.t.Add(int64(d)) }
 
 func start(t testing.TB) *client { t.Helper(); return startTTL(t, 0) }
 
-// startTTL starts a stack whose authorizer caches for ttl.
+// startTTL starts a stack on the local server's default store, SQLite,
+// whose authorizer caches for ttl.
 func startTTL(t testing.TB, ttl time.Duration) *client {
+	t.Helper()
+	c := startOn(t, stack.StoreSQLite, ttl)
+	if c.s.SQLite == nil {
+		t.Fatal("-store sqlite did not start SQLite")
+	}
+	return c
+}
+
+// startDynamo starts a stack on the embedded DynamoDB, for the tests that
+// need what only it has: minidyn's fault injection, the call counter.
+func startDynamo(t testing.TB, ttl time.Duration) *client {
+	t.Helper()
+	c := startOn(t, stack.StoreDynamoDB, ttl)
+	if c.s.Dynamo == nil || c.s.Embedded == nil {
+		t.Fatal("-store dynamodb did not start the embedded DynamoDB")
+	}
+	return c
+}
+
+// startOn starts a stack on store.
+func startOn(t testing.TB, store string, ttl time.Duration) *client {
 	t.Helper()
 	clock := newClock()
 	// Listen first: the stack's public URL is the server's own address.
 	srv := httptest.NewUnstartedServer(nil)
-	s, err := stack.Start(context.Background(), stack.Options{Hasher: cheapHasher, Clock: clock, AuthCacheTTL: ttl,
+	s, err := stack.Start(context.Background(), stack.Options{Store: store, Hasher: cheapHasher, Clock: clock, AuthCacheTTL: ttl,
 		PublicURL: "http://" + srv.Listener.Addr().String()})
 	if err != nil {
 		srv.Close()
@@ -192,13 +214,22 @@ func (c *client) eventCount() int {
 	return n
 }
 
+// viewCount counts the read-model rows (states, guards, idempotency
+// records) of either store.
 func (c *client) viewCount() int {
 	c.t.Helper()
-	items, err := c.s.Store.ScanViews(context.Background())
+	if c.s.Dynamo != nil {
+		items, err := c.s.Dynamo.ScanViews(context.Background())
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		return len(items)
+	}
+	rows, err := c.s.SQLite.Dump(context.Background())
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	return len(items)
+	return len(rows) - c.eventCount()
 }
 
 func code(t testing.TB, r resp) int {

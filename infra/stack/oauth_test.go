@@ -267,7 +267,7 @@ func TestOAuthTokenErrors(t *testing.T) {
 // wrong guesses from anywhere locked the key id for everyone for 15
 // minutes, and every failure wrote an item.
 func TestOAuthThrottleNeverLocksOwnerOut(t *testing.T) {
-	c := start(t)
+	c := startDynamo(t, 0) // counts DynamoDB writes
 	dev, _ := c.developer("tk421")
 	attacker, owner := dev.from("127.0.0.2"), dev.from("127.0.0.3")
 	// Made-up secrets that fail the format check are refused without
@@ -321,7 +321,7 @@ func TestOAuthThrottleNeverLocksOwnerOut(t *testing.T) {
 // (all of them unknown) is throttled as a whole, writes nothing, and other
 // addresses go on.
 func TestOAuthThrottlePerSource(t *testing.T) {
-	c := start(t)
+	c := startDynamo(t, 0) // counts DynamoDB writes
 	dev, _ := c.developer("tk421")
 	sprayer := dev.from("127.0.0.4")
 	c.s.Counter.Reset()

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/keystorm/keystorm/domain"
+	"github.com/keystorm/keystorm/events"
 	"github.com/keystorm/keystorm/infra/authorizer"
 	"github.com/keystorm/keystorm/infra/dynamo"
 	"github.com/keystorm/keystorm/infra/embedded"
@@ -18,6 +19,7 @@ import (
 	"github.com/keystorm/keystorm/infra/gateway"
 	"github.com/keystorm/keystorm/infra/httpapi"
 	"github.com/keystorm/keystorm/infra/journal"
+	"github.com/keystorm/keystorm/infra/sqlite"
 	"github.com/keystorm/keystorm/infra/template"
 	"github.com/keystorm/keystorm/infra/tokens"
 )
@@ -32,9 +34,37 @@ const (
 	LocalKeyRotation = 30 * 24 * time.Hour
 )
 
+// The stores a stack runs on (Options.Store).
+const (
+	// StoreSQLite is the local server's default (its -store flag):
+	// embedded SQLite, DataDir/keystorm.db or in memory. It starts
+	// without replaying anything.
+	StoreSQLite = "sqlite"
+	// StoreDynamoDB is the deployed functions' store, for fidelity runs:
+	// the embedded minidyn (with DataDir, its event log is replayed at
+	// every start through infra/journal) or Endpoint.
+	StoreDynamoDB = "dynamodb"
+)
+
+// DBFile and JournalFile are the names of the SQLite database and of the
+// DynamoDB store's event log inside Options.DataDir.
+const (
+	DBFile      = "keystorm.db"
+	JournalFile = "events.jsonl"
+)
+
 // Options configure a stack. Zero values mean production defaults.
 type Options struct {
-	// DataDir keeps the event log across restarts (embedded store only).
+	// Store is StoreSQLite or StoreDynamoDB. Empty means DynamoDB, the
+	// production store, as every zero value here means production: the
+	// end-to-end tests of other packages (infra/backend's outage test
+	// fails minidyn's tables) keep the store they were written for, and
+	// the local server asks for SQLite through its -store flag.
+	Store string
+	// DataDir keeps the data across restarts: DataDir/keystorm.db with
+	// SQLite, the event log DataDir/events.jsonl with the embedded
+	// DynamoDB, and the token signing keys with either. Ignored with
+	// Endpoint, whose server keeps its own data.
 	DataDir string
 	// Endpoint points at a DynamoDB-compatible server instead of the
 	// embedded one (DYNAMODB_ENDPOINT).
@@ -63,18 +93,48 @@ type Options struct {
 	Log          *slog.Logger
 }
 
+// Backend is what the stack needs of its store beyond domain.Store, and
+// what both infra/dynamo and infra/sqlite provide, so that nothing here
+// depends on which one runs.
+type Backend interface {
+	domain.Store
+	// Empty reports a store without events: a first start, which
+	// bootstraps.
+	Empty(ctx context.Context) (bool, error)
+	// Tenants lists the live tenants, for binding the example API on a
+	// restart.
+	Tenants(ctx context.Context) ([]string, error)
+	// OnlyTenant picks the tenant -new-admin-key recovers.
+	OnlyTenant(ctx context.Context, want string) (string, error)
+	// ReadEvents returns the log, for tests and tools that count events.
+	ReadEvents(ctx context.Context) (map[string][]events.Envelope, error)
+}
+
 // Stack is a running API.
 type Stack struct {
-	Gateway    *gateway.Gateway
-	Service    *domain.Service
-	Store      *dynamo.Store
-	Embedded   *embedded.Server
+	Gateway *gateway.Gateway
+	Service *domain.Service
+	// Store is the store in use, whichever it is.
+	Store Backend
+	// Dynamo is set on the DynamoDB store (embedded or Endpoint), SQLite
+	// on the SQLite store: for what only one of them has, such as
+	// minidyn's fault injection on Dynamo's tables.
+	Dynamo *dynamo.Store
+	SQLite *sqlite.Store
+	// DBPath is the SQLite database file; empty when in memory.
+	DBPath   string
+	Embedded *embedded.Server
+	// Counter counts DynamoDB calls; it stays at zero on SQLite.
 	Counter    *dynamo.Counter
 	Authorizer *authorizer.Handler
 	// Boot is set when this start created the tenant (first start).
 	Boot *domain.Bootstrapped
-	// Replayed counts the journal events loaded at start.
+	// Replayed counts the journal events loaded at start (embedded
+	// DynamoDB with DataDir); SQLite never replays, so it stays 0 there.
 	Replayed int
+	// Imported counts the events of DataDir/events.jsonl imported into a
+	// new SQLite database at this start: non-zero only once per database.
+	Imported int
 	journal  *journal.Store
 }
 
@@ -128,46 +188,30 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 			s.Close()
 		}
 	}()
-	cfg := o.Tables
-	if o.Endpoint != "" {
-		cfg.Endpoint = o.Endpoint
-		if cfg.EventsTable == "" || cfg.ViewsTable == "" {
-			d := dynamo.ConfigFromEnv()
-			cfg.EventsTable, cfg.ViewsTable = d.EventsTable, d.ViewsTable
-		}
-	} else {
-		if s.Embedded, err = embedded.Start(""); err != nil {
-			return nil, err
-		}
-		cfg = s.Embedded.Config()
+	kind := o.Store
+	if kind == "" {
+		kind = StoreDynamoDB
 	}
-	db, err := dynamo.NewClient(ctx, cfg, s.Counter)
+	var store domain.Store
+	switch {
+	case kind == StoreSQLite && o.Endpoint != "":
+		return nil, errors.New("a DynamoDB endpoint was given with the SQLite store: pick one")
+	case kind == StoreSQLite:
+		store, err = s.openSQLite(ctx, o.DataDir)
+	case kind == StoreDynamoDB:
+		store, err = s.openDynamo(ctx, o)
+	default:
+		return nil, fmt.Errorf("unknown store %q (want %s or %s)", kind, StoreSQLite, StoreDynamoDB)
+	}
 	if err != nil {
 		return nil, err
-	}
-	s.Store = dynamo.New(db, cfg)
-	if err := s.Store.EnsureTables(ctx); err != nil {
-		return nil, err
-	}
-	var store domain.Store = s.Store
-	if o.DataDir != "" && s.Embedded != nil {
-		if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
-			return nil, err
-		}
-		file := filepath.Join(o.DataDir, "events.jsonl")
-		if s.Replayed, err = journal.Load(ctx, s.Store, file); err != nil {
-			return nil, fmt.Errorf("replay %s: %w", file, err)
-		}
-		if s.journal, err = journal.Open(s.Store, file); err != nil {
-			return nil, err
-		}
-		store = s.journal
 	}
 	s.Service = domain.NewService(store)
 	s.Service.Clock = o.Clock
 	if o.Hasher != nil {
 		s.Service.Hasher = o.Hasher
 	}
+	// A store that holds an imported journal is not empty: no bootstrap.
 	empty, err := s.Store.Empty(ctx)
 	if err != nil {
 		return nil, err
@@ -183,7 +227,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	// authorizer verifies Bearer tokens against the same keys' public
 	// halves, as the deployed authorizer does through the JWKS.
 	keyDir := ""
-	if o.DataDir != "" && s.Embedded != nil {
+	if o.DataDir != "" && o.Endpoint == "" {
 		keyDir = o.DataDir
 	}
 	keys := tokens.NewFileStore(keyDir, o.Clock)
@@ -226,10 +270,99 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	return s, nil
 }
 
-// Close stops the embedded store and closes the journal.
+// openSQLite opens dataDir/keystorm.db, or an in-memory database when
+// dataDir is empty. A new database next to an events.jsonl (the data of a
+// server that ran on the embedded DynamoDB) imports it, once: Import does
+// nothing to a database that holds events, and the file is left in place,
+// untouched, for -store dynamodb or for going back.
+func (s *Stack) openSQLite(ctx context.Context, dataDir string) (domain.Store, error) {
+	if dataDir != "" {
+		if err := os.MkdirAll(dataDir, 0o700); err != nil {
+			return nil, err
+		}
+		s.DBPath = filepath.Join(dataDir, DBFile)
+	}
+	db, err := sqlite.Open(ctx, s.DBPath)
+	if err != nil {
+		return nil, err
+	}
+	s.SQLite, s.Store = db, db
+	if dataDir == "" {
+		return db, nil
+	}
+	// Checked before the file is read, so that a restart (the database
+	// holds events) does not even open events.jsonl.
+	empty, err := db.Empty(ctx)
+	if err != nil || !empty {
+		return db, err
+	}
+	file := filepath.Join(dataDir, JournalFile)
+	envs, err := journal.Read(file)
+	if err != nil {
+		return nil, fmt.Errorf("import %s: %w", file, err)
+	}
+	if len(envs) == 0 {
+		return db, nil
+	}
+	stats, imported, err := db.Import(ctx, envs)
+	if err != nil {
+		return nil, fmt.Errorf("import %s: %w", file, err)
+	}
+	if imported {
+		s.Imported = stats.Events
+	}
+	return db, nil
+}
+
+// openDynamo connects to o.Endpoint or starts the embedded minidyn; with
+// DataDir, the embedded store's event log is replayed, then journaled.
+func (s *Stack) openDynamo(ctx context.Context, o Options) (domain.Store, error) {
+	cfg := o.Tables
+	var err error
+	if o.Endpoint != "" {
+		cfg.Endpoint = o.Endpoint
+		if cfg.EventsTable == "" || cfg.ViewsTable == "" {
+			d := dynamo.ConfigFromEnv()
+			cfg.EventsTable, cfg.ViewsTable = d.EventsTable, d.ViewsTable
+		}
+	} else {
+		if s.Embedded, err = embedded.Start(""); err != nil {
+			return nil, err
+		}
+		cfg = s.Embedded.Config()
+	}
+	db, err := dynamo.NewClient(ctx, cfg, s.Counter)
+	if err != nil {
+		return nil, err
+	}
+	s.Dynamo = dynamo.New(db, cfg)
+	s.Store = s.Dynamo
+	if err := s.Dynamo.EnsureTables(ctx); err != nil {
+		return nil, err
+	}
+	if o.DataDir == "" || s.Embedded == nil {
+		return s.Dynamo, nil
+	}
+	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
+		return nil, err
+	}
+	file := filepath.Join(o.DataDir, JournalFile)
+	if s.Replayed, err = journal.Load(ctx, s.Dynamo, file); err != nil {
+		return nil, fmt.Errorf("replay %s: %w", file, err)
+	}
+	if s.journal, err = journal.Open(s.Dynamo, file); err != nil {
+		return nil, err
+	}
+	return s.journal, nil
+}
+
+// Close stops the embedded store and closes the journal and the database.
 func (s *Stack) Close() {
 	if s.journal != nil {
 		_ = s.journal.Close()
+	}
+	if s.SQLite != nil {
+		_ = s.SQLite.Close()
 	}
 	if s.Embedded != nil {
 		_ = s.Embedded.Close()

@@ -2,6 +2,7 @@ package tokens
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -20,7 +21,9 @@ type Signer struct {
 	keys  KeyStore
 	clock domain.Clock
 
-	mu      sync.Mutex
+	// mu is read-locked on every Sign (the kid is almost always cached)
+	// and write-locked only to add a kid's signer.
+	mu      sync.RWMutex
 	signers map[string]jose.Signer // by kid
 }
 
@@ -55,29 +58,60 @@ func (s *Signer) Sign(ctx context.Context, t domain.AccessToken) (string, error)
 	if err != nil {
 		return "", err
 	}
-	iat := jwt.NewNumericDate(t.IssuedAt)
-	c := accessClaims{
-		Claims: jwt.Claims{
-			Issuer:    t.Issuer,
-			Subject:   t.Subject,
-			Audience:  jwt.Audience{t.Audience},
-			Expiry:    jwt.NewNumericDate(t.ExpiresAt),
-			NotBefore: iat,
-			IssuedAt:  iat,
-			ID:        t.JTI,
-		},
-		ClientID:      t.ClientID,
-		Scope:         t.Scope(),
-		TenantID:      t.TenantID,
-		ApplicationID: t.ApplicationID,
-		AccountID:     t.AccountID,
-		Admin:         t.Admin,
+	payload, err := json.Marshal(newSignedClaims(t))
+	if err != nil {
+		return "", fmt.Errorf("tokens: sign: %w", err)
 	}
-	out, err := jwt.Signed(js).Claims(c).Serialize()
+	obj, err := js.Sign(payload)
+	if err != nil {
+		return "", fmt.Errorf("tokens: sign: %w", err)
+	}
+	out, err := obj.CompactSerialize()
 	if err != nil {
 		return "", fmt.Errorf("tokens: sign: %w", err)
 	}
 	return out, nil
+}
+
+// signedClaims is accessClaims as Sign writes them: the same members,
+// in the order go-jose's jwt builder writes them (sorted, since it goes
+// through a map), so tokens keep their exact bytes. Sign marshals it
+// once and signs that: the builder would marshal the claims, decode them
+// into a map and marshal the map again, which cost about as much as the
+// ES256 signature itself. TestSignedClaimsAsBuilder keeps the two equal.
+type signedClaims struct {
+	AccountID     string           `json:"account_id,omitempty"`
+	Admin         bool             `json:"admin"`
+	ApplicationID string           `json:"application_id,omitempty"`
+	Audience      jwt.Audience     `json:"aud,omitempty"`
+	ClientID      string           `json:"client_id"`
+	Expiry        *jwt.NumericDate `json:"exp,omitempty"`
+	IssuedAt      *jwt.NumericDate `json:"iat,omitempty"`
+	Issuer        string           `json:"iss,omitempty"`
+	ID            string           `json:"jti,omitempty"`
+	NotBefore     *jwt.NumericDate `json:"nbf,omitempty"`
+	Scope         string           `json:"scope,omitempty"`
+	Subject       string           `json:"sub,omitempty"`
+	TenantID      string           `json:"tenant_id"`
+}
+
+func newSignedClaims(t domain.AccessToken) signedClaims {
+	iat := jwt.NewNumericDate(t.IssuedAt)
+	return signedClaims{
+		AccountID:     t.AccountID,
+		Admin:         t.Admin,
+		ApplicationID: t.ApplicationID,
+		Audience:      jwt.Audience{t.Audience},
+		ClientID:      t.ClientID,
+		Expiry:        jwt.NewNumericDate(t.ExpiresAt),
+		IssuedAt:      iat,
+		Issuer:        t.Issuer,
+		ID:            t.JTI,
+		NotBefore:     iat,
+		Scope:         t.Scope(),
+		Subject:       t.Subject,
+		TenantID:      t.TenantID,
+	}
 }
 
 func checkIssuable(t domain.AccessToken) error {
@@ -106,6 +140,12 @@ func checkIssuable(t domain.AccessToken) error {
 // joseSigner returns the cached go-jose signer of key: a jose.Signer is
 // safe for concurrent use once built.
 func (s *Signer) joseSigner(key SigningKey) (jose.Signer, error) {
+	s.mu.RLock()
+	js, ok := s.signers[key.KID]
+	s.mu.RUnlock()
+	if ok {
+		return js, nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if js, ok := s.signers[key.KID]; ok {

@@ -8,10 +8,17 @@
 // which are not derived from events. The same code path is proved equal
 // to live projection by infra/dynamo's TestRebuildEqualsLive.
 //
+// With -store sqlite -data DIR it rebuilds the local server's database,
+// DIR/keystorm.db, instead (sqlite.Store.Rebuild, proved equal to live
+// projection by infra/sqlite's TestRebuildEqualsLive): the local server
+// no longer replays at start, so a projection fix reaches its data only
+// through this command.
+//
 // Usage:
 //
 //	DYNAMODB_ENDPOINT=http://127.0.0.1:8000 go run ./scripts/rebuild
 //	EVENTS_TABLE=prod-events VIEWS_TABLE=prod-views go run ./scripts/rebuild -yes
+//	go run ./scripts/rebuild -store sqlite -data DIR
 //
 // Configuration comes from dynamo.ConfigFromEnv: EVENTS_TABLE,
 // VIEWS_TABLE, AWS_REGION and DYNAMODB_ENDPOINT (a local server such as

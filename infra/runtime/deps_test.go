@@ -1,0 +1,56 @@
+package runtime_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestFunctionDependencies keeps packages out of the function binaries
+// that do not need them. Every package a binary links runs its init on
+// every cold start, and the AWS SDK's service packages (schemas, endpoint
+// tables) are most of that (scripts/coldstart measures it); the local-only
+// packages (the embedded DynamoDB, the seeded sample world, SQLite) must
+// never ship at all.
+func TestFunctionDependencies(t *testing.T) {
+	localOnly := []string{
+		"github.com/truora/minidyn",
+		"modernc.org/sqlite",
+		"github.com/keystorm/keystorm/infra/embedded",
+		"github.com/keystorm/keystorm/infra/sample",
+		"github.com/keystorm/keystorm/infra/local",
+		"testing",
+	}
+	sdk := "github.com/aws/aws-sdk-go-v2/"
+	secrets := "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	cases := []struct {
+		function string
+		without  []string // import path prefixes
+	}{
+		{"example", []string{sdk}}, // reads only its event's authorizer context
+		{"tenants", []string{secrets}},
+		{"applications", []string{secrets}},
+		{"accounts", []string{secrets}},
+		{"groups", []string{secrets}},
+		{"apikeys", []string{secrets}},
+		{"authorizer", nil},
+		{"oauth", nil},
+		{"rotate", nil},
+	}
+	for _, c := range cases {
+		t.Run(c.function, func(t *testing.T) {
+			cmd := exec.CommandContext(t.Context(), "go", "list", "-deps", "-tags", "lambda.norpc", "../../functions/"+c.function)
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("go list: %v", err)
+			}
+			for _, dep := range strings.Fields(string(out)) {
+				for _, bad := range append(c.without, localOnly...) {
+					if dep == bad || strings.HasPrefix(dep, strings.TrimSuffix(bad, "/")+"/") {
+						t.Errorf("functions/%s links %s", c.function, dep)
+					}
+				}
+			}
+		})
+	}
+}

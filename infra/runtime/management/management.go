@@ -1,0 +1,22 @@
+package management
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/keystorm/keystorm/domain"
+	"github.com/keystorm/keystorm/infra/httpapi"
+	"github.com/keystorm/keystorm/infra/runtime"
+	"github.com/keystorm/keystorm/infra/runtime/store"
+)
+
+// Serve runs one management resource family (an httpapi family name) as
+// a Lambda function behind API Gateway. An unknown family is fatal.
+func Serve(family string) {
+	runtime.SetupLogging()
+	api := httpapi.API{Svc: domain.NewService(store.FromEnv())}
+	h := api.Handler(family)
+	if h == nil {
+		runtime.Fatal("unknown resource family "+family, nil)
+	}
+	lambda.Start(runtime.Proxy(h))
+}
