@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/keystorm/keystorm/infra/dynamo/storetest"
 )
 
 // TestImportEqualsLive: a log imported into an empty store projects to the
@@ -14,8 +16,8 @@ import (
 func TestImportEqualsLive(t *testing.T) {
 	ctx := context.Background()
 	live := open(t, "")
-	w := newWorkload(t, live, 7)
-	w.run(200)
+	w := storetest.NewWorkload(t, live, 7)
+	w.Run(200)
 	streams, err := live.ReadEvents(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -47,7 +49,7 @@ func TestImportEqualsLive(t *testing.T) {
 func TestImportRefusesDuplicates(t *testing.T) {
 	ctx := context.Background()
 	live := open(t, "")
-	newWorkload(t, live, 3).run(20)
+	storetest.NewWorkload(t, live, 3).Run(20)
 	streams, err := live.ReadEvents(ctx)
 	if err != nil {
 		t.Fatal(err)

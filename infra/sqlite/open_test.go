@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/keystorm/keystorm/domain"
+	"github.com/keystorm/keystorm/infra/dynamo/storetest"
 	"github.com/keystorm/keystorm/infra/sqlite"
 )
 
@@ -29,8 +30,8 @@ func TestFileSurvivesReopen(t *testing.T) {
 	if _, err := st.OnlyTenant(ctx, ""); err == nil {
 		t.Fatal("OnlyTenant of an empty store succeeded")
 	}
-	w := newWorkload(t, st, 7)
-	w.run(200)
+	w := storetest.NewWorkload(t, st, 7)
+	w.Run(200)
 	before := dump(t, st)
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
@@ -43,7 +44,7 @@ func TestFileSurvivesReopen(t *testing.T) {
 	if empty, err := st.Empty(ctx); err != nil || empty {
 		t.Fatalf("reopened: Empty %v %v", empty, err)
 	}
-	tenant := w.admin.TenantID
+	tenant := w.Admin.TenantID
 	if ids, err := st.Tenants(ctx); err != nil || !slices.Equal(ids, []string{tenant}) {
 		t.Fatalf("Tenants %v %v, want [%s]", ids, err, tenant)
 	}
@@ -54,10 +55,10 @@ func TestFileSurvivesReopen(t *testing.T) {
 		t.Fatal("OnlyTenant of a missing tenant succeeded")
 	}
 	// The service carries on where it was.
-	w.st, w.svc.Store = st, st
-	w.run(50)
+	w.Svc.Store = st
+	w.Run(50)
 	acc := &domain.Account{}
-	if err := st.Load(ctx, domain.Ref{Kind: domain.KindAccount, ID: w.admin.AccountID}, acc); err != nil || acc.Children() < 1 {
+	if err := st.Load(ctx, domain.Ref{Kind: domain.KindAccount, ID: w.Admin.AccountID}, acc); err != nil || acc.Children() < 1 {
 		t.Fatalf("admin account after reopen: %d children, %v", acc.Children(), err)
 	}
 }
@@ -66,7 +67,7 @@ func TestFileSurvivesReopen(t *testing.T) {
 // tests (and the contract suite) each get an empty store.
 func TestMemoryStoresAreSeparate(t *testing.T) {
 	a, b := open(t, ""), open(t, ":memory:")
-	newWorkload(t, a, 3).run(10)
+	storetest.NewWorkload(t, a, 3).Run(10)
 	if empty, err := b.Empty(context.Background()); err != nil || !empty {
 		t.Fatalf("second in-memory store: Empty %v %v", empty, err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/keystorm/keystorm/domain"
 	"github.com/keystorm/keystorm/events"
+	"github.com/keystorm/keystorm/infra/dynamo/storetest"
 	"github.com/keystorm/keystorm/infra/sqlite"
 )
 
@@ -83,11 +84,11 @@ func TestRebuildEqualsLive(t *testing.T) {
 	t.Logf("seed %d (rerun with -rebuild.seed=%d)", seed, seed)
 	start := time.Now()
 	st := open(t, filepath.Join(t.TempDir(), "keystorm.db"))
-	w := newWorkload(t, st, seed)
-	w.run(*workloadSize)
-	t.Logf("%d commands in %v: %v", *workloadSize, time.Since(start).Round(time.Millisecond), w.outcomes)
+	w := storetest.NewWorkload(t, st, seed)
+	w.Run(*workloadSize)
+	t.Logf("%d commands in %v: %v", *workloadSize, time.Since(start).Round(time.Millisecond), w.Outcomes)
 	for _, op := range []string{"DeleteAccount ok", "DeleteGroup ok", "CreateAccount conflict", "CreateMembership ok", "UpdateCustomData ok", "replay ok"} {
-		if w.outcomes[op] == 0 {
+		if w.Outcomes[op] == 0 {
 			t.Errorf("the workload never had %q; it does not exercise what it should", op)
 		}
 	}
@@ -153,7 +154,7 @@ func TestRebuildEqualsLive(t *testing.T) {
 
 	// The service works on the rebuilt models: the next commands continue
 	// every stream where it was, and a rebuild after them is a no-op.
-	w.run(100)
+	w.Run(100)
 	live = dump(t, st)
 	if _, err := st.Rebuild(ctx); err != nil {
 		t.Fatal(err)
@@ -180,8 +181,8 @@ func TestRebuildEmpty(t *testing.T) {
 // rebuild, and, being one transaction, it changes nothing.
 func TestRebuildRefusesBrokenLog(t *testing.T) {
 	st := open(t, "")
-	w := newWorkload(t, st, 1)
-	w.run(40)
+	w := storetest.NewWorkload(t, st, 1)
+	w.Run(40)
 	before := dump(t, st)
 	// Lose the keys' rows, so that a rebuild would change something.
 	exec(t, st, "DELETE FROM states WHERE kind = 'apikey'")

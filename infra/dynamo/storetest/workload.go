@@ -1,9 +1,4 @@
-package sqlite_test
-
-// The workload below is the DynamoDB rebuild test's generator
-// (infra/dynamo/rebuild_test.go), copied because it lives in that
-// package's tests: a seeded mix of every command, refused ones, cascades
-// and idempotent retries, driven through domain.Service.
+package storetest
 
 import (
 	"context"
@@ -16,33 +11,41 @@ import (
 	"time"
 
 	"github.com/keystorm/keystorm/domain"
-	"github.com/keystorm/keystorm/infra/sqlite"
 )
 
-// clock is a manual clock for the workload.
-type clock struct{ now time.Time }
+// workloadClock is the workload's manual clock: it moves only when the
+// workload says so, so a seed replays the very same history.
+type workloadClock struct{ now time.Time }
 
-func (c *clock) Now() time.Time { return c.now }
+func (c *workloadClock) Now() time.Time { return c.now }
 
-// workload drives domain.Service with random commands. Everything random
-// (choices, ids, secrets, time) comes from one seed.
-type workload struct {
-	t        *testing.T
-	st       *sqlite.Store
-	svc      *domain.Service
-	admin    domain.Caller
+// Workload drives domain.Service with a seeded random mix of every
+// command: refused ones, cascades and idempotent retries. Everything
+// random (choices, ids, secrets, time) comes from one seed, so a failing
+// seed replays exactly. The rebuild-equals-live tests of every store run
+// it; it lives here, beside the contract, so that they share one.
+type Workload struct {
+	// Svc is the service the workload drives; a test may point its Store
+	// elsewhere (a reopened store) and carry on.
+	Svc *domain.Service
+	// Admin is the bootstrap admin key as a caller.
+	Admin domain.Caller
+	// Outcomes counts what happened, by "Command outcome".
+	Outcomes map[string]int
+
+	t        testing.TB
 	rng      *rand.Rand
-	clock    *clock
+	clock    *workloadClock
 	apps     []string
 	accounts []*domain.Account
 	groups   []*domain.Group
 	members  []string
 	keys     []string
 	idem     []domain.Caller
-	outcomes map[string]int
 }
 
-func newWorkload(t *testing.T, st *sqlite.Store, seed uint64) *workload {
+// NewWorkload bootstraps a tenant on st and returns a workload over it.
+func NewWorkload(t testing.TB, st domain.Store, seed uint64) *Workload {
 	t.Helper()
 	var key [32]byte
 	for i := range 4 {
@@ -51,20 +54,20 @@ func newWorkload(t *testing.T, st *sqlite.Store, seed uint64) *workload {
 	}
 	src := rand.NewChaCha8(key)
 	svc := domain.NewService(st)
-	c := &clock{now: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)}
+	c := &workloadClock{now: Epoch}
 	svc.Clock, svc.IDs, svc.Rand = c, domain.RandomIDs{Rand: src}, src
 	svc.Hasher = domain.Argon2id{MemoryKiB: 64, Time: 1, Threads: 1}
 	boot, err := svc.Bootstrap(context.Background(), domain.BootstrapInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &workload{
-		t: t, st: st, svc: svc, clock: c, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
-		admin:    domain.Caller{TenantID: boot.Tenant.ID, AccountID: boot.Admin.ID, KeyID: boot.AdminKey.ID, Admin: true},
+	return &Workload{
+		t: t, Svc: svc, clock: c, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		Admin:    domain.Caller{TenantID: boot.Tenant.ID, AccountID: boot.Admin.ID, KeyID: boot.AdminKey.ID, Admin: true},
 		apps:     []string{boot.Application.ID, boot.AdminApp.ID},
 		accounts: []*domain.Account{boot.Admin},
 		keys:     []string{boot.AdminKey.ID},
-		outcomes: map[string]int{},
+		Outcomes: map[string]int{},
 	}
 }
 
@@ -85,21 +88,21 @@ func drop[T any](xs []T, i int) []T {
 	return xs[:len(xs)-1]
 }
 
-func (w *workload) p(s string) *string { return &s }
+func (w *Workload) p(s string) *string { return &s }
 
-func (w *workload) maybe(pct int, v string) *string {
+func (w *Workload) maybe(pct int, v string) *string {
 	if w.rng.IntN(100) < pct {
 		return &v
 	}
 	return nil
 }
 
-func (w *workload) status(choices ...string) *string {
+func (w *Workload) status(choices ...string) *string {
 	s, _ := pick(w.rng, choices)
 	return &s
 }
 
-func (w *workload) customData() map[string]json.RawMessage {
+func (w *Workload) customData() map[string]json.RawMessage {
 	cd := map[string]json.RawMessage{}
 	for range 1 + w.rng.IntN(3) {
 		k := fmt.Sprintf("f%d", w.rng.IntN(6))
@@ -119,22 +122,25 @@ func (w *workload) customData() map[string]json.RawMessage {
 
 // caller sometimes carries an Idempotency-Key, and sometimes repeats an
 // earlier request's key and fingerprint (a client retry).
-func (w *workload) caller(op string) (c domain.Caller, replay bool) {
+func (w *Workload) caller(op string) (c domain.Caller, replay bool) {
 	switch r := w.rng.IntN(100); {
 	case r < 5 && len(w.idem) > 0:
 		c, _ := pick(w.rng, w.idem)
 		return c, true
 	case r < 15:
-		c := w.admin
+		c := w.Admin
 		c.IdempotencyKey = fmt.Sprintf("idem-%d", w.rng.Int64())
 		c.Fingerprint = op
 		w.idem = append(w.idem, c)
 		return c, false
 	}
-	return w.admin, false
+	return w.Admin, false
 }
 
-func (w *workload) run(n int) {
+// Run runs n random commands, moving the clock a little before each; a
+// refused command is an outcome, not a failure, while an unexpected error
+// fails the test.
+func (w *Workload) Run(n int) {
 	ctx := context.Background()
 	type op struct {
 		weight int
@@ -143,7 +149,7 @@ func (w *workload) run(n int) {
 	}
 	ops := []op{
 		{3, "CreateApplication", func(c domain.Caller) error {
-			a, err := w.svc.CreateApplication(ctx, c, domain.ApplicationInput{Name: w.p(fmt.Sprintf("App %d", w.rng.IntN(12))), Description: w.maybe(50, "about")})
+			a, err := w.Svc.CreateApplication(ctx, c, domain.ApplicationInput{Name: w.p(fmt.Sprintf("App %d", w.rng.IntN(12))), Description: w.maybe(50, "about")})
 			if err == nil {
 				w.apps = append(w.apps, a.ID)
 			}
@@ -151,12 +157,12 @@ func (w *workload) run(n int) {
 		}},
 		{3, "UpdateApplication", func(c domain.Caller) error {
 			id, _ := pick(w.rng, w.apps)
-			_, err := w.svc.UpdateApplication(ctx, c, id, domain.ApplicationInput{Name: w.maybe(50, fmt.Sprintf("App %d", w.rng.IntN(12))), Status: w.status("ENABLED", "DISABLED"), Description: w.maybe(30, fmt.Sprint(w.rng.IntN(9)))})
+			_, err := w.Svc.UpdateApplication(ctx, c, id, domain.ApplicationInput{Name: w.maybe(50, fmt.Sprintf("App %d", w.rng.IntN(12))), Status: w.status("ENABLED", "DISABLED"), Description: w.maybe(30, fmt.Sprint(w.rng.IntN(9)))})
 			return err
 		}},
 		{2, "DeleteApplication", func(c domain.Caller) error {
 			id, i := pick(w.rng, w.apps)
-			err := w.svc.DeleteApplication(ctx, c, id)
+			err := w.Svc.DeleteApplication(ctx, c, id)
 			if err == nil {
 				w.apps = drop(w.apps, i)
 			}
@@ -170,7 +176,7 @@ func (w *workload) run(n int) {
 			if w.rng.IntN(3) == 0 {
 				in.CustomData = w.customData()
 			}
-			a, err := w.svc.CreateAccount(ctx, c, app, in)
+			a, err := w.Svc.CreateAccount(ctx, c, app, in)
 			if err == nil {
 				w.accounts = append(w.accounts, a)
 			}
@@ -186,25 +192,25 @@ func (w *workload) run(n int) {
 			if w.rng.IntN(5) == 0 {
 				in.CustomData = w.customData()
 			}
-			_, err := w.svc.UpdateAccount(ctx, c, id(a), in)
+			_, err := w.Svc.UpdateAccount(ctx, c, accID(a), in)
 			return err
 		}},
 		{6, "UpdateCustomData", func(c domain.Caller) error {
 			a, _ := pick(w.rng, w.accounts)
-			_, err := w.svc.UpdateCustomData(ctx, c, id(a), w.customData())
+			_, err := w.Svc.UpdateCustomData(ctx, c, accID(a), w.customData())
 			return err
 		}},
 		{3, "DeleteCustomDataField", func(c domain.Caller) error {
 			a, _ := pick(w.rng, w.accounts)
-			return w.svc.DeleteCustomDataField(ctx, c, id(a), fmt.Sprintf("f%d", w.rng.IntN(6)))
+			return w.Svc.DeleteCustomDataField(ctx, c, accID(a), fmt.Sprintf("f%d", w.rng.IntN(6)))
 		}},
 		{2, "DeleteCustomData", func(c domain.Caller) error {
 			a, _ := pick(w.rng, w.accounts)
-			return w.svc.DeleteCustomData(ctx, c, id(a))
+			return w.Svc.DeleteCustomData(ctx, c, accID(a))
 		}},
 		{4, "DeleteAccount", func(c domain.Caller) error {
 			a, i := pick(w.rng, w.accounts[1:]) // keep the admin
-			err := w.svc.DeleteAccount(ctx, c, id(a))
+			err := w.Svc.DeleteAccount(ctx, c, accID(a))
 			if err == nil {
 				w.accounts = drop(w.accounts, i+1)
 			}
@@ -212,7 +218,7 @@ func (w *workload) run(n int) {
 		}},
 		{6, "CreateGroup", func(c domain.Caller) error {
 			app, _ := pick(w.rng, w.apps)
-			g, err := w.svc.CreateGroup(ctx, c, app, domain.GroupInput{Name: w.p(fmt.Sprintf("group%d", w.rng.IntN(20))), Description: w.maybe(30, "d")})
+			g, err := w.Svc.CreateGroup(ctx, c, app, domain.GroupInput{Name: w.p(fmt.Sprintf("group%d", w.rng.IntN(20))), Description: w.maybe(30, "d")})
 			if err == nil {
 				w.groups = append(w.groups, g)
 			}
@@ -220,12 +226,12 @@ func (w *workload) run(n int) {
 		}},
 		{3, "UpdateGroup", func(c domain.Caller) error {
 			g, _ := pick(w.rng, w.groups)
-			_, err := w.svc.UpdateGroup(ctx, c, gid(g), domain.GroupInput{Name: w.maybe(50, fmt.Sprintf("group%d", w.rng.IntN(20))), Status: w.status("ENABLED", "DISABLED")})
+			_, err := w.Svc.UpdateGroup(ctx, c, groupID(g), domain.GroupInput{Name: w.maybe(50, fmt.Sprintf("group%d", w.rng.IntN(20))), Status: w.status("ENABLED", "DISABLED")})
 			return err
 		}},
 		{2, "DeleteGroup", func(c domain.Caller) error {
 			g, i := pick(w.rng, w.groups)
-			err := w.svc.DeleteGroup(ctx, c, gid(g))
+			err := w.Svc.DeleteGroup(ctx, c, groupID(g))
 			if err == nil {
 				w.groups = drop(w.groups, i)
 			}
@@ -246,7 +252,7 @@ func (w *workload) run(n int) {
 					a, _ = pick(w.rng, same)
 				}
 			}
-			m, err := w.svc.CreateMembership(ctx, c, id(a), gid(g))
+			m, err := w.Svc.CreateMembership(ctx, c, accID(a), groupID(g))
 			if err == nil {
 				w.members = append(w.members, m.ID)
 			}
@@ -254,7 +260,7 @@ func (w *workload) run(n int) {
 		}},
 		{3, "DeleteMembership", func(c domain.Caller) error {
 			m, i := pick(w.rng, w.members)
-			err := w.svc.DeleteMembership(ctx, c, m)
+			err := w.Svc.DeleteMembership(ctx, c, m)
 			if err == nil {
 				w.members = drop(w.members, i)
 			}
@@ -262,7 +268,7 @@ func (w *workload) run(n int) {
 		}},
 		{14, "CreateAPIKey", func(c domain.Caller) error {
 			a, _ := pick(w.rng, w.accounts)
-			k, err := w.svc.CreateAPIKey(ctx, c, id(a), domain.APIKeyInput{Name: w.maybe(50, "laptop"), Status: w.maybe(20, "DISABLED")})
+			k, err := w.Svc.CreateAPIKey(ctx, c, accID(a), domain.APIKeyInput{Name: w.maybe(50, "laptop"), Status: w.maybe(20, "DISABLED")})
 			if err == nil {
 				w.keys = append(w.keys, k.Key.ID)
 			}
@@ -270,12 +276,12 @@ func (w *workload) run(n int) {
 		}},
 		{6, "UpdateAPIKey", func(c domain.Caller) error {
 			k, _ := pick(w.rng, w.keys[1:])
-			_, err := w.svc.UpdateAPIKey(ctx, c, k, domain.APIKeyInput{Name: w.maybe(60, fmt.Sprint("k", w.rng.IntN(7))), Status: w.status("ENABLED", "DISABLED")})
+			_, err := w.Svc.UpdateAPIKey(ctx, c, k, domain.APIKeyInput{Name: w.maybe(60, fmt.Sprint("k", w.rng.IntN(7))), Status: w.status("ENABLED", "DISABLED")})
 			return err
 		}},
 		{3, "DeleteAPIKey", func(c domain.Caller) error {
 			k, i := pick(w.rng, w.keys[1:])
-			err := w.svc.DeleteAPIKey(ctx, c, k)
+			err := w.Svc.DeleteAPIKey(ctx, c, k)
 			if err == nil {
 				w.keys = drop(w.keys, i+1)
 			}
@@ -300,7 +306,7 @@ func (w *workload) run(n int) {
 			}
 			r -= o.weight
 		}
-		c, replay := w.admin, false
+		c, replay := w.Admin, false
 		if strings.HasPrefix(o.name, "Create") {
 			c, replay = w.caller(o.name)
 		}
@@ -324,21 +330,21 @@ func (w *workload) run(n int) {
 				w.t.Fatalf("%s: unexpected %v", o.name, err)
 			}
 		}
-		w.outcomes[o.name+" "+outcome]++
+		w.Outcomes[o.name+" "+outcome]++
 		if replay {
-			w.outcomes["replay "+outcome]++
+			w.Outcomes["replay "+outcome]++
 		}
 	}
 }
 
-func id(a *domain.Account) string {
+func accID(a *domain.Account) string {
 	if a == nil {
 		return "missing"
 	}
 	return a.ID
 }
 
-func gid(g *domain.Group) string {
+func groupID(g *domain.Group) string {
 	if g == nil {
 		return "missing"
 	}
