@@ -1,6 +1,13 @@
 package domain
 
-import "github.com/keystorm/keystorm/events"
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/keystorm/keystorm/events"
+)
 
 // Tenant is the top of the hierarchy: every other resource belongs to
 // exactly one tenant, and admin keys act only inside their own.
@@ -29,4 +36,25 @@ func (t *Tenant) Apply(env events.Envelope) error {
 		}
 		return nil
 	})
+}
+
+// ChooseTenant picks the tenant an operator tool (admin key recovery, the
+// local server's binding) acts on, among the ids a store holds: want when
+// it names one of them, else the only one. Several tenants and no choice
+// is an error that lists them, naming the tools' -tenant-id flag. Every
+// store's OnlyTenant calls it, so they cannot drift apart.
+func ChooseTenant(ids []string, want string) (string, error) {
+	switch {
+	case want != "":
+		if slices.Contains(ids, want) {
+			return want, nil
+		}
+		return "", fmt.Errorf("no tenant %q in this store", want)
+	case len(ids) == 0:
+		return "", errors.New("the store holds no tenant")
+	case len(ids) > 1:
+		sorted := slices.Sorted(slices.Values(ids))
+		return "", fmt.Errorf("the store holds %d tenants; choose one with -tenant-id (%s)", len(ids), strings.Join(sorted, ", "))
+	}
+	return ids[0], nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -151,17 +150,5 @@ func (st *Store) OnlyTenant(ctx context.Context, want string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	switch {
-	case want != "":
-		if slices.Contains(ids, want) {
-			return want, nil
-		}
-		return "", fmt.Errorf("no tenant %q in this store", want)
-	case len(ids) == 0:
-		return "", errors.New("the store holds no tenant")
-	case len(ids) > 1:
-		slices.Sort(ids)
-		return "", fmt.Errorf("the store holds %d tenants; choose one with -tenant-id (%s)", len(ids), strings.Join(ids, ", "))
-	}
-	return ids[0], nil
+	return domain.ChooseTenant(ids, want)
 }
