@@ -275,32 +275,36 @@ func (t *TokenService) grant(ctx context.Context, p Principal, key *APIKey, requ
 // groupNames returns the names of the enabled groups the account is in.
 func (t *TokenService) groupNames(ctx context.Context, accountID string) (map[string]bool, error) {
 	names := map[string]bool{}
-	for off := 0; ; off += MaxLimit {
-		ms, total, err := t.Store.List(ctx, "account/"+accountID+"/memberships", off, MaxLimit)
-		if err != nil {
-			return nil, err
-		}
+	var failed error
+	err := eachPage(ctx, t.Store, "account/"+accountID+"/memberships", func(ms []State) bool {
 		refs := make([]Ref, 0, len(ms))
 		for _, st := range ms {
 			if m, ok := st.(*Membership); ok {
 				refs = append(refs, Ref{KindGroup, m.GroupID})
 			}
 		}
-		if len(refs) > 0 {
-			groups, err := t.Store.LoadMany(ctx, refs)
-			if err != nil {
-				return nil, err
-			}
-			for _, st := range groups {
-				if g, ok := st.(*Group); ok && !g.Deleted() && g.Status == StatusEnabled {
-					names[g.Name] = true
-				}
+		if len(refs) == 0 {
+			return true
+		}
+		groups, err := t.Store.LoadMany(ctx, refs)
+		if err != nil {
+			failed = err
+			return false
+		}
+		for _, st := range groups {
+			if g, ok := st.(*Group); ok && !g.Deleted() && g.Status == StatusEnabled {
+				names[g.Name] = true
 			}
 		}
-		if off+len(ms) >= total || len(ms) == 0 {
-			return names, nil
-		}
+		return true
+	})
+	if err == nil {
+		err = failed
 	}
+	if err != nil {
+		return nil, err
+	}
+	return names, nil
 }
 
 // Introspection is an RFC 7662 answer.

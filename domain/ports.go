@@ -165,7 +165,18 @@ type Store interface {
 	Commit(ctx context.Context, c Commit) error
 	// List returns one page of a collection in creation order and the
 	// collection's total size. Errors: ErrUnavailable.
+	//
+	// An offset skips items one by one inside the store (SQLite walks the
+	// index, DynamoDB reads the skipped items), so a deep offset costs in
+	// proportion to its depth; ListAfter is the way to page deep.
 	List(ctx context.Context, collection string, offset, limit int) ([]State, int, error)
+	// ListAfter returns up to limit items of a collection whose SortKey
+	// comes after the given one, in creation order, and the collection's
+	// total size: keyset paging, which seeks the index, so the thousandth
+	// page costs what the first does. after need not be a live item's
+	// key; an item deleted since still marks its place. Errors:
+	// ErrUnavailable.
+	ListAfter(ctx context.Context, collection, after string, limit int) ([]State, int, error)
 	// Idempotency returns the record stored under key, unless it expired
 	// (IdempotencyTTL after its At) by now. The caller passes now from its
 	// Clock, so a store never reads a clock of its own. Errors:

@@ -251,10 +251,15 @@ func load[T State](ctx context.Context, s *Service, c Caller, kind, id string) (
 	return st.(T), nil
 }
 
-// Page selects part of a collection.
+// Page selects part of a collection. After, when set, is the SortKey
+// of the last item of the page before (from List.Next): the store seeks
+// to it, so a deep page costs what the first does. Offset then only
+// labels the page for clients that count; without After, Offset skips
+// items one by one, Stormpath's way, at a cost that grows with it.
 type Page struct {
 	Offset int
 	Limit  int
+	After  string
 }
 
 // Pagination bounds.
@@ -274,27 +279,46 @@ func (p Page) Normalize() (Page, error) {
 	if p.Limit < 1 || p.Limit > MaxLimit {
 		return p, invalid(CodeInvalidQuery, "limit", "limit must be between 1 and %d.", MaxLimit)
 	}
+	if p.After != "" && !ValidSortKey(p.After) {
+		return p, invalid(CodeInvalidQuery, "after", "after is not a position this server gave out; follow the collection's next link.")
+	}
 	return p, nil
 }
 
 // List is one page of a collection and the collection's total size.
+// Next, when more items follow, is the SortKey of the page's last item:
+// the After of the next page.
 type List[T State] struct {
 	Items  []T
 	Offset int
 	Limit  int
 	Size   int
+	Next   string
 }
 
+// list reads one item more than the page holds, so that Next is set
+// exactly when another page follows, whatever Offset a client sent.
 func list[T State](ctx context.Context, s *Service, collection string, p Page) (List[T], error) {
 	p, err := p.Normalize()
 	if err != nil {
 		return List[T]{}, err
 	}
-	items, total, err := s.Store.List(ctx, collection, p.Offset, p.Limit)
+	var items []State
+	var total int
+	if p.After != "" {
+		items, total, err = s.Store.ListAfter(ctx, collection, p.After, p.Limit+1)
+	} else {
+		items, total, err = s.Store.List(ctx, collection, p.Offset, p.Limit+1)
+	}
 	if err != nil {
 		return List[T]{}, err
 	}
-	out := List[T]{Offset: p.Offset, Limit: p.Limit, Size: total, Items: make([]T, 0, len(items))}
+	out := List[T]{Offset: p.Offset, Limit: p.Limit, Size: total}
+	if len(items) > p.Limit {
+		items = items[:p.Limit]
+		out.Next = items[p.Limit-1].SortKey()
+	}
+	out.Items = make([]T, 0, len(items))
 	for _, it := range items {
 		if t, ok := it.(T); ok {
 			out.Items = append(out.Items, t)
@@ -303,19 +327,31 @@ func list[T State](ctx context.Context, s *Service, collection string, p Page) (
 	return out, nil
 }
 
-// listAll reads a whole collection, for cascades; it stops early once
-// more than max items are seen, since such a commit could not happen.
+// listAll reads a whole collection, for cascades, a keyset page at a
+// time; it stops early once more than max items are seen, since such a
+// commit could not happen.
 func listAll(ctx context.Context, s *Service, collection string, max int) ([]State, error) {
 	var out []State
-	for off := 0; ; off += MaxLimit {
-		items, total, err := s.Store.List(ctx, collection, off, MaxLimit)
-		if err != nil {
-			return nil, err
-		}
+	err := eachPage(ctx, s.Store, collection, func(items []State) bool {
 		out = append(out, items...)
-		if len(out) >= total || len(items) == 0 || len(out) > max {
-			return out, nil
+		return len(out) <= max
+	})
+	return out, err
+}
+
+// eachPage hands each page of a collection to fn, in creation order,
+// until the collection ends or fn returns false.
+func eachPage(ctx context.Context, st Store, collection string, fn func([]State) bool) error {
+	after := ""
+	for {
+		items, _, err := st.ListAfter(ctx, collection, after, MaxLimit)
+		if err != nil {
+			return err
 		}
+		if len(items) == 0 || !fn(items) || len(items) < MaxLimit {
+			return nil
+		}
+		after = items[len(items)-1].SortKey()
 	}
 }
 

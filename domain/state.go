@@ -38,7 +38,30 @@ func (b *Base) Deleted() bool { return b.Gone }
 // SortKey implements State. The fixed-width UTC timestamp sorts
 // lexically in time order; the id breaks ties.
 func (b *Base) SortKey() string {
-	return b.CreatedAt.UTC().Format("2006-01-02T15:04:05.000000000Z") + "#" + b.ID
+	return b.CreatedAt.UTC().Format(sortKeyTime) + "#" + b.ID
+}
+
+// sortKeyTime is fixed width, so that keys sort lexically in time order.
+const sortKeyTime = "2006-01-02T15:04:05.000000000Z"
+
+// ValidSortKey reports whether s has the shape SortKey gives: the time in
+// sortKeyTime, "#", and an id of letters and digits. Clients hand sort
+// keys back as paging positions, so they are checked before any store
+// sees them.
+func ValidSortKey(s string) bool {
+	ts, id, ok := strings.Cut(s, "#")
+	if !ok || len(ts) != len(sortKeyTime) || len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	if _, err := time.Parse(sortKeyTime, ts); err != nil {
+		return false
+	}
+	for _, r := range id {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // advance checks stream continuity and stamps the version and time. A gap

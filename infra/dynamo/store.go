@@ -99,65 +99,100 @@ func (st *Store) LoadMany(ctx context.Context, refs []domain.Ref) ([]domain.Stat
 }
 
 // List implements domain.Store: a COUNT query for the size and a query
-// for the page, both on the collection's index.
+// for the page, both on the collection's index. DynamoDB has no offset,
+// so the page query reads the skipped items and drops them: a deep
+// offset costs its depth in read capacity (ListAfter does not).
 func (st *Store) List(ctx context.Context, collection string, offset, limit int) ([]domain.State, int, error) {
-	idx, pkAttr := "gsi1", "gsi1pk"
-	if domain.CollectionSlot(collection) == 1 {
-		idx, pkAttr = "gsi2", "gsi2pk"
+	q := st.collectionQuery(collection, "")
+	total, err := st.count(ctx, q)
+	if err != nil || offset >= total || limit <= 0 {
+		return nil, total, err
 	}
-	base := dynamodb.QueryInput{
+	out, err := st.page(ctx, q, offset, limit)
+	return out, total, err
+}
+
+// ListAfter implements domain.Store: the same COUNT, and a page query
+// whose key condition starts past after, so DynamoDB seeks there.
+func (st *Store) ListAfter(ctx context.Context, collection, after string, limit int) ([]domain.State, int, error) {
+	q := st.collectionQuery(collection, after)
+	total, err := st.count(ctx, st.collectionQuery(collection, ""))
+	if err != nil || total == 0 || limit <= 0 {
+		return nil, total, err
+	}
+	out, err := st.page(ctx, q, 0, limit)
+	return out, total, err
+}
+
+// collectionQuery queries the collection's index, from the first sort
+// key past after when after is set.
+func (st *Store) collectionQuery(collection, after string) dynamodb.QueryInput {
+	idx, pkAttr, skAttr := "gsi1", "gsi1pk", "gsi1sk"
+	if domain.CollectionSlot(collection) == 1 {
+		idx, pkAttr, skAttr = "gsi2", "gsi2pk", "gsi2sk"
+	}
+	q := dynamodb.QueryInput{
 		TableName:                 &st.Views,
 		IndexName:                 aws.String(idx),
 		KeyConditionExpression:    aws.String("#p = :c"),
 		ExpressionAttributeNames:  map[string]string{"#p": pkAttr},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":c": s(collection)},
 	}
+	if after != "" {
+		q.KeyConditionExpression = aws.String("#p = :c AND #s > :a")
+		q.ExpressionAttributeNames["#s"] = skAttr
+		q.ExpressionAttributeValues[":a"] = s(after)
+	}
+	return q
+}
+
+// count sums a COUNT query over every page of the result.
+func (st *Store) count(ctx context.Context, q dynamodb.QueryInput) (int, error) {
+	q.Select = types.SelectCount
 	total := 0
-	count := base
-	count.Select = types.SelectCount
 	for {
-		res, err := st.DB.Query(ctx, &count)
+		res, err := st.DB.Query(ctx, &q)
 		if err != nil {
-			return nil, 0, storeErr(err)
+			return 0, storeErr(err)
 		}
 		total += int(res.Count)
 		if res.LastEvaluatedKey == nil {
-			break
+			return total, nil
 		}
-		count.ExclusiveStartKey = res.LastEvaluatedKey
+		q.ExclusiveStartKey = res.LastEvaluatedKey
 	}
-	if offset >= total || limit <= 0 {
-		return nil, total, nil
-	}
-	page := base
-	want := offset + limit
-	page.Limit = aws.Int32(int32(want))
+}
+
+// page reads items skip+1 to skip+limit of the query's result.
+func (st *Store) page(ctx context.Context, q dynamodb.QueryInput, skip, limit int) ([]domain.State, error) {
+	want := skip + limit
+	q.Limit = aws.Int32(int32(want))
 	var items []map[string]types.AttributeValue
 	for len(items) < want {
-		res, err := st.DB.Query(ctx, &page)
+		res, err := st.DB.Query(ctx, &q)
 		if err != nil {
-			return nil, 0, storeErr(err)
+			return nil, storeErr(err)
 		}
 		items = append(items, res.Items...)
 		if res.LastEvaluatedKey == nil {
 			break
 		}
-		page.ExclusiveStartKey = res.LastEvaluatedKey
-		page.Limit = aws.Int32(int32(want - len(items)))
+		q.ExclusiveStartKey = res.LastEvaluatedKey
+		q.Limit = aws.Int32(int32(want - len(items)))
 	}
-	if offset >= len(items) {
-		return nil, total, nil
+	if skip >= len(items) {
+		return nil, nil
 	}
-	items = items[offset:min(len(items), want)]
+	items = items[skip:min(len(items), want)]
 	out := make([]domain.State, 0, len(items))
 	for _, it := range items {
 		s, err := decodeState(it)
 		if err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 		out = append(out, s)
 	}
-	return out, total, nil
+	return out, nil
 }
 
 // Idempotency implements domain.Store.

@@ -84,7 +84,7 @@ func (v *keyView) list(ctx context.Context, l domain.List[*domain.APIKey]) (Coll
 		}
 		items[i] = out
 	}
-	return Collection{Href: string(v.r.base) + v.r.URL.Path, Offset: l.Offset, Limit: l.Limit, Size: l.Size, Items: items}, nil
+	return newCollection(v.r.Request, string(v.r.base), l.Offset, l.Limit, l.Size, l.Next, items), nil
 }
 
 func (a *API) createAPIKey(w http.ResponseWriter, r req) error {

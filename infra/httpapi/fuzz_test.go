@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -108,4 +109,35 @@ func depth(body []byte) int {
 		return 0
 	}
 	return walk(v)
+}
+
+// FuzzPageQuery feeds arbitrary query strings to the page parser: it
+// never panics, refuses with a client error, and accepts only a page
+// whose position (after) is a sort key and whose bounds hold.
+func FuzzPageQuery(f *testing.F) {
+	for _, s := range []string{
+		"offset=5&limit=10", "limit=0", "offset=-1", "limit=101", "orderBy=createdAt",
+		"after=MjAyNi0xMS0yN1QxMDowMDowMC4wMDAwMDAwMDBaI2FiYw", "after=***", "after=", "after=YQ",
+		"after=MjAyNi0xMS0yN1QxMDowMDowMC4wMDAwMDAwMDBaI2EnIE9SIDE9MQ", "%%%", "offset=9999999999999999999999",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, query string) {
+		r := httptest.NewRequest("GET", "/v1/applications/x/accounts", nil)
+		r.URL.RawQuery = query
+		p, err := page(r)
+		if err != nil {
+			var de *domain.Error
+			if !errors.As(err, &de) || de.Kind != domain.KindInvalid || de.Code != domain.CodeInvalidQuery {
+				t.Fatalf("%q: %v is not a bad-query error", query, err)
+			}
+			return
+		}
+		if p.Offset < 0 || p.Limit < 1 || p.Limit > domain.MaxLimit {
+			t.Fatalf("%q: accepted %+v", query, p)
+		}
+		if p.After != "" && !domain.ValidSortKey(p.After) {
+			t.Fatalf("%q: accepted position %q", query, p.After)
+		}
+	})
 }

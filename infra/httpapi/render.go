@@ -1,8 +1,10 @@
 package httpapi
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/keystorm/keystorm/domain"
@@ -199,13 +201,18 @@ func keyScopes(k *domain.APIKey) *[]string {
 	return &s
 }
 
-// Collection is a page of a collection resource.
+// Collection is a page of a collection resource: Stormpath's shape, plus
+// a next link while more items follow.
 type Collection struct {
 	Href   string `json:"href"`
 	Offset int    `json:"offset"`
 	Limit  int    `json:"limit"`
 	Size   int    `json:"size"`
 	Items  []any  `json:"items"`
+	// Next is the URL of the following page. It carries the last item's
+	// position (after), so the store seeks there instead of skipping
+	// offset items: following next links costs the same on every page.
+	Next *Link `json:"next,omitempty"`
 }
 
 func collection[T domain.State, R any](r *http.Request, l domain.List[T], render func(T) R) Collection {
@@ -213,5 +220,20 @@ func collection[T domain.State, R any](r *http.Request, l domain.List[T], render
 	for i, it := range l.Items {
 		items[i] = render(it)
 	}
-	return Collection{Href: baseURL(r) + r.URL.Path, Offset: l.Offset, Limit: l.Limit, Size: l.Size, Items: items}
+	return newCollection(r, baseURL(r), l.Offset, l.Limit, l.Size, l.Next, items)
+}
+
+// newCollection builds the page, and its next link from the request's own
+// query (so options such as encryptSecret carry over) with offset, limit
+// and after set for the page that follows.
+func newCollection(r *http.Request, base string, offset, limit, size int, next string, items []any) Collection {
+	c := Collection{Href: base + r.URL.Path, Offset: offset, Limit: limit, Size: size, Items: items}
+	if next != "" {
+		q := r.URL.Query()
+		q.Set("offset", strconv.Itoa(offset+len(items)))
+		q.Set("limit", strconv.Itoa(limit))
+		q.Set("after", base64.RawURLEncoding.EncodeToString([]byte(next)))
+		c.Next = &Link{Href: c.Href + "?" + q.Encode()}
+	}
+	return c
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -342,7 +343,7 @@ func isLink(raw json.RawMessage) bool {
 	return ok
 }
 
-// page reads offset and limit.
+// page reads offset, limit and after (a next link's position).
 func page(r *http.Request) (domain.Page, error) {
 	q := r.URL.Query()
 	var p domain.Page
@@ -356,6 +357,15 @@ func page(r *http.Request) (domain.Page, error) {
 			return p, domain.E(domain.KindInvalid, domain.CodeInvalidQuery, name, "%s must be a whole number.", name)
 		}
 		*dst = n
+	}
+	if v := q.Get("after"); v != "" {
+		// The position is opaque to clients; one that does not decode is
+		// refused like one that decodes to no sort key (Normalize).
+		b, err := base64.RawURLEncoding.DecodeString(v)
+		if err != nil || len(b) == 0 {
+			return p, domain.E(domain.KindInvalid, domain.CodeInvalidQuery, "after", "after is not a position this server gave out; follow the collection's next link.")
+		}
+		p.After = string(b)
 	}
 	if ob := q.Get("orderBy"); ob != "" && ob != "createdAt" && ob != "createdAt asc" && ob != "createdAt ASC" {
 		return p, domain.E(domain.KindInvalid, domain.CodeInvalidQuery, "orderBy", "orderBy supports only createdAt (ascending).")

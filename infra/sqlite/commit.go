@@ -53,7 +53,49 @@ func (st *Store) Commit(ctx context.Context, c domain.Commit) error {
 			return err
 		}
 	}
+	if err := writeSizes(ctx, tx, c.Changes); err != nil {
+		tx.Rollback()
+		return err
+	}
 	return storeErr(tx.Commit())
+}
+
+// writeSizes keeps the sizes table: each change leaves the collections
+// its state was in and joins those it is in now. Every condition of the
+// commit has held by then, so the counts move only with rows that did.
+// A collection that empties loses its row, as a rebuild would not write
+// it.
+func writeSizes(ctx context.Context, tx *sql.Tx, changes []domain.Change) error {
+	deltas := map[string]int64{}
+	for _, ch := range changes {
+		if ch.Before != nil {
+			for _, c := range ch.Before.Collections() {
+				deltas[c]--
+			}
+		}
+		for _, c := range ch.After.Collections() {
+			deltas[c]++
+		}
+	}
+	names := make([]string, 0, len(deltas))
+	for c, d := range deltas {
+		if d != 0 {
+			names = append(names, c)
+		}
+	}
+	sort.Strings(names)
+	for _, c := range names {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO sizes (collection, n) VALUES (?, ?) ON CONFLICT (collection) DO UPDATE SET n = n + excluded.n",
+			c, deltas[c]); err != nil {
+			return storeErr(err)
+		}
+		if deltas[c] < 0 {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM sizes WHERE collection = ? AND n <= 0", c); err != nil {
+				return storeErr(err)
+			}
+		}
+	}
+	return nil
 }
 
 // plan lists a commit's items as the DynamoDB store builds its

@@ -106,3 +106,31 @@ func TestClosedStoreIsAnError(t *testing.T) {
 		t.Fatalf("load on a closed store: %v", err)
 	}
 }
+
+// TestOpenCountsSizesOfAVersion1File: a file written before the sizes
+// table existed (schema version 1) gets every collection's size counted
+// when it is opened, so lists report the right totals without a rebuild.
+func TestOpenCountsSizesOfAVersion1File(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "keystorm.db")
+	st := open(t, path)
+	storetest.NewWorkload(t, st, 11).Run(150)
+	want := only(dump(t, st), "size")
+	if len(want) == 0 {
+		t.Fatal("the workload left no collection with items")
+	}
+	// Make it what a version 1 binary left: no sizes table.
+	exec(t, st, "DROP TABLE sizes")
+	exec(t, st, "PRAGMA user_version = 1")
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st = open(t, path)
+	if got := only(dump(t, st), "size"); !slices.Equal(got, want) {
+		t.Fatalf("sizes after opening a version 1 file:\n got %v\nwant %v", got, want)
+	}
+	var v int
+	if err := st.DB().QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil || v != 2 {
+		t.Fatalf("user_version %d %v, want 2", v, err)
+	}
+}

@@ -158,7 +158,7 @@ func rebuild(ctx context.Context, tx *sql.Tx) (RebuildStats, error) {
 	if err != nil {
 		return stats, err
 	}
-	for _, table := range []string{"states", "guards"} {
+	for _, table := range []string{"states", "guards", "sizes"} {
 		res, err := tx.ExecContext(ctx, "DELETE FROM "+table)
 		if err != nil {
 			return stats, storeErr(err)
@@ -191,6 +191,15 @@ func rebuild(ctx context.Context, tx *sql.Tx) (RebuildStats, error) {
 			stats.Items++
 		}
 	}
+	res, err := tx.ExecContext(ctx, countSizes)
+	if err != nil {
+		return stats, storeErr(err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return stats, storeErr(err)
+	}
+	stats.Items += int(n)
 	return stats, nil
 }
 
@@ -247,6 +256,7 @@ func (st *Store) Dump(ctx context.Context) ([]string, error) {
 		"SELECT 'event', stream, version, type, at, data, meta FROM events",
 		"SELECT 'state', stream, kind, tenant, version, deleted, data, children, coll1, coll2, sortkey FROM states",
 		"SELECT 'guard', key, owner FROM guards",
+		"SELECT 'size', collection, n FROM sizes",
 		"SELECT 'idem', key, fingerprint, result_kind, result_id, result_version, at, expires_at FROM idempotency",
 	} {
 		lines, err := dumpRows(ctx, st.db, q)

@@ -95,7 +95,10 @@ func TestRebuildEqualsLive(t *testing.T) {
 
 	ctx := context.Background()
 	live := dump(t, st)
-	views := len(only(live, "state")) + len(only(live, "guard"))
+	views := len(only(live, "state")) + len(only(live, "guard")) + len(only(live, "size"))
+	if len(only(live, "size")) == 0 {
+		t.Error("the workload left no collection with items")
+	}
 	if len(only(live, "idem")) == 0 {
 		t.Error("the workload wrote no idempotency record")
 	}
@@ -142,6 +145,8 @@ func TestRebuildEqualsLive(t *testing.T) {
 	exec(t, st, "UPDATE states SET children = children + 7 WHERE children IS NOT NULL")
 	exec(t, st, "UPDATE states SET coll1 = 'application/x/accounts', version = version + 1 WHERE rowid % 5 = 0")
 	exec(t, st, "DELETE FROM guards")
+	exec(t, st, "UPDATE sizes SET n = n + 3 WHERE length(collection) % 2 = 0")
+	exec(t, st, "INSERT INTO sizes (collection, n) VALUES ('application/x/groups', 4)")
 	if d := diffLines(live, dump(t, st), 1); d == "" {
 		t.Fatal("the wrecking changed nothing")
 	}

@@ -2,7 +2,7 @@ package sqlite
 
 // schemaVersion is stored in PRAGMA user_version. A database written by a
 // newer binary (a higher version) is refused rather than misread.
-const schemaVersion = 1
+const schemaVersion = 2
 
 // schema is the whole database. Every statement is idempotent, so Open
 // runs it on new and existing files alike.
@@ -20,6 +20,10 @@ const schemaVersion = 1
 //     and sortkey its place in them; the partial indexes serve List as an
 //     index range in creation order, and COUNT(*) over the same range. A
 //     tombstone has no collections, so it leaves the indexes.
+//   - sizes holds each non-empty collection's item count, kept by every
+//     commit in its own transaction, so a page's total is one row read
+//     rather than a COUNT(*) that grows with the collection (version 2;
+//     Open fills it from states on a version 1 file).
 //   - guards and idempotency are keyed by their key, the uniqueness the
 //     DynamoDB store gets from conditional puts on its views table.
 const schema = `
@@ -48,6 +52,11 @@ CREATE TABLE IF NOT EXISTS states (
 CREATE INDEX IF NOT EXISTS states_coll1 ON states (coll1, sortkey, stream) WHERE coll1 IS NOT NULL;
 CREATE INDEX IF NOT EXISTS states_coll2 ON states (coll2, sortkey, stream) WHERE coll2 IS NOT NULL;
 
+CREATE TABLE IF NOT EXISTS sizes (
+	collection TEXT    NOT NULL PRIMARY KEY,
+	n          INTEGER NOT NULL
+) WITHOUT ROWID;
+
 CREATE TABLE IF NOT EXISTS guards (
 	key   TEXT NOT NULL PRIMARY KEY,
 	owner TEXT NOT NULL
@@ -63,3 +72,14 @@ CREATE TABLE IF NOT EXISTS idempotency (
 	expires_at     INTEGER NOT NULL
 ) WITHOUT ROWID;
 `
+
+// countSizes writes every collection's size from the states table, into
+// an empty sizes table: for a rebuild, and for a file written before
+// sizes existed.
+const countSizes = `
+INSERT INTO sizes (collection, n)
+	SELECT coll, COUNT(*) FROM (
+		SELECT coll1 AS coll FROM states WHERE coll1 IS NOT NULL
+		UNION ALL
+		SELECT coll2 FROM states WHERE coll2 IS NOT NULL
+	) GROUP BY coll`

@@ -90,6 +90,11 @@ func (st *Store) migrate(ctx context.Context) error {
 	if _, err := tx.ExecContext(ctx, schema); err != nil {
 		return fmt.Errorf("sqlite: schema: %w", err)
 	}
+	if v < 2 {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM sizes; "+countSizes); err != nil {
+			return fmt.Errorf("sqlite: schema: %w", err)
+		}
+	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
 		return fmt.Errorf("sqlite: schema: %w", err)
 	}
@@ -149,9 +154,29 @@ func (st *Store) LoadMany(ctx context.Context, refs []domain.Ref) ([]domain.Stat
 	return scanStates(rows)
 }
 
-// List implements domain.Store: the page and the total are read from the
-// collection's index in one read transaction, so they agree.
+// List implements domain.Store: the page and the total are read in one
+// read transaction, so they agree. The total is the collection's row in
+// sizes; OFFSET walks that many index entries before the page.
 func (st *Store) List(ctx context.Context, collection string, offset, limit int) ([]domain.State, int, error) {
+	return st.list(ctx, collection, limit, func(col string) (string, []any) {
+		// ORDER BY matches the index (collection, sortkey, stream), so
+		// this walks the index and sorts nothing; stream breaks ties
+		// like the id inside SortKey does.
+		return "SELECT kind, data, children FROM states WHERE " + col + " = ? ORDER BY sortkey, stream LIMIT ? OFFSET ?",
+			[]any{collection, limit, max(offset, 0)}
+	})
+}
+
+// ListAfter implements domain.Store: the same read, seeking the index to
+// the first sort key past after instead of counting past items.
+func (st *Store) ListAfter(ctx context.Context, collection, after string, limit int) ([]domain.State, int, error) {
+	return st.list(ctx, collection, limit, func(col string) (string, []any) {
+		return "SELECT kind, data, children FROM states WHERE " + col + " = ? AND sortkey > ? ORDER BY sortkey, stream LIMIT ?",
+			[]any{collection, after, limit}
+	})
+}
+
+func (st *Store) list(ctx context.Context, collection string, limit int, page func(col string) (string, []any)) ([]domain.State, int, error) {
 	col := "coll1"
 	if domain.CollectionSlot(collection) == 1 {
 		col = "coll2"
@@ -162,16 +187,15 @@ func (st *Store) List(ctx context.Context, collection string, offset, limit int)
 	}
 	defer tx.Rollback()
 	var total int
-	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM states WHERE "+col+" = ?", collection).Scan(&total); err != nil {
+	err = tx.QueryRowContext(ctx, "SELECT n FROM sizes WHERE collection = ?", collection).Scan(&total)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, 0, storeErr(err)
 	}
-	if offset >= total || limit <= 0 {
+	if total == 0 || limit <= 0 {
 		return nil, total, nil
 	}
-	// ORDER BY matches the index (collection, sortkey, stream), so this
-	// walks the index and sorts nothing; stream breaks ties like the id
-	// inside SortKey does.
-	rows, err := tx.QueryContext(ctx, "SELECT kind, data, children FROM states WHERE "+col+" = ? ORDER BY sortkey, stream LIMIT ? OFFSET ?", collection, limit, max(offset, 0))
+	q, args := page(col)
+	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, 0, storeErr(err)
 	}

@@ -68,6 +68,9 @@ func TestBadInputIsRejectedAndNothingIsWritten(t *testing.T) {
 		{"GET", accounts + "?offset=-1", 400, 1004},
 		{"GET", accounts + "?limit=abc", 400, 1004},
 		{"GET", accounts + "?orderBy=email", 400, 1004},
+		{"GET", accounts + "?after=***", 400, 1004},
+		{"GET", accounts + "?after=bm90IGEgcG9zaXRpb24", 400, 1004},                                    // "not a position"
+		{"GET", accounts + "?after=MjAyNi0xMS0yN1QxMDowMDowMC4wMDAwMDAwMDBaI2EnIE9SIDE9MQ", 400, 1004}, // a sort key with a quote in its id
 		{"PUT", accounts, 405, 4050},
 		{"GET", "/v1/nothing", 404, 4040},
 		{"GET", "/v1/accounts/doesnotexist", 404, 4040},

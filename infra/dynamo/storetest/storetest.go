@@ -43,6 +43,7 @@ func runAt(t *testing.T, at time.Time, newStore func(t *testing.T) domain.Store)
 		{"ListCreationOrderAndPaging", testList},
 		{"ListMembershipsUnderBothEnds", testListMemberships},
 		{"ListEmptyAndDeleted", testListEmptyAndDeleted},
+		{"ListAfterSeeksBySortKey", testListAfter},
 		{"LoadMany", testLoadMany},
 		{"MultiChangeCommitIsAtomic", testAtomicCommit},
 		{"ChildCountsFollowChildren", testChildCounts},
@@ -664,5 +665,72 @@ func testAtomicCommit(t *testing.T, f *fixture) {
 	}
 	if _, total, _ := f.st.List(f.ctx, "account/"+acc.ID+"/apikeys", 0, 10); total != 0 {
 		t.Fatalf("%d keys left, want 0", total)
+	}
+}
+
+// testListAfter pages by position: pages after each last sort key
+// concatenate to the whole collection, a deleted item's key still marks
+// its place, and the total is the collection's whatever the position.
+func testListAfter(t *testing.T, f *fixture) {
+	app := f.app("Death Star")
+	other := f.app("Executor")
+	var all []*domain.Account
+	for i := range 23 {
+		all = append(all, f.account(app, fmt.Sprintf("u%02d", i)))
+		if i%4 == 0 {
+			f.account(other, fmt.Sprintf("o%02d", i))
+		}
+	}
+	coll := "application/" + app.ID + "/accounts"
+	var want []string
+	for _, a := range all {
+		want = append(want, a.ID)
+	}
+	var paged []string
+	after := ""
+	for range 10 {
+		page, total, err := f.st.ListAfter(f.ctx, coll, after, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if total != 23 {
+			t.Fatalf("after %q: total %d, want 23", after, total)
+		}
+		if len(page) == 0 {
+			break
+		}
+		paged = append(paged, ids(page)...)
+		after = page[len(page)-1].SortKey()
+	}
+	if !slices.Equal(paged, want) {
+		t.Fatalf("keyset pages:\n got %v\nwant %v", paged, want)
+	}
+	// The key of an item deleted since still marks its place.
+	gone := all[9]
+	f.commitChanges(f.change(gone.Ref(), gone, events.AccountDeleted{}))
+	page, total, err := f.st.ListAfter(f.ctx, coll, gone.SortKey(), 3)
+	if err != nil || total != 22 || !slices.Equal(ids(page), want[10:13]) {
+		t.Fatalf("after a deleted item: %v %d %v, want %v", ids(page), total, err, want[10:13])
+	}
+	// Past the last item: nothing, and still the total.
+	page, total, err = f.st.ListAfter(f.ctx, coll, all[22].SortKey(), 3)
+	if err != nil || total != 22 || len(page) != 0 {
+		t.Fatalf("after the last item: %v %d %v", ids(page), total, err)
+	}
+	// An empty collection, from the start.
+	page, total, err = f.st.ListAfter(f.ctx, "application/none/accounts", "", 3)
+	if err != nil || total != 0 || len(page) != 0 {
+		t.Fatalf("empty collection: %v %d %v", ids(page), total, err)
+	}
+	// Positions from one collection select nothing of another's that they
+	// should not: the other application's accounts after app's 5th.
+	page, _, err = f.st.ListAfter(f.ctx, "application/"+other.ID+"/accounts", all[4].SortKey(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range page {
+		if st.(*domain.Account).ApplicationID != other.ID {
+			t.Fatalf("another collection's item: %+v", st)
+		}
 	}
 }
