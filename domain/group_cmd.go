@@ -212,7 +212,7 @@ func (s *Service) ListGroupAccounts(ctx context.Context, c Caller, groupID strin
 }
 
 func resolve[T State](ctx context.Context, s *Service, c Caller, ms List[*Membership], target func(*Membership) Ref) (List[T], error) {
-	out := List[T]{Offset: ms.Offset, Limit: ms.Limit, Size: ms.Size, Items: make([]T, 0, len(ms.Items))}
+	out := List[T]{Offset: ms.Offset, Limit: ms.Limit, Size: ms.Size, Next: ms.Next, Items: make([]T, 0, len(ms.Items))}
 	if len(ms.Items) == 0 {
 		return out, nil
 	}

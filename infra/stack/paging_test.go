@@ -24,33 +24,20 @@ func TestNextLinksWalkACollection(t *testing.T) {
 			for i := range 12 {
 				want = append(want, c.newAccount("pager" + strconv.Itoa(i))["href"].(string))
 			}
-			walk := func(first string) (hrefs []string, offsets []int) {
-				next := first
-				for range 20 {
-					page := c.must(200, c.do("GET", next, nil))
-					offsets = append(offsets, int(page["offset"].(float64)))
-					if page["size"].(float64) != float64(len(want)) {
-						t.Fatalf("size %v, want %d", page["size"], len(want))
-					}
-					for _, it := range page["items"].([]any) {
-						hrefs = append(hrefs, it.(map[string]any)["href"].(string))
-					}
-					next = href(page, "next")
-					if next == "" {
-						return hrefs, offsets
-					}
-					u, err := url.Parse(next)
-					if err != nil || u.Query().Get("after") == "" || u.Query().Get("limit") != "5" {
-						t.Fatalf("next link %q", next)
-					}
-				}
-				t.Fatal("next links do not end")
-				return nil, nil
-			}
-			got, offsets := walk(c.app + "/accounts?limit=5")
+			got, offsets := walkLimit(t, c, c.app+"/accounts?limit=5", len(want), "5")
 			if !slices.Equal(got, want) || !slices.Equal(offsets, []int{0, 5, 10}) {
 				t.Fatalf("walked %v at offsets %v, want %v", got, offsets, want)
 			}
+			// Collections resolved through memberships link on too.
+			g := c.must(201, c.do("POST", c.app+"/groups", map[string]any{"name": "pagers"}))
+			for _, h := range want[:7] {
+				c.must(201, c.do("POST", "/v1/groupMemberships", map[string]any{"account": map[string]any{"href": h}, "group": map[string]any{"href": g["href"]}}))
+			}
+			members, _ := walkLimit(t, c, href(g, "accounts")+"?limit=3", 7, "3")
+			if !slices.Equal(members, want[:7]) {
+				t.Fatalf("group's accounts by next links: %v, want %v", members, want[:7])
+			}
+
 			// A page that ends the collection exactly has no next.
 			last := c.must(200, c.do("GET", c.app+"/accounts?offset=8&limit=4", nil))
 			if href(last, "next") != "" {
@@ -73,4 +60,32 @@ func TestNextLinksWalkACollection(t *testing.T) {
 			}
 		})
 	}
+}
+
+// walkLimit follows next links from first and returns the items' hrefs
+// and the pages' offsets; every page reports size and every next link
+// keeps limit.
+func walkLimit(t *testing.T, c *client, first string, size int, limit string) (hrefs []string, offsets []int) {
+	t.Helper()
+	next := first
+	for range 50 {
+		page := c.must(200, c.do("GET", next, nil))
+		offsets = append(offsets, int(page["offset"].(float64)))
+		if page["size"].(float64) != float64(size) {
+			t.Fatalf("size %v, want %d", page["size"], size)
+		}
+		for _, it := range page["items"].([]any) {
+			hrefs = append(hrefs, it.(map[string]any)["href"].(string))
+		}
+		next = href(page, "next")
+		if next == "" {
+			return hrefs, offsets
+		}
+		u, err := url.Parse(next)
+		if err != nil || u.Query().Get("after") == "" || u.Query().Get("limit") != limit {
+			t.Fatalf("next link %q", next)
+		}
+	}
+	t.Fatal("next links do not end")
+	return nil, nil
 }
