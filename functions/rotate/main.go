@@ -1,18 +1,16 @@
 package main
 
 import (
-	"context"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/keystorm/keystorm/domain"
 	"github.com/keystorm/keystorm/infra/rotation"
 	"github.com/keystorm/keystorm/infra/runtime"
 	"github.com/keystorm/keystorm/infra/runtime/store"
 	"github.com/keystorm/keystorm/infra/tokens"
+	"github.com/keystorm/keystorm/infra/tokens/secretsmanager"
 )
 
 func main() {
@@ -30,14 +28,14 @@ func main() {
 		store := tokens.NewFileStore(dir, domain.SystemClock)
 		keys = func() tokens.KeyStore { return store }
 	} else {
-		// No network call at init: credentials resolve on first use.
-		awsCfg, err := config.LoadDefaultConfig(context.Background())
+		// From the Lambda variables (infra/awsenv), not the SDK's default
+		// chain; no network call at init.
+		client, err := secretsmanager.NewClient()
 		if err != nil {
-			runtime.Fatal("aws config", err)
+			runtime.Fatal("secrets manager client", err)
 		}
-		client := secretsmanager.NewFromConfig(awsCfg)
 		// A fresh store per invocation: never rotate a cached ring.
-		keys = func() tokens.KeyStore { return tokens.NewSecretsManagerStore(client, secret, 0, domain.SystemClock) }
+		keys = func() tokens.KeyStore { return secretsmanager.NewStore(client, secret, 0, domain.SystemClock) }
 	}
 	store := store.FromEnv()
 	h := &rotation.Handler{Keys: keys, Publish: store.PutJWKS, Every: every, Clock: domain.SystemClock}

@@ -10,6 +10,8 @@
 // OAuth function only) and runtime/management (the whole wiring of the
 // five management functions). Package init of the AWS SDK's service
 // packages is most of the difference between a function's cold start and
-// a hello-world one (scripts/coldstart measures it). The functions'
-// main.go files stay short, and cannot drift apart.
+// a hello-world one (scripts/coldstart measures it), which is also why no
+// function links the SDK's default credential chain (package config; see
+// infra/awsenv and TestFunctionDependencies). The functions' main.go files
+// stay short, and cannot drift apart.
 package runtime

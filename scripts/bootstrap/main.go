@@ -23,6 +23,7 @@ import (
 	"os"
 
 	"github.com/keystorm/keystorm/domain"
+	"github.com/keystorm/keystorm/infra/awsdefault"
 	"github.com/keystorm/keystorm/infra/dynamo"
 )
 
@@ -46,7 +47,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	cfg := dynamo.ConfigFromEnv()
-	db, err := dynamo.NewClient(ctx, cfg, nil)
+	db, err := awsdefault.NewDynamoClient(ctx, cfg)
 	if err != nil {
 		return err
 	}

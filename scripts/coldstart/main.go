@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -64,8 +65,12 @@ type target struct {
 }
 
 // sampleRun is one cold start, in milliseconds: INIT, and the whole cold
-// request (INIT included).
-type sampleRun struct{ init, total float64 }
+// request (INIT included); and, from a separate start outside the
+// emulator, the package init of each package (pkgInit).
+type sampleRun struct {
+	init, total float64
+	pkgs        map[string]float64
+}
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("coldstart", flag.ContinueOnError)
@@ -73,6 +78,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var (
 		n       = fs.Int("n", 5, "cold runs per function (the medians are printed)")
 		only    = fs.String("fn", "", "comma-separated `names` under ./functions (default: all)")
+		top     = fs.Int("top", 3, "packages to list per function by package init time (0: none)")
 		timeout = fs.Duration("timeout", 15*time.Minute, "overall time limit")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -84,14 +90,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	if err := measure(ctx, *n, *only, stdout, stderr); err != nil {
+	if err := measure(ctx, *n, *only, *top, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "coldstart: %v\n", err)
 		return 1
 	}
 	return 0
 }
 
-func measure(ctx context.Context, n int, only string, stdout, stderr io.Writer) (err error) {
+func measure(ctx context.Context, n int, only string, top int, stdout, stderr io.Writer) (err error) {
 	root, err := rie.ModuleRoot(ctx)
 	if err != nil {
 		return err
@@ -145,10 +151,14 @@ func measure(ctx context.Context, n int, only string, stdout, stderr io.Writer) 
 			if err != nil {
 				return fmt.Errorf("%s: %w", t.name, err)
 			}
+			if r.pkgs, err = pkgInit(ctx, t.bootstrap); err != nil {
+				return fmt.Errorf("%s: %w", t.name, err)
+			}
 			t.runs = append(t.runs, r)
 		}
 	}
 	report(stdout, n, targets)
+	reportPackages(stdout, top, targets)
 	return nil
 }
 
@@ -255,6 +265,39 @@ func coldRun(ctx context.Context, t *target, env []string) (r sampleRun, err err
 	}
 }
 
+// initRE matches a line of GODEBUG=inittrace=1: the package and the wall
+// time its init took.
+var initRE = regexp.MustCompile(`(?m)^init (\S+) @[0-9.]+ ms, ([0-9.]+) ms clock`)
+
+// pkgInit starts the bootstrap outside the emulator with
+// GODEBUG=inittrace=1 and returns each package's init time in
+// milliseconds: the part of INIT that linking decides, and the one place
+// to see which packages it goes to. With no Lambda variables the binary
+// exits in main (lambda.Start, or a configuration check), after every
+// package init has run. inittrace's own bookkeeping adds a little to each
+// figure, so their sum reads somewhat above the true cost.
+func pkgInit(ctx context.Context, bootstrap string) (map[string]float64, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bootstrap)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "GODEBUG=inittrace=1"}
+	var out strings.Builder
+	cmd.Stderr = &out
+	_ = cmd.Run() // it is meant to exit with an error: there is no runtime API
+	pkgs := map[string]float64{}
+	for _, m := range initRE.FindAllStringSubmatch(out.String(), -1) {
+		ms, err := strconv.ParseFloat(m[2], 64)
+		if err != nil {
+			return nil, err
+		}
+		pkgs[m[1]] += ms
+	}
+	if len(pkgs) == 0 {
+		return nil, fmt.Errorf("no inittrace output from %s:\n%s", bootstrap, out.String())
+	}
+	return pkgs, nil
+}
+
 // bytesHasError reports the emulator's answer to a handler error. The
 // authorizer's "Unauthorized" would be one too: the samples are filled so
 // that they pass, and a failing one must not be measured as a success.
@@ -283,11 +326,70 @@ func report(w io.Writer, n int, targets []*target) {
 	base := med(targets[0], total)
 	fmt.Fprintf(w, "cold start under aws-lambda-rie, median of %d runs (%s/%s, %s)\n", n, runtime.GOOS, runtime.GOARCH, runtime.Version())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "function\tsize MiB\tINIT ms\tfirst invoke ms\ttotal ms\tvs hello ms\t")
+	fmt.Fprintln(tw, "function\tsize MiB\tpkg init ms\tINIT ms\tfirst invoke ms\ttotal ms\tvs hello ms\t")
 	for _, t := range targets {
 		tot := med(t, total)
-		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.2f\t%.2f\t%+.2f\t\n", t.name, float64(t.size)/(1<<20),
+		var pkg float64
+		for _, ms := range packageMedians(t) {
+			pkg += ms
+		}
+		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%+.2f\t\n", t.name, float64(t.size)/(1<<20), pkg,
 			med(t, func(r sampleRun) float64 { return r.init }), med(t, func(r sampleRun) float64 { return r.total - r.init }), tot, tot-base)
 	}
 	tw.Flush()
+}
+
+// packageMedians is each package's median init time over t's runs (a
+// package missing from a run counts as 0 there).
+func packageMedians(t *target) map[string]float64 {
+	all := map[string][]float64{}
+	for i, r := range t.runs {
+		for p, ms := range r.pkgs {
+			if all[p] == nil {
+				all[p] = make([]float64, len(t.runs))
+			}
+			all[p][i] = ms
+		}
+	}
+	out := make(map[string]float64, len(all))
+	for p, v := range all {
+		out[p] = median(v)
+	}
+	return out
+}
+
+// reportPackages lists, per function, the top packages by init time
+// that hello-world does not link: where a function's extra package init
+// goes.
+func reportPackages(w io.Writer, top int, targets []*target) {
+	if top <= 0 {
+		return
+	}
+	base := packageMedians(targets[0])
+	fmt.Fprintf(w, "package init not in hello, top %d (median ms, GODEBUG=inittrace=1):\n", top)
+	for _, t := range targets[1:] {
+		type pkg struct {
+			name string
+			ms   float64
+		}
+		var extra []pkg
+		var sum float64
+		for p, ms := range packageMedians(t) {
+			if _, ok := base[p]; !ok {
+				extra = append(extra, pkg{p, ms})
+				sum += ms
+			}
+		}
+		slices.SortFunc(extra, func(a, b pkg) int {
+			if a.ms != b.ms {
+				return cmp.Compare(b.ms, a.ms)
+			}
+			return strings.Compare(a.name, b.name)
+		})
+		var parts []string
+		for _, p := range extra[:min(top, len(extra))] {
+			parts = append(parts, fmt.Sprintf("%s %.2f", p.name, p.ms))
+		}
+		fmt.Fprintf(w, "  %s: %d packages, %.2f ms; %s\n", t.name, len(extra), sum, strings.Join(parts, ", "))
+	}
 }

@@ -16,7 +16,7 @@ func TestColdstartOneFunction(t *testing.T) {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr.String())
 	}
 	out := stdout.String()
-	for _, want := range []string{"size MiB", "INIT ms", "vs hello ms", " hello ", " tenants "} {
+	for _, want := range []string{"size MiB", "pkg init ms", "INIT ms", "vs hello ms", " hello ", " tenants ", "package init not in hello", "  tenants: "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

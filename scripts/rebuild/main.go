@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/keystorm/keystorm/infra/awsdefault"
 	"github.com/keystorm/keystorm/infra/dynamo"
 	"github.com/keystorm/keystorm/infra/sqlite"
 )
@@ -77,7 +78,7 @@ func rebuild(ctx context.Context, cfg dynamo.Config, out io.Writer) (dynamo.Rebu
 	if cfg.EventsTable == "" || cfg.ViewsTable == "" {
 		return dynamo.RebuildStats{}, errors.New("both table names are required")
 	}
-	db, err := dynamo.NewClient(ctx, cfg, nil)
+	db, err := awsdefault.NewDynamoClient(ctx, cfg)
 	if err != nil {
 		return dynamo.RebuildStats{}, err
 	}

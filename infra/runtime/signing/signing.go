@@ -1,16 +1,13 @@
 package signing
 
 import (
-	"context"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/keystorm/keystorm/domain"
 	"github.com/keystorm/keystorm/infra/rotation"
 	"github.com/keystorm/keystorm/infra/runtime"
 	"github.com/keystorm/keystorm/infra/tokens"
+	"github.com/keystorm/keystorm/infra/tokens/secretsmanager"
 )
 
 // TokenKeys opens the access-token signing keys where the environment
@@ -28,13 +25,13 @@ func TokenKeys(clock domain.Clock, cacheFor time.Duration) tokens.KeyStore {
 	if dir != "" {
 		return tokens.NewFileStore(dir, clock)
 	}
-	// The default chain, not a static configuration from the Lambda
-	// variables: it honours AWS_ENDPOINT_URL_SECRETS_MANAGER (the tests
-	// point it at a dead port) and costs well under a millisecond when no
-	// shared config file exists, as on Lambda.
-	awsCfg, err := config.LoadDefaultConfig(context.Background())
+	// From the Lambda variables, not the SDK's default chain, whose
+	// package (config, with the STS and SSO clients) would add its init to
+	// every cold start; AWS_ENDPOINT_URL_SECRETS_MANAGER is still honoured
+	// (the tests point it at a dead port).
+	client, err := secretsmanager.NewClient()
 	if err != nil {
-		runtime.Fatal("aws config", err)
+		runtime.Fatal("secrets manager client", err)
 	}
-	return tokens.NewSecretsManagerStore(secretsmanager.NewFromConfig(awsCfg), secret, cacheFor, clock)
+	return secretsmanager.NewStore(client, secret, cacheFor, clock)
 }

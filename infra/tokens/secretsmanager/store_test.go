@@ -1,4 +1,4 @@
-package tokens
+package secretsmanager
 
 import (
 	"context"
@@ -14,7 +14,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/keystorm/keystorm/infra/tokens"
 )
 
 // fakeSecretsManager speaks the Secrets Manager JSON 1.1 protocol for
@@ -77,11 +79,11 @@ func (f *fakeSecretsManager) callLog() []string {
 	return append([]string(nil), f.calls...)
 }
 
-func newSecretsClient(t *testing.T, f *fakeSecretsManager) *secretsmanager.Client {
+func newSecretsClient(t *testing.T, f *fakeSecretsManager) *sm.Client {
 	t.Helper()
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
-	return secretsmanager.New(secretsmanager.Options{
+	return sm.New(sm.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(srv.URL),
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
@@ -89,20 +91,20 @@ func newSecretsClient(t *testing.T, f *fakeSecretsManager) *secretsmanager.Clien
 	})
 }
 
-func TestSecretsManagerStoreLazyCachedAndRefreshed(t *testing.T) {
+func TestStoreLazyCachedAndRefreshed(t *testing.T) {
 	ctx := context.Background()
-	ring, _ := NewKeyring(t0)
+	ring, _ := tokens.NewKeyring(t0)
 	stored, _ := json.Marshal(ring)
 	fake := &fakeSecretsManager{secrets: map[string]string{"keystorm/token-keys": string(stored)}}
 	c := newClock(t0)
 
-	t.Setenv(SecretsEnv, "keystorm/token-keys")
-	s, err := SecretsManagerStoreFromEnv(newSecretsClient(t, fake), time.Minute, c)
+	t.Setenv(tokens.SecretsEnv, "keystorm/token-keys")
+	s, err := StoreFromEnv(newSecretsClient(t, fake), time.Minute, c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	signer := NewSigner(s, c)
-	verifier := NewVerifier(StoreKeys{s}, testIssuer, testAudience, c)
+	signer := tokens.NewSigner(s, c)
+	verifier := tokens.NewVerifier(tokens.StoreKeys{Store: s}, testIssuer, testAudience, c)
 	if calls := fake.callLog(); len(calls) != 0 {
 		t.Fatalf("calls before first use: %v", calls)
 	}
@@ -123,8 +125,8 @@ func TestSecretsManagerStoreLazyCachedAndRefreshed(t *testing.T) {
 	}
 
 	// A rotation elsewhere is seen once the cache period is over.
-	other := NewSecretsManagerStore(newSecretsClient(t, fake), "keystorm/token-keys", time.Minute, c)
-	rotated, changed, err := RotateStore(ctx, other, t0.Add(time.Hour), 30*time.Minute)
+	other := NewStore(newSecretsClient(t, fake), "keystorm/token-keys", time.Minute, c)
+	rotated, changed, err := tokens.RotateStore(ctx, other, t0.Add(time.Hour), 30*time.Minute)
 	if err != nil || !changed {
 		t.Fatal(changed, err)
 	}
@@ -135,7 +137,7 @@ func TestSecretsManagerStoreLazyCachedAndRefreshed(t *testing.T) {
 		t.Fatal("cache ignored")
 	}
 	c.Add(31 * time.Second)
-	c.Set(t0.Add(time.Hour + PublishAhead)) // the new key signs from here
+	c.Set(t0.Add(time.Hour + tokens.PublishAhead)) // the new key signs from here
 	tok2, err := signer.Sign(ctx, sampleToken(c.Now()))
 	if err != nil {
 		t.Fatal(err)
@@ -153,7 +155,7 @@ func TestSecretsManagerStoreLazyCachedAndRefreshed(t *testing.T) {
 	}
 
 	// What was put is a valid ring and nothing but the ring.
-	var back Keyring
+	var back tokens.Keyring
 	if err := json.Unmarshal([]byte(fake.secrets["keystorm/token-keys"]), &back); err != nil || len(back.Keys) != 2 {
 		t.Fatal(back, err)
 	}
@@ -163,31 +165,31 @@ func TestSecretsManagerStoreLazyCachedAndRefreshed(t *testing.T) {
 	}
 }
 
-func TestSecretsManagerStoreEmptySecretThenBootstrap(t *testing.T) {
+func TestStoreEmptySecretThenBootstrap(t *testing.T) {
 	ctx := context.Background()
 	for _, v := range []string{"", "{}", `{"keys":[]}`} {
 		fake := &fakeSecretsManager{secrets: map[string]string{"k": v}}
-		s := NewSecretsManagerStore(newSecretsClient(t, fake), "k", 0, newClock(t0))
+		s := NewStore(newSecretsClient(t, fake), "k", 0, newClock(t0))
 		r, err := s.Load(ctx)
 		if err != nil || len(r.Keys) != 0 {
 			t.Fatalf("%q: %v %v", v, r, err)
 		}
-		if _, err := NewSigner(s, newClock(t0)).Sign(ctx, sampleToken(t0)); !errors.Is(err, ErrNoSigningKey) {
+		if _, err := tokens.NewSigner(s, newClock(t0)).Sign(ctx, sampleToken(t0)); !errors.Is(err, tokens.ErrNoSigningKey) {
 			t.Fatalf("sign with empty ring: %v", err)
 		}
-		r, changed, err := RotateStore(ctx, s, t0, 30*24*time.Hour)
+		r, changed, err := tokens.RotateStore(ctx, s, t0, 30*24*time.Hour)
 		if err != nil || !changed || len(r.Keys) != 1 {
 			t.Fatal(r, changed, err)
 		}
-		if _, err := NewSigner(s, newClock(t0)).Sign(ctx, sampleToken(t0)); err != nil {
+		if _, err := tokens.NewSigner(s, newClock(t0)).Sign(ctx, sampleToken(t0)); err != nil {
 			t.Fatal(err)
 		}
 	}
 }
 
-func TestSecretsManagerStoreErrorsNeverQuoteTheSecret(t *testing.T) {
+func TestStoreErrorsNeverQuoteTheSecret(t *testing.T) {
 	ctx := context.Background()
-	ring, _ := NewKeyring(t0)
+	ring, _ := tokens.NewKeyring(t0)
 	good, _ := json.Marshal(ring)
 	var k struct {
 		Keys []struct {
@@ -199,7 +201,7 @@ func TestSecretsManagerStoreErrorsNeverQuoteTheSecret(t *testing.T) {
 	truncated := string(good[:len(good)-10])                    // invalid JSON
 	for _, v := range []string{broken, truncated} {
 		fake := &fakeSecretsManager{secrets: map[string]string{"k": v}}
-		_, err := NewSecretsManagerStore(newSecretsClient(t, fake), "k", 0, newClock(t0)).Load(ctx)
+		_, err := NewStore(newSecretsClient(t, fake), "k", 0, newClock(t0)).Load(ctx)
 		if err == nil {
 			t.Fatal("bad secret loaded")
 		}
@@ -209,30 +211,30 @@ func TestSecretsManagerStoreErrorsNeverQuoteTheSecret(t *testing.T) {
 	}
 	// A missing secret is an infrastructure error with the service's word.
 	fake := &fakeSecretsManager{secrets: map[string]string{}}
-	_, err := NewSecretsManagerStore(newSecretsClient(t, fake), "nope", 0, newClock(t0)).Load(ctx)
+	_, err := NewStore(newSecretsClient(t, fake), "nope", 0, newClock(t0)).Load(ctx)
 	if err == nil || !strings.Contains(err.Error(), "ResourceNotFoundException") {
 		t.Fatalf("err = %v", err)
 	}
 }
 
-func TestSecretsManagerStoreFromEnvNeedsSecret(t *testing.T) {
-	t.Setenv(SecretsEnv, "")
-	if _, err := SecretsManagerStoreFromEnv(nil, 0, newClock(t0)); err == nil {
-		t.Fatal("no error without " + SecretsEnv)
+func TestStoreFromEnvNeedsSecret(t *testing.T) {
+	t.Setenv(tokens.SecretsEnv, "")
+	if _, err := StoreFromEnv(nil, 0, newClock(t0)); err == nil {
+		t.Fatal("no error without " + tokens.SecretsEnv)
 	}
 }
 
 // An empty ring is reread on every Load, so a first key saved by another
 // process is seen at once (no second first key from a stale cache).
-func TestSecretsManagerStoreDoesNotCacheEmptyRing(t *testing.T) {
+func TestStoreDoesNotCacheEmptyRing(t *testing.T) {
 	ctx := context.Background()
 	fake := &fakeSecretsManager{secrets: map[string]string{"k": `{"keys":[],"meta":{}}`}}
-	s := NewSecretsManagerStore(newSecretsClient(t, fake), "k", time.Hour, newClock(t0))
+	s := NewStore(newSecretsClient(t, fake), "k", time.Hour, newClock(t0))
 	if r, err := s.Load(ctx); err != nil || len(r.Keys) != 0 {
 		t.Fatal(r, err)
 	}
-	other := NewSecretsManagerStore(newSecretsClient(t, fake), "k", time.Hour, newClock(t0))
-	created, changed, err := RotateStore(ctx, other, t0, 30*24*time.Hour)
+	other := NewStore(newSecretsClient(t, fake), "k", time.Hour, newClock(t0))
+	created, changed, err := tokens.RotateStore(ctx, other, t0, 30*24*time.Hour)
 	if err != nil || !changed {
 		t.Fatal(changed, err)
 	}
