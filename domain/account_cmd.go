@@ -101,10 +101,20 @@ func (s *Service) GetAccount(ctx context.Context, c Caller, id string) (*Account
 
 // ListAccounts lists an application's accounts.
 func (s *Service) ListAccounts(ctx context.Context, c Caller, applicationID string, p Page) (List[*Account], error) {
-	if _, err := s.GetApplication(ctx, c, applicationID); err != nil {
+	app, err := s.GetApplication(ctx, c, applicationID)
+	if err != nil {
 		return List[*Account]{}, err
 	}
-	return list[*Account](ctx, s, "application/"+applicationID+"/accounts", p)
+	if p, err = p.Normalize(); err != nil {
+		return List[*Account]{}, err
+	}
+	if err := checkQuery(KindAccount, p); err != nil {
+		return List[*Account]{}, err
+	}
+	if m, ok := exactIdentity(p); ok {
+		return accountsByIdentity(ctx, s, app, m, p)
+	}
+	return listQuery[*Account](ctx, s, KindAccount, "application/"+applicationID+"/accounts", p)
 }
 
 // UpdateAccount changes the given properties; a given password is checked

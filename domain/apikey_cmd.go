@@ -121,7 +121,7 @@ func (s *Service) ListAPIKeys(ctx context.Context, c Caller, accountID string, p
 	if _, err := s.GetAccount(ctx, c, accountID); err != nil {
 		return List[*APIKey]{}, err
 	}
-	return list[*APIKey](ctx, s, "account/"+accountID+"/apikeys", p)
+	return listQuery[*APIKey](ctx, s, KindAPIKey, "account/"+accountID+"/apikeys", p)
 }
 
 // FindAPIKey looks a key up by id within an application, as

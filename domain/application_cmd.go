@@ -62,7 +62,7 @@ func (s *Service) ListApplications(ctx context.Context, c Caller, p Page) (List[
 	if err := requireAdmin(c); err != nil {
 		return List[*Application]{}, err
 	}
-	return list[*Application](ctx, s, "tenant/"+c.TenantID+"/applications", p)
+	return listQuery[*Application](ctx, s, KindApplication, "tenant/"+c.TenantID+"/applications", p)
 }
 
 // UpdateApplication changes the given properties.

@@ -62,7 +62,7 @@ func (s *Service) ListGroups(ctx context.Context, c Caller, applicationID string
 	if _, err := s.GetApplication(ctx, c, applicationID); err != nil {
 		return List[*Group]{}, err
 	}
-	return list[*Group](ctx, s, "application/"+applicationID+"/groups", p)
+	return listQuery[*Group](ctx, s, KindGroup, "application/"+applicationID+"/groups", p)
 }
 
 // UpdateGroup changes the given properties.
@@ -181,6 +181,9 @@ func (s *Service) ListAccountMemberships(ctx context.Context, c Caller, accountI
 	if _, err := s.GetAccount(ctx, c, accountID); err != nil {
 		return List[*Membership]{}, err
 	}
+	if err := refuseQuery(p); err != nil {
+		return List[*Membership]{}, err
+	}
 	return list[*Membership](ctx, s, "account/"+accountID+"/memberships", p)
 }
 
@@ -189,12 +192,24 @@ func (s *Service) ListGroupMemberships(ctx context.Context, c Caller, groupID st
 	if _, err := s.GetGroup(ctx, c, groupID); err != nil {
 		return List[*Membership]{}, err
 	}
+	if err := refuseQuery(p); err != nil {
+		return List[*Membership]{}, err
+	}
 	return list[*Membership](ctx, s, "group/"+groupID+"/memberships", p)
 }
 
 // ListAccountGroups lists the groups an account is in: one page of
 // memberships, then the groups in one batch read.
 func (s *Service) ListAccountGroups(ctx context.Context, c Caller, accountID string, p Page) (List[*Group], error) {
+	if p.Filtered() {
+		if _, err := s.GetAccount(ctx, c, accountID); err != nil {
+			return List[*Group]{}, err
+		}
+		if err := checkResolved(KindGroup, &p); err != nil {
+			return List[*Group]{}, err
+		}
+		return resolveQuery[*Group](ctx, s, c, KindGroup, "account/"+accountID+"/memberships", p, func(m *Membership) Ref { return Ref{KindGroup, m.GroupID} })
+	}
 	ms, err := s.ListAccountMemberships(ctx, c, accountID, p)
 	if err != nil {
 		return List[*Group]{}, err
@@ -204,6 +219,15 @@ func (s *Service) ListAccountGroups(ctx context.Context, c Caller, accountID str
 
 // ListGroupAccounts lists the accounts in a group.
 func (s *Service) ListGroupAccounts(ctx context.Context, c Caller, groupID string, p Page) (List[*Account], error) {
+	if p.Filtered() {
+		if _, err := s.GetGroup(ctx, c, groupID); err != nil {
+			return List[*Account]{}, err
+		}
+		if err := checkResolved(KindAccount, &p); err != nil {
+			return List[*Account]{}, err
+		}
+		return resolveQuery[*Account](ctx, s, c, KindAccount, "group/"+groupID+"/memberships", p, func(m *Membership) Ref { return Ref{KindAccount, m.AccountID} })
+	}
 	ms, err := s.ListGroupMemberships(ctx, c, groupID, p)
 	if err != nil {
 		return List[*Account]{}, err

@@ -177,6 +177,10 @@ type Store interface {
 	// key; an item deleted since still marks its place. Errors:
 	// ErrUnavailable.
 	ListAfter(ctx context.Context, collection, after string, limit int) ([]State, int, error)
+	// Owner returns the aggregate holding the uniqueness guard key (a
+	// Unique.Key), read consistently: an exact username or email lookup
+	// in O(1). Errors: ErrNotFound when no one holds it; ErrUnavailable.
+	Owner(ctx context.Context, key string) (Ref, error)
 	// Idempotency returns the record stored under key, unless it expired
 	// (IdempotencyTTL after its At) by now. The caller passes now from its
 	// Clock, so a store never reads a clock of its own. Errors:

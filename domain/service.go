@@ -260,6 +260,12 @@ type Page struct {
 	Offset int
 	Limit  int
 	After  string
+	// Q, Match, CreatedAt, ModifiedAt and OrderBy are Stormpath's
+	// collection queries (query.go).
+	Q                     string
+	Match                 []Match
+	CreatedAt, ModifiedAt TimeRange
+	OrderBy               []Order
 }
 
 // Pagination bounds.
@@ -279,6 +285,9 @@ func (p Page) Normalize() (Page, error) {
 	if p.Limit < 1 || p.Limit > MaxLimit {
 		return p, invalid(CodeInvalidQuery, "limit", "limit must be between 1 and %d.", MaxLimit)
 	}
+	if p.After != "" && p.Filtered() {
+		return p, invalid(CodeInvalidQuery, "after", "after pages an unfiltered list; a filtered or sorted list pages by offset.")
+	}
 	if p.After != "" && !ValidSortKey(p.After) {
 		return p, invalid(CodeInvalidQuery, "after", "after is not a position this server gave out; follow the collection's next link.")
 	}
@@ -294,6 +303,9 @@ type List[T State] struct {
 	Limit  int
 	Size   int
 	Next   string
+	// More is set when items follow but the list has no position to
+	// seek to (a filtered or sorted list): the next page is by offset.
+	More bool
 }
 
 // list reads one item more than the page holds, so that Next is set

@@ -31,6 +31,26 @@ func New(db *dynamodb.Client, c Config) *Store {
 	return &Store{DB: db, Events: c.EventsTable, Views: c.ViewsTable}
 }
 
+// Owner implements domain.Store: one consistent GetItem of the guard.
+func (st *Store) Owner(ctx context.Context, unique string) (domain.Ref, error) {
+	out, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      &st.Views,
+		Key:            key(guardKey(unique), skGuard),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return domain.Ref{}, storeErr(err)
+	}
+	if out.Item == nil {
+		return domain.Ref{}, domain.ErrNotFound
+	}
+	var it guardItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return domain.Ref{}, err
+	}
+	return domain.ParseStream(it.Owner)
+}
+
 // Load implements domain.Store with one strongly consistent GetItem.
 func (st *Store) Load(ctx context.Context, ref domain.Ref, dst domain.State) error {
 	out, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{

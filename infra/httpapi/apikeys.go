@@ -84,7 +84,7 @@ func (v *keyView) list(ctx context.Context, l domain.List[*domain.APIKey]) (Coll
 		}
 		items[i] = out
 	}
-	return newCollection(v.r.Request, string(v.r.base), l.Offset, l.Limit, l.Size, l.Next, items), nil
+	return newCollection(v.r.Request, string(v.r.base), l.Offset, l.Limit, l.Size, l.Next, l.More, items), nil
 }
 
 func (a *API) createAPIKey(w http.ResponseWriter, r req) error {
@@ -122,7 +122,7 @@ func (a *API) createAPIKey(w http.ResponseWriter, r req) error {
 }
 
 func (a *API) listAPIKeys(w http.ResponseWriter, r req) error {
-	p, err := page(r.Request)
+	p, err := page(r.Request, domain.KindAPIKey, encryptionParams...)
 	if err != nil {
 		return err
 	}

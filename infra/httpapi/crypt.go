@@ -31,6 +31,10 @@ type secretSealer struct {
 	block cipher.Block
 }
 
+// encryptionParams are the query parameters sealerFor reads: allowed on
+// API key reads and lists beside the collection query.
+var encryptionParams = []string{"encryptSecret", "encryptionKeySize", "encryptionKeyIterations", "encryptionKeySalt"}
+
 // sealerFor returns nil when the request does not ask for encryption.
 func sealerFor(r *http.Request, callerKeyID string) (*secretSealer, error) {
 	q := r.URL.Query()

@@ -125,7 +125,7 @@ func FuzzPageQuery(f *testing.F) {
 	f.Fuzz(func(t *testing.T, query string) {
 		r := httptest.NewRequest("GET", "/v1/applications/x/accounts", nil)
 		r.URL.RawQuery = query
-		p, err := page(r)
+		p, err := page(r, domain.KindAccount)
 		if err != nil {
 			var de *domain.Error
 			if !errors.As(err, &de) || de.Kind != domain.KindInvalid || de.Code != domain.CodeInvalidQuery {

@@ -220,19 +220,24 @@ func collection[T domain.State, R any](r *http.Request, l domain.List[T], render
 	for i, it := range l.Items {
 		items[i] = render(it)
 	}
-	return newCollection(r, baseURL(r), l.Offset, l.Limit, l.Size, l.Next, items)
+	return newCollection(r, baseURL(r), l.Offset, l.Limit, l.Size, l.Next, l.More, items)
 }
 
 // newCollection builds the page, and its next link from the request's own
-// query (so options such as encryptSecret carry over) with offset, limit
-// and after set for the page that follows.
-func newCollection(r *http.Request, base string, offset, limit, size int, next string, items []any) Collection {
+// query (so filters and options such as encryptSecret carry over) with
+// offset and limit set for the page that follows, and after when the
+// list has a position to seek to (next); a filtered list (more) pages by
+// offset alone.
+func newCollection(r *http.Request, base string, offset, limit, size int, next string, more bool, items []any) Collection {
 	c := Collection{Href: base + r.URL.Path, Offset: offset, Limit: limit, Size: size, Items: items}
-	if next != "" {
+	if next != "" || more {
 		q := r.URL.Query()
 		q.Set("offset", strconv.Itoa(offset+len(items)))
 		q.Set("limit", strconv.Itoa(limit))
-		q.Set("after", base64.RawURLEncoding.EncodeToString([]byte(next)))
+		q.Del("after")
+		if next != "" {
+			q.Set("after", base64.RawURLEncoding.EncodeToString([]byte(next)))
+		}
 		c.Next = &Link{Href: c.Href + "?" + q.Encode()}
 	}
 	return c

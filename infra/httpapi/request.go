@@ -12,6 +12,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -343,32 +344,118 @@ func isLink(raw json.RawMessage) bool {
 	return ok
 }
 
-// page reads offset, limit and after (a next link's position).
-func page(r *http.Request) (domain.Page, error) {
+// page reads a collection query: offset, limit and after (a next link's
+// position), and Stormpath's q, attribute filters (kind's
+// domain.FilterAttrs), createdAt and modifiedAt ranges and orderBy. Any
+// other parameter, unless extra names it, is refused by name: a filter
+// silently ignored would answer with the wrong items.
+func page(r *http.Request, kind string, extra ...string) (domain.Page, error) {
 	q := r.URL.Query()
 	var p domain.Page
-	for name, dst := range map[string]*int{"offset": &p.Offset, "limit": &p.Limit} {
+	bad := func(name, format string, args ...any) (domain.Page, error) {
+		return p, domain.E(domain.KindInvalid, domain.CodeInvalidQuery, name, format, args...)
+	}
+	attrs := domain.FilterAttrs[kind]
+	names := make([]string, 0, len(q))
+	for name := range q {
+		names = append(names, name)
+	}
+	slices.Sort(names) // the first bad parameter named is the same every time
+	for _, name := range names {
 		v := q.Get(name)
-		if v == "" {
-			continue
+		switch {
+		case name == "offset" || name == "limit":
+			if v == "" {
+				continue
+			}
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return bad(name, "%s must be a whole number.", name)
+			}
+			if name == "offset" {
+				p.Offset = n
+			} else {
+				p.Limit = n
+			}
+		case name == "after":
+			if v == "" {
+				continue
+			}
+			// The position is opaque to clients; one that does not
+			// decode is refused like one that decodes to no sort key
+			// (Normalize).
+			b, err := base64.RawURLEncoding.DecodeString(v)
+			if err != nil || len(b) == 0 {
+				return bad("after", "after is not a position this server gave out; follow the collection's next link.")
+			}
+			p.After = string(b)
+		case name == "q":
+			if utf8.RuneCountInString(v) > 255 {
+				return bad("q", "q may be at most 255 characters.")
+			}
+			p.Q = v
+		case name == "createdAt" || name == "modifiedAt":
+			tr, err := domain.ParseTimeRange(v)
+			if err != nil {
+				return bad(name, "%s must be a time or a range such as [2015-01-01, 2015-02-01): %s.", name, err)
+			}
+			if name == "createdAt" {
+				p.CreatedAt = tr
+			} else {
+				p.ModifiedAt = tr
+			}
+		case name == "orderBy":
+			o, err := orderBy(v)
+			if err != nil {
+				return bad("orderBy", "orderBy must be attribute names, each optionally followed by asc or desc, separated by commas: %s.", err)
+			}
+			p.OrderBy = o
+		case name == "expand" || slices.Contains(extra, name):
+		case slices.Contains(attrs, name):
+			if v == "" || utf8.RuneCountInString(v) > 255 {
+				return bad(name, "The %s filter must be 1 to 255 characters.", name)
+			}
+			p.Match = append(p.Match, domain.Match{Attr: name, Value: v})
+		default:
+			if len(name) > 64 || !paramName(name) {
+				return bad("", "A query parameter is not known here.")
+			}
+			return bad(name, "Unknown query parameter %s.", name)
 		}
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return p, domain.E(domain.KindInvalid, domain.CodeInvalidQuery, name, "%s must be a whole number.", name)
-		}
-		*dst = n
-	}
-	if v := q.Get("after"); v != "" {
-		// The position is opaque to clients; one that does not decode is
-		// refused like one that decodes to no sort key (Normalize).
-		b, err := base64.RawURLEncoding.DecodeString(v)
-		if err != nil || len(b) == 0 {
-			return p, domain.E(domain.KindInvalid, domain.CodeInvalidQuery, "after", "after is not a position this server gave out; follow the collection's next link.")
-		}
-		p.After = string(b)
-	}
-	if ob := q.Get("orderBy"); ob != "" && ob != "createdAt" && ob != "createdAt asc" && ob != "createdAt ASC" {
-		return p, domain.E(domain.KindInvalid, domain.CodeInvalidQuery, "orderBy", "orderBy supports only createdAt (ascending).")
 	}
 	return p.Normalize()
+}
+
+// orderBy reads "attr [asc|desc], …".
+func orderBy(v string) ([]domain.Order, error) {
+	var out []domain.Order
+	for term := range strings.SplitSeq(v, ",") {
+		f := strings.Fields(term)
+		if len(f) == 0 || len(f) > 2 || len(out) == 5 {
+			return nil, errors.New("at most 5 terms")
+		}
+		o := domain.Order{Attr: f[0]}
+		if len(f) == 2 {
+			switch strings.ToLower(f[1]) {
+			case "asc":
+			case "desc":
+				o.Desc = true
+			default:
+				return nil, errors.New("a direction is asc or desc")
+			}
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// paramName reports a name safe to quote in an error message: ASCII
+// letters, digits and a few marks, as every real parameter name is.
+func paramName(s string) bool {
+	for _, r := range s {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '_' || r == '-' || r == '.') {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -385,7 +385,7 @@ func (a *API) deleteMembership(w http.ResponseWriter, r req) error {
 // listed serves one page of a collection: the page from the query, the
 // service's list, and each item rendered.
 func listed[T domain.State, R any](w http.ResponseWriter, r req, fetch func(domain.Page) (domain.List[T], error), render func(T) R) error {
-	p, err := page(r.Request)
+	p, err := page(r.Request, kindOf[T]())
 	if err != nil {
 		return err
 	}
@@ -394,4 +394,23 @@ func listed[T domain.State, R any](w http.ResponseWriter, r req, fetch func(doma
 		return err
 	}
 	return ok(w, collection(r.Request, l, render))
+}
+
+// kindOf names the kind of a collection's items, for the filters its
+// query may carry.
+func kindOf[T domain.State]() string {
+	var zero T
+	switch any(zero).(type) {
+	case *domain.Account:
+		return domain.KindAccount
+	case *domain.Group:
+		return domain.KindGroup
+	case *domain.Application:
+		return domain.KindApplication
+	case *domain.APIKey:
+		return domain.KindAPIKey
+	case *domain.Membership:
+		return domain.KindMembership
+	}
+	return ""
 }

@@ -238,6 +238,19 @@ func setChildren(s domain.State, n sql.NullInt64) {
 	}
 }
 
+// Owner implements domain.Store: one primary-key read of the guard.
+func (st *Store) Owner(ctx context.Context, key string) (domain.Ref, error) {
+	var owner string
+	err := st.db.QueryRowContext(ctx, "SELECT owner FROM guards WHERE key = ?", key).Scan(&owner)
+	if errors.Is(err, sql.ErrNoRows) {
+		return domain.Ref{}, domain.ErrNotFound
+	}
+	if err != nil {
+		return domain.Ref{}, storeErr(err)
+	}
+	return domain.ParseStream(owner)
+}
+
 // Idempotency implements domain.Store. Expiry is judged as the DynamoDB
 // store judges it: the record's At plus IdempotencyTTL, in whole seconds,
 // against the caller's now.

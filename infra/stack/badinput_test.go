@@ -67,7 +67,9 @@ func TestBadInputIsRejectedAndNothingIsWritten(t *testing.T) {
 		{"GET", accounts + "?limit=1000", 400, 1004},
 		{"GET", accounts + "?offset=-1", 400, 1004},
 		{"GET", accounts + "?limit=abc", 400, 1004},
-		{"GET", accounts + "?orderBy=email", 400, 1004},
+		{"GET", accounts + "?orderBy=passwordHash", 400, 1004},
+		{"GET", accounts + "?passwordHash=x", 400, 1004},
+		{"GET", accounts + "?createdAt=yesterday", 400, 1004},
 		{"GET", accounts + "?after=***", 400, 1004},
 		{"GET", accounts + "?after=bm90IGEgcG9zaXRpb24", 400, 1004},                                    // "not a position"
 		{"GET", accounts + "?after=MjAyNi0xMS0yN1QxMDowMDowMC4wMDAwMDAwMDBaI2EnIE9SIDE9MQ", 400, 1004}, // a sort key with a quote in its id
