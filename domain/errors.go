@@ -25,36 +25,103 @@ const (
 )
 
 // Stable numeric error codes. They are part of the public API: clients may
-// switch on them, so a code is never reused for another meaning. The README
-// lists them.
+// switch on them, so a code, once published, keeps its meaning and is never
+// reused for another. Where Stormpath's error list has a code with the same
+// meaning, Keystorm answers with Stormpath's number, so clients written for
+// Stormpath keep working; every meaning of Keystorm's own takes a number
+// from 8000-8999, a block Stormpath never used. Codes lists them all, and a
+// test holds the README's error table to it.
 const (
-	CodeMalformedJSON      = 1000
-	CodeUnsupportedMedia   = 1001
-	CodeBodyTooLarge       = 1002
-	CodeUnknownProperty    = 1003
-	CodeInvalidQuery       = 1004
-	CodeWrongType          = 1005
-	CodeInvalidValue       = 2000
+	// Stormpath's numbers (its "2XXX: General Validation" list, its
+	// custom data list, and the HTTP statuses it used as codes).
+	CodeRequired           = 2000
 	CodeNotUnique          = 2001
-	CodeRequired           = 2002
-	CodeTooLong            = 2003
-	CodeInvalidEmail       = 2004
-	CodeWeakPassword       = 2005
-	CodeInvalidStatus      = 2006
-	CodeUnauthenticated    = 4010
-	CodeForbidden          = 4030
-	CodeNotFound           = 4040
-	CodeMethodNotAllowed   = 4050
-	CodeVersionConflict    = 4090
-	CodeHasDependents      = 4091
-	CodeProtectedResource  = 4092
-	CodeIdempotencyReuse   = 4220
-	CodeThrottled          = 4290
-	CodeTimeout            = 5040
-	CodeInternal           = 5000
-	CodeStoreUnavailable   = 5030
-	CodeCrossDirectoryLink = 2007
+	CodeInvalidValue       = 2002
+	CodeInvalidStatus      = 2003
+	CodeWrongType          = 2004
+	CodeInvalidEmail       = 2006
+	CodeTooLong            = 2008
+	CodeCrossDirectoryLink = 2014
+	CodeUnknownProperty    = 2015
+	CodeInvalidQuery       = 2100
+	CodeCustomDataTooLarge = 3004
+	CodeUnauthenticated    = 401
+	CodeNotFound           = 404
+
+	// Keystorm's own, grouped by hundreds so a reader can place a code:
+	// 80xx the request as a whole, 81xx a property's value, 82xx
+	// permission, 83xx the resource's state, 84xx rate, 85xx the service.
+	CodeMalformedJSON     = 8000
+	CodeUnsupportedMedia  = 8001
+	CodeBodyTooLarge      = 8002
+	CodeMethodNotAllowed  = 8004
+	CodeWeakPassword      = 8100
+	CodeForbidden         = 8200
+	CodeVersionConflict   = 8300
+	CodeHasDependents     = 8301
+	CodeProtectedResource = 8302
+	CodeIdempotencyReuse  = 8303
+	CodeThrottled         = 8400
+	CodeInternal          = 8500
+	CodeStoreUnavailable  = 8501
+	CodeTimeout           = 8502
 )
+
+// CodeInfo describes one public error code: the README's error table has
+// one row for each, and a test in infra/httpapi checks that it has no other.
+type CodeInfo struct {
+	Code int
+	// Name is the Go constant's name, so the test can tell a constant
+	// that was left out of Codes.
+	Name string
+	// Kind is the kind of every error built with the code; infra/httpapi
+	// maps it to the HTTP status the README lists.
+	Kind Kind
+	// GatewayOnly marks a code only API Gateway answers with (set in
+	// template.yaml's GatewayResponses); no Keystorm code builds an error
+	// with it, so its Kind decides nothing.
+	GatewayOnly bool
+	// Stormpath is true when the code is Stormpath's number for the same
+	// meaning, false when the meaning is Keystorm's own (8000-8999).
+	Stormpath bool
+	// Meaning is a one-line summary; the README says more.
+	Meaning string
+}
+
+// Codes lists every error code Keystorm's domain defines, in the README's
+// order. infra/httpapi adds the one code of its own (CodeInvalidPath).
+var Codes = []CodeInfo{
+	{Code: CodeUnauthenticated, Name: "CodeUnauthenticated", Kind: KindUnauthorized, Stormpath: true, Meaning: "credentials missing or wrong"},
+	{Code: CodeNotFound, Name: "CodeNotFound", Kind: KindNotFound, Stormpath: true, Meaning: "no such resource"},
+	{Code: CodeRequired, Name: "CodeRequired", Kind: KindInvalid, Stormpath: true, Meaning: "a required property is missing"},
+	{Code: CodeNotUnique, Name: "CodeNotUnique", Kind: KindConflict, Stormpath: true, Meaning: "the value must be unique"},
+	{Code: CodeInvalidValue, Name: "CodeInvalidValue", Kind: KindInvalid, Stormpath: true, Meaning: "a property has an invalid value"},
+	{Code: CodeInvalidStatus, Name: "CodeInvalidStatus", Kind: KindInvalid, Stormpath: true, Meaning: "a status value that is not one of the allowed ones"},
+	{Code: CodeWrongType, Name: "CodeWrongType", Kind: KindInvalid, Stormpath: true, Meaning: "a property has the wrong JSON type"},
+	{Code: CodeInvalidEmail, Name: "CodeInvalidEmail", Kind: KindInvalid, Stormpath: true, Meaning: "the email is not a valid address"},
+	{Code: CodeTooLong, Name: "CodeTooLong", Kind: KindInvalid, Stormpath: true, Meaning: "a property is too long"},
+	{Code: CodeCrossDirectoryLink, Name: "CodeCrossDirectoryLink", Kind: KindInvalid, Stormpath: true, Meaning: "account and group are in different directories"},
+	{Code: CodeUnknownProperty, Name: "CodeUnknownProperty", Kind: KindInvalid, Stormpath: true, Meaning: "an unknown property"},
+	{Code: CodeInvalidQuery, Name: "CodeInvalidQuery", Kind: KindInvalid, Stormpath: true, Meaning: "a bad query parameter"},
+	{Code: CodeCustomDataTooLarge, Name: "CodeCustomDataTooLarge", Kind: KindInvalid, Stormpath: true, Meaning: "customData is larger than its limit"},
+	{Code: CodeMalformedJSON, Name: "CodeMalformedJSON", Kind: KindInvalid, Meaning: "the body is not one JSON object"},
+	{Code: CodeUnsupportedMedia, Name: "CodeUnsupportedMedia", Kind: KindUnsupportedMedia, Meaning: "the body is not sent as JSON"},
+	{Code: CodeBodyTooLarge, Name: "CodeBodyTooLarge", Kind: KindTooLarge, Meaning: "the body is too large"},
+	{Code: CodeMethodNotAllowed, Name: "CodeMethodNotAllowed", Kind: KindMethodNotAllowed, Meaning: "the method is not allowed on the path"},
+	{Code: CodeWeakPassword, Name: "CodeWeakPassword", Kind: KindInvalid, Meaning: "the password breaks the policy"},
+	{Code: CodeBadCharacter, Name: "CodeBadCharacter", Kind: KindInvalid, Meaning: "a text property holds a character it may not"},
+	{Code: CodeMixedScripts, Name: "CodeMixedScripts", Kind: KindInvalid, Meaning: "a username or email mixes writing systems"},
+	{Code: CodeTooComplex, Name: "CodeTooComplex", Kind: KindInvalid, Meaning: "customData or a body nests too deeply or is too wide"},
+	{Code: CodeForbidden, Name: "CodeForbidden", Kind: KindForbidden, Meaning: "the caller may not do this"},
+	{Code: CodeVersionConflict, Name: "CodeVersionConflict", Kind: KindConflict, Meaning: "the resource changed concurrently"},
+	{Code: CodeHasDependents, Name: "CodeHasDependents", Kind: KindConflict, Meaning: "the resource has dependents, or the change is too large"},
+	{Code: CodeProtectedResource, Name: "CodeProtectedResource", Kind: KindConflict, Meaning: "a protected resource"},
+	{Code: CodeIdempotencyReuse, Name: "CodeIdempotencyReuse", Kind: KindUnprocessable, Meaning: "an Idempotency-Key reused for another request"},
+	{Code: CodeThrottled, Name: "CodeThrottled", GatewayOnly: true, Meaning: "throttled by API Gateway or the WAF"},
+	{Code: CodeInternal, Name: "CodeInternal", Kind: KindInternal, Meaning: "an internal error"},
+	{Code: CodeStoreUnavailable, Name: "CodeStoreUnavailable", Kind: KindUnavailable, Meaning: "the store or Keystorm could not be reached"},
+	{Code: CodeTimeout, Name: "CodeTimeout", GatewayOnly: true, Meaning: "the function did not answer in time"},
+}
 
 // Error is a domain error with a kind, a stable code, a message for people
 // and an optional field it concerns. Its text is safe to show to clients.
@@ -126,17 +193,20 @@ func invalid(code int, field, format string, args ...any) *Error {
 	return E(KindInvalid, code, field, format, args...)
 }
 
-// Codes for identifiers and text (README "Errors").
+// Codes for identifiers and text (README "Errors"), Keystorm's own: no
+// Stormpath code means a disallowed character, a mix of scripts or a
+// structure too deep (its 2005 is a wrong character encoding, a different
+// fault).
 const (
 	// CodeBadCharacter: a text property holds a character it may not:
 	// control, bidirectional-control, invisible, private-use or unassigned
 	// characters anywhere; spaces, padding or non-identifier characters in
 	// a username; padding in an email.
-	CodeBadCharacter = 2008
+	CodeBadCharacter = 8101
 	// CodeMixedScripts: a username or email mixes writing systems within
 	// one part, as look-alikes of another name do.
-	CodeMixedScripts = 2009
+	CodeMixedScripts = 8102
 	// CodeTooComplex: customData (or a request body) nests too deeply, or
 	// holds an object or array with too many members.
-	CodeTooComplex = 2010
+	CodeTooComplex = 8103
 )

@@ -148,7 +148,7 @@ func checkCustomDataTotal(m map[string]json.RawMessage) error {
 		return tooComplex("customData must hold at most %d properties.", MaxCustomDataKeys)
 	}
 	if customDataSize(m) > MaxCustomDataBytes {
-		return E(KindInvalid, CodeTooLong, "customData", "customData must be at most %d bytes.", MaxCustomDataBytes)
+		return E(KindInvalid, CodeCustomDataTooLarge, "customData", "customData must be at most %d bytes.", MaxCustomDataBytes)
 	}
 	return nil
 }

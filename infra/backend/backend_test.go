@@ -126,9 +126,9 @@ func TestDisabledKeyStopsWithinTheTTL(t *testing.T) {
 	}
 	e.clock.Advance(time.Second)
 	a := serve(t, h, d.basic())
-	a.refused(t, 401, 4010)
+	a.refused(t, 401, 401)
 	// The refusal is not cached: the next request asks again.
-	serve(t, h, d.basic()).refused(t, 401, 4010)
+	serve(t, h, d.basic()).refused(t, 401, 401)
 	if auth, _ := m.n.calls(); auth != 3 {
 		t.Fatalf("endpoint calls: %d, want 3", auth)
 	}
@@ -149,7 +149,7 @@ func TestBadBasicIs401(t *testing.T) {
 	wrong, _ := domain.NewSecret(rand.Reader)
 	for i, hdr := range []string{basicHeader(d.keyID, wrong), basicHeader(d.keyID, wrong), o.basic()} {
 		a := serve(t, h, hdr)
-		a.refused(t, 401, 4010)
+		a.refused(t, 401, 401)
 		if a.challenges() != `Basic realm="keystorm" | Bearer realm="keystorm"` || a.body.Message != "Authentication required." {
 			t.Fatalf("challenges %q, body %s", a.challenges(), a.raw)
 		}
@@ -165,7 +165,7 @@ func TestBadBasicIs401(t *testing.T) {
 		{"Digest username=tk421"},
 		{d.basic(), d.basic()},
 	} {
-		serve(t, h, hdrs...).refused(t, 401, 4010)
+		serve(t, h, hdrs...).refused(t, 401, 401)
 	}
 	if auth, _ := m.n.calls(); auth != 3 {
 		t.Fatalf("endpoint calls: %d, want 3", auth)
@@ -205,7 +205,7 @@ func TestBearerOffline(t *testing.T) {
 		bad = tok[:len(tok)-4] + "BBBB"
 	}
 	a := serve(t, h, "Bearer "+bad)
-	a.refused(t, 401, 4010)
+	a.refused(t, 401, 401)
 	if a.challenges() != `Basic realm="keystorm" | Bearer realm="keystorm", error="invalid_token"` {
 		t.Fatalf("challenges: %q", a.challenges())
 	}
@@ -220,7 +220,7 @@ func TestBearerOfAnotherApplicationIs401(t *testing.T) {
 	tok := o.token("")
 	m := e.backend(nil)
 	a := serve(t, m.Middleware(echo), "Bearer "+tok)
-	a.refused(t, 401, 4010)
+	a.refused(t, 401, 401)
 	if !strings.Contains(a.challenges(), `error="invalid_token"`) {
 		t.Fatalf("challenges: %q", a.challenges())
 	}
@@ -246,7 +246,7 @@ func TestExpiredBearerIs401(t *testing.T) {
 		t.Fatalf("at exp: %d %s", a.status, a.raw)
 	}
 	e.clock.Advance(tokens.DefaultLeeway + time.Second)
-	serve(t, h, "Bearer "+tok).refused(t, 401, 4010)
+	serve(t, h, "Bearer "+tok).refused(t, 401, 401)
 }
 
 // TestUnknownKidRefetchesTheJWKS: after the signing key changes, the
@@ -343,7 +343,7 @@ func TestKeystormUnavailableIs503(t *testing.T) {
 		ms.EmulateFailure(miniserver.FailureConditionInternalServerError)
 		defer ms.EmulateFailure(miniserver.FailureConditionNone)
 		a := serve(t, h, d2.basic())
-		a.refused(t, 503, 5030)
+		a.refused(t, 503, 8501)
 		if a.header.Get("Retry-After") == "" {
 			t.Fatalf("no Retry-After: %v", a.header)
 		}
@@ -364,11 +364,11 @@ func TestKeystormUnavailableIs503(t *testing.T) {
 		h := m.Middleware(echo)
 		e.srv.Close()
 		a := serve(t, h, d.basic())
-		a.refused(t, 503, 5030)
+		a.refused(t, 503, 8501)
 		checkLog(t, m, a, d.secret)
 		// The JWKS was never fetched: a token cannot be judged either.
 		a = serve(t, h, "Bearer "+tok)
-		a.refused(t, 503, 5030)
+		a.refused(t, 503, 8501)
 		checkLog(t, m, a, tok)
 	})
 	t.Run("wrong admin key", func(t *testing.T) {
@@ -376,7 +376,7 @@ func TestKeystormUnavailableIs503(t *testing.T) {
 		d := e.developer(e.appID, "tk421")
 		m := e.backend(func(c *backend.Config) { c.AdminKeyID, c.AdminKeySecret = d.keyID, d.secret })
 		a := serve(t, m.Middleware(echo), d.basic())
-		a.refused(t, 503, 5030)
+		a.refused(t, 503, 8501)
 		if !strings.Contains(m.log.String(), "status 403") {
 			t.Fatalf("log lacks the endpoint's status: %s", m.log)
 		}
@@ -415,7 +415,7 @@ func TestMissingScopeIs403(t *testing.T) {
 
 	// A key: the endpoint says insufficient_scope.
 	a := serve(t, scoped, d.basic())
-	a.refused(t, 403, 4030)
+	a.refused(t, 403, 8200)
 	if auth, _ := m.n.calls(); auth != 1 || m.n.lastBody()["scope"] != scope {
 		t.Fatalf("calls %d, sent %v", auth, m.n.lastBody())
 	}
@@ -424,14 +424,14 @@ func TestMissingScopeIs403(t *testing.T) {
 	if a := serve(t, plain, d.basic()); a.status != 200 {
 		t.Fatalf("plain route: %d %s", a.status, a.raw)
 	}
-	serve(t, scoped, d.basic()).refused(t, 403, 4030)
+	serve(t, scoped, d.basic()).refused(t, 403, 8200)
 	if auth, _ := m.n.calls(); auth != 2 {
 		t.Fatalf("calls: %d, want 2", auth)
 	}
 
 	// Tokens: decided offline.
 	a = serve(t, scoped, "Bearer "+without)
-	a.refused(t, 403, 4030)
+	a.refused(t, 403, 8200)
 	if want := `Bearer realm="keystorm", error="insufficient_scope", scope="` + scope + `"`; a.challenges() != want {
 		t.Fatalf("challenge %q, want %q", a.challenges(), want)
 	}
@@ -444,7 +444,7 @@ func TestMissingScopeIs403(t *testing.T) {
 
 	// Config.RequiredScope applies to Middleware itself.
 	mr := e.backend(func(c *backend.Config) { c.RequiredScope = scope })
-	serve(t, mr.Middleware(echo), "Bearer "+without).refused(t, 403, 4030)
+	serve(t, mr.Middleware(echo), "Bearer "+without).refused(t, 403, 8200)
 	if a := serve(t, mr.Middleware(echo), "Bearer "+with); a.status != 200 {
 		t.Fatalf("RequiredScope with the scope: %d %s", a.status, a.raw)
 	}
@@ -471,7 +471,7 @@ func TestCheckBearerOnline(t *testing.T) {
 	d.setStatus("DISABLED")
 	e.clock.Advance(5 * time.Second)
 	a := serve(t, hOn, "Bearer "+tok)
-	a.refused(t, 401, 4010)
+	a.refused(t, 401, 401)
 	if !strings.Contains(a.challenges(), `error="invalid_token"`) {
 		t.Fatalf("challenges: %q", a.challenges())
 	}

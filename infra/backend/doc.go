@@ -44,7 +44,7 @@
 // Every doubt refuses: a missing, malformed or wrong credential is a 401,
 // a token or key without a scope the route needs is a 403, and when the
 // endpoint or the JWKS cannot be reached, or answers anything but a
-// decision, the request is a 503 (code 5030), never a 200. Answers use
+// decision, the request is a 503 (code 8501), never a 200. Answers use
 // Keystorm's error body. Internal error texts reach only the log, as slog
 // attributes under the requestId of the answer; the Authorization header,
 // the secret and the token are never logged, and the Basic cache keeps

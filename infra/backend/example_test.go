@@ -81,11 +81,11 @@ func ExampleMiddleware() {
 	get(api.URL+"/troopers/tk421/weapons", "Bearer "+token)
 	get(api.URL+"/troopers/tk421/equipment", "Bearer "+tamper(token))
 	// Output:
-	// 401 4010 Basic realm="keystorm" / Bearer realm="keystorm"
+	// 401 401 Basic realm="keystorm" / Bearer realm="keystorm"
 	// 200 equipment of tk421, for a basic caller
 	// 200 equipment of tk421, for a bearer caller
-	// 403 4030 Bearer realm="keystorm", error="insufficient_scope", scope="view_weapons"
-	// 401 4010 Basic realm="keystorm" / Bearer realm="keystorm", error="invalid_token"
+	// 403 8200 Bearer realm="keystorm", error="insufficient_scope", scope="view_weapons"
+	// 401 401 Basic realm="keystorm" / Bearer realm="keystorm", error="invalid_token"
 }
 
 // get calls the API and prints the answer: the body when it passed, else

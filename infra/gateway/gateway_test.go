@@ -189,7 +189,7 @@ func TestBrokenBodyIsNotTooLarge(t *testing.T) {
 	}
 	b, _ := io.ReadAll(res.Body)
 	var body httpapi.ErrorBody
-	if res.StatusCode != 400 || json.Unmarshal(b, &body) != nil || body.Code != 1000 || len(rec.events) != 0 {
+	if res.StatusCode != 400 || json.Unmarshal(b, &body) != nil || body.Code != 8000 || len(rec.events) != 0 {
 		t.Fatalf("%d %s", res.StatusCode, b)
 	}
 }

@@ -77,7 +77,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		status, b = http.StatusInternalServerError, []byte(`{"status":500,"code":5000,"message":"Internal error."}`)
+		status, b = http.StatusInternalServerError, []byte(`{"status":500,"code":`+strconv.Itoa(domain.CodeInternal)+`,"message":"Internal error."}`)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")

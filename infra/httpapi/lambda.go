@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -25,7 +26,15 @@ import (
 // or a '%' left after the one decoding API Gateway does. It is a transport
 // error, found before any domain code runs, so it lives here rather than
 // among the domain's codes; the README lists it with them.
-const CodeInvalidPath = 1006
+const CodeInvalidPath = 8003
+
+// Codes is every public error code: the domain's, and CodeInvalidPath,
+// which only this package builds. The README's error table lists exactly
+// these (codes_test.go checks it).
+var Codes = append(slices.Clone(domain.Codes), domain.CodeInfo{
+	Code: CodeInvalidPath, Name: "CodeInvalidPath", Kind: domain.KindInvalid,
+	Meaning: "the path holds a character or escape that is not allowed",
+})
 
 // errInvalidPath is the one answer to every such request. It names no
 // character: the path is attacker-controlled and echoing it back helps

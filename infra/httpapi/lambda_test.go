@@ -36,7 +36,7 @@ func wantInvalidPath(t *testing.T, resp events.APIGatewayProxyResponse, err erro
 	var body ErrorBody
 	if err != nil || resp.StatusCode != 400 || http.Header(resp.MultiValueHeaders).Get("Content-Type") != "application/json" ||
 		json.Unmarshal([]byte(resp.Body), &body) != nil || body.Status != 400 || body.Code != CodeInvalidPath ||
-		body.RequestID != "rid-1" || !strings.HasSuffix(body.MoreInfo, "#error-1006") {
+		body.RequestID != "rid-1" || !strings.HasSuffix(body.MoreInfo, "#error-8003") {
 		t.Fatalf("%v %d %s", err, resp.StatusCode, resp.Body)
 	}
 }

@@ -488,7 +488,7 @@ func TestForgedPathsKeepLogsJSON(t *testing.T) {
 			b, _ := io.ReadAll(res.Body)
 			res.Body.Close()
 			var e struct{ Status, Code int }
-			if res.StatusCode != 400 || json.Unmarshal(b, &e) != nil || e.Code != 1006 {
+			if res.StatusCode != 400 || json.Unmarshal(b, &e) != nil || e.Code != 8003 {
 				t.Errorf("%s %s: %d %s", tg.method, req.URL.EscapedPath(), res.StatusCode, b)
 			}
 			n++

@@ -51,12 +51,12 @@ const (
 // answer, so together they prove the story: a sample cannot be weakened
 // (or a step dropped) without this list noticing.
 var walkthroughStory = []string{
-	`"status":400,"code":1000`,                  // 1: the guide's body is not JSON
+	`"status":400,"code":8000`,                  // 1: the guide's body is not JSON
 	"HTTP/1.1 201 Created",                      // 1: with the comma
 	"Location: " + readmeBase + "/v1/accounts/", //
 	`"secret":"kss_`,                            // 2: a key, with its secret once
 	`"authType":"basic"`,                        // 3: the protected API with Basic
-	`"status":403,"code":4030`,                  // 3: a developer key on management
+	`"status":403,"code":8200`,                  // 3: a developer key on management
 	`"status":"DISABLED"`,                       // 4: disabled ...
 	"HTTP/1.1 401 Unauthorized",                 // 4: ... and refused after the TTL
 	"HTTP/1.1 204 No Content",                   // 5: deleted

@@ -119,13 +119,13 @@ func TestAuthenticateRefusesBadCallsAndOutsiders(t *testing.T) {
 		code float64
 		prop string
 	}{
-		{map[string]any{}, 2002, "authorization"},
-		{map[string]any{"authorization": basic, "extra": 1}, 1003, "extra"},
-		{map[string]any{"authorization": 42}, 1005, "authorization"},
-		{map[string]any{"authorization": basic, "clientIp": "not-an-ip"}, 2000, "clientIp"},
-		{map[string]any{"authorization": basic, "scope": "a\"b"}, 2000, "scope"},
-		{map[string]any{"authorization": strings.Repeat("x", 11<<10)}, 2003, "authorization"},
-		{`{"authorization":`, 1000, ""},
+		{map[string]any{}, 2000, "authorization"},
+		{map[string]any{"authorization": basic, "extra": 1}, 2015, "extra"},
+		{map[string]any{"authorization": 42}, 2004, "authorization"},
+		{map[string]any{"authorization": basic, "clientIp": "not-an-ip"}, 2002, "clientIp"},
+		{map[string]any{"authorization": basic, "scope": "a\"b"}, 2002, "scope"},
+		{map[string]any{"authorization": strings.Repeat("x", 11<<10)}, 2008, "authorization"},
+		{`{"authorization":`, 8000, ""},
 	} {
 		r := c.do("POST", endpoint, tc.body)
 		m := r.json(t)

@@ -25,21 +25,21 @@ func TestBadInputIsRejectedAndNothingIsWritten(t *testing.T) {
 		status int
 		code   int
 	}{
-		{"guide JSON without a comma", guideAccountJSON, nil, 400, 1000},
-		{"not an object", `["a"]`, nil, 400, 1000},
-		{"two objects", `{"email":"a@b.co"}{"email":"c@d.co"}`, nil, 400, 1000},
-		{"wrong content type", `{"email":"a@b.co","password":"Changeme1"}`, []string{"Content-Type", "text/plain"}, 415, 1001},
-		{"oversized body", `{"givenName":"` + strings.Repeat("x", 40<<10) + `"}`, nil, 413, 1002},
-		{"unknown property", `{"email":"a@b.co","password":"Changeme1","rank":"general"}`, nil, 400, 1003},
-		{"wrong type", `{"email":"a@b.co","password":"Changeme1","givenName":7}`, nil, 400, 1005},
-		{"missing email", `{"password":"Changeme1"}`, nil, 400, 2002},
-		{"bad email", `{"email":"tk421-at-empire","password":"Changeme1"}`, nil, 400, 2004},
-		{"email with display name", `{"email":"TK <tk@empire.co>","password":"Changeme1"}`, nil, 400, 2004},
-		{"weak password", `{"email":"a@b.co","password":"password"}`, nil, 400, 2005},
-		{"long password", `{"email":"a@b.co","password":"Aa1` + strings.Repeat("x", 100) + `"}`, nil, 400, 2005},
-		{"too long name", `{"email":"a@b.co","password":"Changeme1","givenName":"` + strings.Repeat("x", 256) + `"}`, nil, 400, 2003},
-		{"bad status", `{"email":"a@b.co","password":"Changeme1","status":"ON"}`, nil, 400, 2006},
-		{"customData not an object", `{"email":"a@b.co","password":"Changeme1","customData":[1]}`, nil, 400, 1005},
+		{"guide JSON without a comma", guideAccountJSON, nil, 400, 8000},
+		{"not an object", `["a"]`, nil, 400, 8000},
+		{"two objects", `{"email":"a@b.co"}{"email":"c@d.co"}`, nil, 400, 8000},
+		{"wrong content type", `{"email":"a@b.co","password":"Changeme1"}`, []string{"Content-Type", "text/plain"}, 415, 8001},
+		{"oversized body", `{"givenName":"` + strings.Repeat("x", 40<<10) + `"}`, nil, 413, 8002},
+		{"unknown property", `{"email":"a@b.co","password":"Changeme1","rank":"general"}`, nil, 400, 2015},
+		{"wrong type", `{"email":"a@b.co","password":"Changeme1","givenName":7}`, nil, 400, 2004},
+		{"missing email", `{"password":"Changeme1"}`, nil, 400, 2000},
+		{"bad email", `{"email":"tk421-at-empire","password":"Changeme1"}`, nil, 400, 2006},
+		{"email with display name", `{"email":"TK <tk@empire.co>","password":"Changeme1"}`, nil, 400, 2006},
+		{"weak password", `{"email":"a@b.co","password":"password"}`, nil, 400, 8100},
+		{"long password", `{"email":"a@b.co","password":"Aa1` + strings.Repeat("x", 100) + `"}`, nil, 400, 8100},
+		{"too long name", `{"email":"a@b.co","password":"Changeme1","givenName":"` + strings.Repeat("x", 256) + `"}`, nil, 400, 2008},
+		{"bad status", `{"email":"a@b.co","password":"Changeme1","status":"ON"}`, nil, 400, 2003},
+		{"customData not an object", `{"email":"a@b.co","password":"Changeme1","customData":[1]}`, nil, 400, 2004},
 	}
 	events, views := c.eventCount(), c.viewCount()
 	for _, tc := range cases {
@@ -64,18 +64,18 @@ func TestBadInputIsRejectedAndNothingIsWritten(t *testing.T) {
 		method, url  string
 		status, code int
 	}{
-		{"GET", accounts + "?limit=1000", 400, 1004},
-		{"GET", accounts + "?offset=-1", 400, 1004},
-		{"GET", accounts + "?limit=abc", 400, 1004},
-		{"GET", accounts + "?orderBy=passwordHash", 400, 1004},
-		{"GET", accounts + "?passwordHash=x", 400, 1004},
-		{"GET", accounts + "?createdAt=yesterday", 400, 1004},
-		{"GET", accounts + "?after=***", 400, 1004},
-		{"GET", accounts + "?after=bm90IGEgcG9zaXRpb24", 400, 1004},                                    // "not a position"
-		{"GET", accounts + "?after=MjAyNi0xMS0yN1QxMDowMDowMC4wMDAwMDAwMDBaI2EnIE9SIDE9MQ", 400, 1004}, // a sort key with a quote in its id
-		{"PUT", accounts, 405, 4050},
-		{"GET", "/v1/nothing", 404, 4040},
-		{"GET", "/v1/accounts/doesnotexist", 404, 4040},
+		{"GET", accounts + "?limit=1000", 400, 2100},
+		{"GET", accounts + "?offset=-1", 400, 2100},
+		{"GET", accounts + "?limit=abc", 400, 2100},
+		{"GET", accounts + "?orderBy=passwordHash", 400, 2100},
+		{"GET", accounts + "?passwordHash=x", 400, 2100},
+		{"GET", accounts + "?createdAt=yesterday", 400, 2100},
+		{"GET", accounts + "?after=***", 400, 2100},
+		{"GET", accounts + "?after=bm90IGEgcG9zaXRpb24", 400, 2100},                                    // "not a position"
+		{"GET", accounts + "?after=MjAyNi0xMS0yN1QxMDowMDowMC4wMDAwMDAwMDBaI2EnIE9SIDE9MQ", 400, 2100}, // a sort key with a quote in its id
+		{"PUT", accounts, 405, 8004},
+		{"GET", "/v1/nothing", 404, 404},
+		{"GET", "/v1/accounts/doesnotexist", 404, 404},
 	} {
 		r := c.do(tc.method, tc.url, nil)
 		if r.Status != tc.status || code(t, r) != tc.code {
@@ -94,7 +94,7 @@ func TestUpdateIgnoresServerOwnedPropertiesButNotUnknownOnes(t *testing.T) {
 		t.Fatalf("update %v", got)
 	}
 	r := c.do("POST", acc["href"].(string), map[string]any{"rank": "general"})
-	if r.Status != 400 || code(t, r) != 1003 || !strings.Contains(string(r.Body), "rank") {
+	if r.Status != 400 || code(t, r) != 2015 || !strings.Contains(string(r.Body), "rank") {
 		t.Fatalf("unknown property: %d %s", r.Status, r.Body)
 	}
 }

@@ -32,7 +32,7 @@ func TestBearerWalkthrough(t *testing.T) {
 	if r := bearer(tok["access_token"].(string), "/troopers/tk421/equipment"); r.Status != 200 {
 		t.Fatalf("own equipment with a token: %d %s", r.Status, r.Body)
 	}
-	if r := bearer(tok["access_token"].(string), "/troopers/tk422/equipment"); r.Status != 403 || code(t, r) != 4030 {
+	if r := bearer(tok["access_token"].(string), "/troopers/tk422/equipment"); r.Status != 403 || code(t, r) != 8200 {
 		t.Fatalf("another trooper without the scope: %d %s", r.Status, r.Body)
 	}
 	// Joining the group of that name grants the scope.

@@ -19,7 +19,7 @@ func TestIdempotencyKey(t *testing.T) {
 	}
 	// The same key for a different request is refused.
 	body["email"] = "tk422@galacticempire.co"
-	if r := c.do("POST", c.app+"/accounts", body, "Idempotency-Key", "create-tk421"); r.Status != 422 || code(t, r) != 4220 {
+	if r := c.do("POST", c.app+"/accounts", body, "Idempotency-Key", "create-tk421"); r.Status != 422 || code(t, r) != 8303 {
 		t.Fatalf("reused key: %d %s", r.Status, r.Body)
 	}
 	l := c.must(200, c.do("GET", c.app+"/accounts", nil))
@@ -39,7 +39,7 @@ func TestStoreFailureLeavesNoPartialState(t *testing.T) {
 	ms := c.s.Embedded.Server
 	ms.EmulateFailureForTable(c.s.Dynamo.Events, miniserver.FailureConditionInternalServerError)
 	r := c.do("POST", href(acc, "apiKeys"), nil, "Idempotency-Key", "key-1")
-	if r.Status != 503 || code(t, r) != 5030 || r.Header.Get("Retry-After") == "" {
+	if r.Status != 503 || code(t, r) != 8501 || r.Header.Get("Retry-After") == "" {
 		t.Fatalf("during failure: %d %s", r.Status, r.Body)
 	}
 	r = c.do("POST", c.app+"/accounts", map[string]any{"email": "tk422@galacticempire.co", "password": "Changeme1"})
@@ -53,7 +53,7 @@ func TestStoreFailureLeavesNoPartialState(t *testing.T) {
 	// Fail everything, reads included: the authorizer cannot decide, so
 	// it denies (never allows because of an error).
 	ms.EmulateFailure(miniserver.FailureConditionInternalServerError)
-	if r := c.do("GET", acc["href"].(string), nil); r.Status != 403 || code(t, r) != 4030 {
+	if r := c.do("GET", acc["href"].(string), nil); r.Status != 403 || code(t, r) != 8200 {
 		t.Fatalf("read during failure: %d %s", r.Status, r.Body)
 	}
 	ms.EmulateFailure(miniserver.FailureConditionNone)
@@ -151,7 +151,7 @@ func TestMembershipDuringOutageIs503(t *testing.T) {
 	ms.EmulateFailureForTable(c.s.Dynamo.Views, miniserver.FailureConditionInternalServerError)
 	r := c.do("POST", "/v1/groupMemberships", map[string]any{"account": map[string]any{"href": acc["href"]}, "group": map[string]any{"href": g["href"]}})
 	ms.EmulateFailureForTable(c.s.Dynamo.Views, miniserver.FailureConditionNone)
-	if r.Status != 503 || code(t, r) != 5030 {
+	if r.Status != 503 || code(t, r) != 8501 {
 		t.Fatalf("membership during outage: %d %s", r.Status, r.Body)
 	}
 }

@@ -87,7 +87,7 @@ func TestCollectionQueries(t *testing.T) {
 			// name; so are unknown parameters.
 			for _, q := range []string{"name=x", "passwordHash=x", "secret=x", "orderBy=passwordHash", "colour=red", "after=x&q=a"} {
 				r := c.do("GET", c.app+"/accounts?"+q, nil)
-				if r.Status != 400 || r.json(t)["code"].(float64) != 1004 {
+				if r.Status != 400 || r.json(t)["code"].(float64) != 2100 {
 					t.Errorf("%s: %d %s", q, r.Status, r.Body)
 				}
 			}

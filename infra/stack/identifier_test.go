@@ -58,16 +58,16 @@ func TestLookAlikeIdentifiers(t *testing.T) {
 		{"NFD of an NFC username", "jose\u0301", "nfd@example.com", 409, 2001, "username"},
 		{"email in other case", "other1", "tk421@example.com", 409, 2001, "email"},
 		{"email in full width", "other2", "ｔｋ４２１@example.com", 409, 2001, "email"},
-		{"Cyrillic к", "t\u043a421", "cyr@example.com", 400, 2009, "username"},
-		{"Cyrillic к in the email", "other3", "t\u043a421@example.com", 400, 2009, "email"},
-		{"zero-width joiner", "tk\u200d421", "zwj@example.com", 400, 2008, "username"},
-		{"zero-width space", "tk\u200b421", "zws@example.com", 400, 2008, "username"},
-		{"right-to-left override", "tk\u202e421", "rlo@example.com", 400, 2008, "U+202E"},
-		{"control character", "tk\u0007421", "bel@example.com", 400, 2008, "control"},
-		{"zero-width joiner in the email", "other4", "tk\u200d421@example.com", 400, 2008, "email"},
-		{"leading space", " tk421", "lead@example.com", 400, 2008, "begin or end with spaces"},
-		{"trailing space", "tk421 ", "trail@example.com", 400, 2008, "begin or end with spaces"},
-		{"space-padded email", "other5", " pad@example.com ", 400, 2008, "email"},
+		{"Cyrillic к", "t\u043a421", "cyr@example.com", 400, 8102, "username"},
+		{"Cyrillic к in the email", "other3", "t\u043a421@example.com", 400, 8102, "email"},
+		{"zero-width joiner", "tk\u200d421", "zwj@example.com", 400, 8101, "username"},
+		{"zero-width space", "tk\u200b421", "zws@example.com", 400, 8101, "username"},
+		{"right-to-left override", "tk\u202e421", "rlo@example.com", 400, 8101, "U+202E"},
+		{"control character", "tk\u0007421", "bel@example.com", 400, 8101, "control"},
+		{"zero-width joiner in the email", "other4", "tk\u200d421@example.com", 400, 8101, "email"},
+		{"leading space", " tk421", "lead@example.com", 400, 8101, "begin or end with spaces"},
+		{"trailing space", "tk421 ", "trail@example.com", 400, 8101, "begin or end with spaces"},
+		{"space-padded email", "other5", " pad@example.com ", 400, 8101, "email"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			wantError(t, c.account(tc.username, tc.email), tc.status, tc.code, tc.mention)
@@ -75,18 +75,18 @@ func TestLookAlikeIdentifiers(t *testing.T) {
 	}
 	// Other text properties.
 	r := c.do("POST", c.app+"/accounts", map[string]any{"email": "n@example.com", "password": "Changeme1", "surname": "Trooper\u202e"})
-	wantError(t, r, 400, 2008, "surname")
+	wantError(t, r, 400, 8101, "surname")
 	r = c.do("POST", c.app+"/groups", map[string]any{"name": "admins\u200b"})
-	wantError(t, r, 400, 2008, "name")
+	wantError(t, r, 400, 8101, "name")
 	r = c.do("POST", c.base+"/v1/applications", map[string]any{"name": "App\u0000"})
-	wantError(t, r, 400, 2008, "name")
+	wantError(t, r, 400, 8101, "name")
 	if c.eventCount() != events || c.viewCount() != views {
 		t.Fatal("a refused request wrote something")
 	}
 }
 
 // TestBodiesMustBeUTF8: bytes that are not UTF-8, or a \u escape of half
-// a surrogate pair, are refused with 1000 instead of being replaced by
+// a surrogate pair, are refused with 8000 instead of being replaced by
 // U+FFFD and stored.
 func TestBodiesMustBeUTF8(t *testing.T) {
 	c := start(t)
@@ -102,11 +102,11 @@ func TestBodiesMustBeUTF8(t *testing.T) {
 		"reversed surrogate pair":     []byte(`{"username":"tk\udc00\ud800","email":"u@example.com","password":"Changeme1"}`),
 	} {
 		t.Run(name, func(t *testing.T) {
-			wantError(t, c.do("POST", c.app+"/accounts", body), 400, 1000, "request body")
+			wantError(t, c.do("POST", c.app+"/accounts", body), 400, 8000, "request body")
 		})
 	}
 	// customData, written on its own resource.
-	wantError(t, c.do("POST", href(acc, "customData"), []byte(`{"rank":"`+"\x80"+`"}`)), 400, 1000, "UTF-8")
+	wantError(t, c.do("POST", href(acc, "customData"), []byte(`{"rank":"`+"\x80"+`"}`)), 400, 8000, "UTF-8")
 	if c.eventCount() != events || c.viewCount() != views {
 		t.Fatal("a refused request wrote something")
 	}
@@ -176,8 +176,8 @@ func TestCustomDataShapeLimits(t *testing.T) {
 		{"1,001 elements, nested", `{"a":{"b":[` + elems(1001) + `]}}`, "at most 1000 elements"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			wantError(t, c.do("POST", cd, tc.body), 400, 2010, tc.mention)
-			wantError(t, c.do("POST", c.app+"/accounts", `{"email":"cd@example.com","password":"Changeme1","customData":`+tc.body+`}`), 400, 2010, tc.mention)
+			wantError(t, c.do("POST", cd, tc.body), 400, 8103, tc.mention)
+			wantError(t, c.do("POST", c.app+"/accounts", `{"email":"cd@example.com","password":"Changeme1","customData":`+tc.body+`}`), 400, 8103, tc.mention)
 		})
 	}
 	if c.eventCount() != events || c.viewCount() != views {

@@ -18,7 +18,7 @@ func TestAdminKeyActsOnlyInItsTenant(t *testing.T) {
 	o := c.as(other.AdminKey.ID, other.AdminSecret)
 	for _, u := range []string{acc["href"].(string), c.app, c.base + "/v1/apiKeys/" + keyID, href(acc, "customData"),
 		c.base + "/v1/tenants/" + c.s.Boot.Tenant.ID, c.app + "/accounts"} {
-		if r := o.do("GET", u, nil); r.Status != 404 || code(t, r) != 4040 {
+		if r := o.do("GET", u, nil); r.Status != 404 || code(t, r) != 404 {
 			t.Errorf("GET %s from another tenant: %d %s", u, r.Status, r.Body)
 		}
 	}
@@ -48,7 +48,7 @@ func TestAdminCannotDisableOrDeleteItsOwnAccountOrKey(t *testing.T) {
 		c.do("POST", c.base+"/v1/apiKeys/"+c.id, map[string]any{"status": "DISABLED"}),
 		c.do("DELETE", c.base+"/v1/apiKeys/"+c.id, nil),
 	} {
-		if r.Status != 409 || code(t, r) != 4092 {
+		if r.Status != 409 || code(t, r) != 8302 {
 			t.Fatalf("self-lockout allowed: %d %s", r.Status, r.Body)
 		}
 	}

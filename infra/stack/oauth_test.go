@@ -191,7 +191,7 @@ func TestOAuthScopes(t *testing.T) {
 		t.Fatalf("unrestricted again, got %v", m["scope"])
 	}
 	// Bad restrictions are the management API's 400s.
-	for body, want := range map[string]int{`{"scopes":"a b"}`: 1005, `{"scopes":["a b"]}`: 2000, `{"scopes":[1]}`: 1005, `{"scopes":["a","a"]}`: 2000} {
+	for body, want := range map[string]int{`{"scopes":"a b"}`: 2004, `{"scopes":["a b"]}`: 2002, `{"scopes":[1]}`: 2004, `{"scopes":["a","a"]}`: 2002} {
 		if r := c.do("POST", keyURL, body); r.Status != 400 || code(t, r) != want {
 			t.Errorf("%s: %d %s", body, r.Status, r.Body)
 		}
@@ -369,8 +369,8 @@ func TestOAuthPolicy(t *testing.T) {
 		t.Fatalf("expires_in %v, want 5400", m["expires_in"])
 	}
 	for body, want := range map[string]int{
-		`{"accessTokenTtl":"1 hour"}`: 2000, `{"accessTokenTtl":"P1M"}`: 2000, `{"accessTokenTtl":"PT10S"}`: 2000,
-		`{"accessTokenTtl":"P2D"}`: 2000, `{"accessTokenTtl":3600}`: 1005, `{"ttl":"PT1H"}`: 1003,
+		`{"accessTokenTtl":"1 hour"}`: 2002, `{"accessTokenTtl":"P1M"}`: 2002, `{"accessTokenTtl":"PT10S"}`: 2002,
+		`{"accessTokenTtl":"P2D"}`: 2002, `{"accessTokenTtl":3600}`: 2004, `{"ttl":"PT1H"}`: 2015,
 	} {
 		if r := c.do("POST", polURL, body); r.Status != 400 || code(t, r) != want {
 			t.Errorf("%s: %d %s", body, r.Status, r.Body)

@@ -25,7 +25,7 @@ func TestGuideWalkthrough(t *testing.T) {
 		t.Fatalf("equipment %v", eq)
 	}
 	// A developer key never reaches the management API.
-	if r := dev.do("GET", c.app, nil); r.Status != 403 || code(t, r) != 4030 {
+	if r := dev.do("GET", c.app, nil); r.Status != 403 || code(t, r) != 8200 {
 		t.Fatalf("developer key on management API: %d %s", r.Status, r.Body)
 	}
 	// Wrong secret and no credentials.
@@ -53,7 +53,7 @@ func TestGuideWalkthrough(t *testing.T) {
 		t.Fatalf("disabled key after the TTL: %d %s", r.Status, r.Body)
 	}
 	c.must(204, c.do("DELETE", keyHref, nil))
-	if r := c.do("GET", keyHref, nil); r.Status != 404 || code(t, r) != 4040 {
+	if r := c.do("GET", keyHref, nil); r.Status != 404 || code(t, r) != 404 {
 		t.Fatalf("deleted key: %d %s", r.Status, r.Body)
 	}
 }
