@@ -123,8 +123,10 @@ var periods = []struct {
 	{"2006", func(t time.Time) time.Time { return t.AddDate(1, 0, 0) }},
 }
 
-// fractionUnit is the value of the last fractional digit of v's seconds
-// (1ms for ".015"), or 1s when it has none.
+// fractionUnit is the period a fraction of a second names: the value of
+// its last digit, but at least a millisecond, the precision the API shows
+// times in (trailing zeros dropped: ".39" is shown for .390, and names
+// the millisecond, not ten).
 func fractionUnit(v string) time.Duration {
 	_, frac, ok := strings.Cut(v, ".")
 	if !ok {
@@ -135,7 +137,7 @@ func fractionUnit(v string) time.Duration {
 		n++
 	}
 	unit := time.Second
-	for range min(n, 9) {
+	for range min(max(n, 3), 9) {
 		unit /= 10
 	}
 	return unit

@@ -228,6 +228,28 @@ function main() {
       });
     });
   }).then(function() {
+    return step('getAccounts with filters', function() {
+      needs([app, account], ['getApplication', 'createAccount']);
+      // The SDK sends the options as query parameters: Stormpath's
+      // attribute filters, q and orderBy, which the server applies.
+      return call(app, 'getAccounts', { email: email.toUpperCase() }).then(allItems).then(function(items) {
+        check(items.length === 1 && items[0].href === account.href,
+          'email filter: ' + items.length + ' accounts, want only the new one');
+        return call(app, 'getAccounts', { surname: 'Che*', givenName: 'sdk' }).then(allItems);
+      }).then(function(items) {
+        check(items.some(function(a) { return a.href === account.href; }), 'wildcard filter: the new account is missing');
+        check(items.every(function(a) { return /^che/i.test(a.surname); }), 'wildcard filter: an account with another surname');
+        return call(app, 'getAccounts', { q: 'no-such-text-anywhere-' + runId }).then(allItems);
+      }).then(function(items) {
+        check(items.length === 0, 'q filter: ' + items.length + ' accounts, want none');
+        return call(app, 'getAccounts', { orderBy: 'email desc', limit: 100 });
+      }).then(function(page) {
+        var emails = page.items.map(function(a) { return String(a.email).toLowerCase(); });
+        var sorted = emails.slice().sort().reverse();
+        check(JSON.stringify(emails) === JSON.stringify(sorted), 'orderBy email desc: ' + emails.join(', '));
+      });
+    });
+  }).then(function() {
     return step('getCustomData', function() {
       needs([account], ['createAccount']);
       return call(account, 'getCustomData').then(function(cd) {
