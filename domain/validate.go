@@ -21,12 +21,13 @@ const (
 	// Why 64 KiB: customData lives in its resource's read-model item
 	// (see Custom), and a DynamoDB item holds at most 400 KB, attribute
 	// names included. Sharing that item are the key and index
-	// attributes (well under 1 KB), the child count, and the rest of the
-	// state JSON: names, email and description, at most about 16 KB even
-	// when every character takes its longest escaped form, plus
-	// timestamps and a password hash. 64 KiB plus all that stays below
-	// 100 KB, a quarter of the limit, so a field added to a state later
-	// can never push a full customData over it. The event that sets the
+	// attributes, the child count, and the rest of the state JSON: names,
+	// email, description, timestamps, a password hash. All of that is
+	// under 9 KB even when every character takes its longest escaped
+	// form (infra/dynamo's TestLargestItemsFitWithRoom measures it
+	// against a 16 KB budget), so the largest item stays under 75 KB,
+	// less than a fifth of the limit: a field added to a state later
+	// cannot push a full customData over it. The event that sets the
 	// fields is a separate item of the events table, and holds at most
 	// the same 64 KiB. A larger cap would buy little and cost on every
 	// read: DynamoDB bills a read per 4 KB of item, and the authorizer
