@@ -1,8 +1,6 @@
 package domain
 
 import (
-	"encoding/json"
-	"maps"
 	"strings"
 	"time"
 
@@ -10,8 +8,7 @@ import (
 )
 
 // Account is a developer's account in an application's directory. Its
-// customData lives in the same state: it is small (bounded) and always
-// read with the account.
+// customData lives in the same state (see Custom).
 type Account struct {
 	Base
 	ApplicationID          string `json:"applicationId"`
@@ -25,11 +22,8 @@ type Account struct {
 	PasswordHash           string `json:"passwordHash"`
 	EmailVerificationToken string `json:"emailVerificationToken,omitempty"`
 	Admin                  bool   `json:"admin,omitempty"`
-	// CustomData holds arbitrary JSON values by top-level field name.
-	CustomData map[string]json.RawMessage `json:"customData,omitempty"`
-	// CustomDataModifiedAt is the customData resource's own modifiedAt;
-	// its createdAt is the account's.
-	CustomDataModifiedAt time.Time `json:"customDataModifiedAt"`
+	// Custom is the account's customData (see customdata.go).
+	Custom
 	// TokensValidAfter is when the account was last disabled: access
 	// tokens issued before it stay dead even if it is enabled again.
 	TokensValidAfter time.Time `json:"tokensValidAfter,omitzero"`
@@ -97,22 +91,9 @@ func (a *Account) Apply(env events.Envelope) error {
 		case *events.AccountDeleted:
 			a.Gone = true
 		case *events.CustomDataChanged:
-			if a.CustomData == nil && len(e.Set) > 0 {
-				a.CustomData = map[string]json.RawMessage{}
-			}
-			for k, v := range e.Set {
-				a.CustomData[k] = v
-			}
-			for _, k := range e.Removed {
-				delete(a.CustomData, k)
-			}
-			if len(a.CustomData) == 0 {
-				a.CustomData = nil
-			}
-			a.CustomDataModifiedAt = env.At
+			a.changeCustomData(*e, env.At)
 		case *events.CustomDataCleared:
-			a.CustomData = nil
-			a.CustomDataModifiedAt = env.At
+			a.clearCustomData(env.At)
 		default:
 			return unexpected(e)
 		}
@@ -122,6 +103,6 @@ func (a *Account) Apply(env events.Envelope) error {
 
 func (a *Account) clone() *Account {
 	c := *a
-	c.CustomData = maps.Clone(a.CustomData)
+	c.Custom = a.Custom.cloned()
 	return &c
 }

@@ -3,7 +3,6 @@ package domain
 import (
 	"context"
 	"encoding/json"
-	"slices"
 
 	"github.com/keystorm/keystorm/events"
 )
@@ -59,10 +58,7 @@ func (s *Service) CreateAccount(ctx context.Context, c Caller, applicationID str
 	if err := s.Policy.Check(*in.Password); err != nil {
 		return nil, err
 	}
-	if err := checkCustomData(in.CustomData); err != nil {
-		return nil, err
-	}
-	if err := checkCustomDataTotal(in.CustomData); err != nil {
+	if err := checkNewCustomData(in.CustomData); err != nil {
 		return nil, err
 	}
 	// Hash once, outside the retry loop: it is deliberately slow.
@@ -79,14 +75,11 @@ func (s *Service) CreateAccount(ctx context.Context, c Caller, applicationID str
 		if e.Status == StatusUnverified {
 			e.EmailVerificationToken = s.IDs.NewID()
 		}
-		evs := []events.Event{e}
-		if len(in.CustomData) > 0 {
-			evs = append(evs, events.CustomDataChanged{Set: in.CustomData})
-		}
+		acc := &Account{}
+		evs := append([]events.Event{e}, initialCustomData(acc, in.CustomData)...)
 		// No separate check that the application still exists: the
 		// commit counts the account under it, which the store does only
 		// while the application is not deleted (see Store.Commit).
-		acc := &Account{}
 		return acc, r.record(Ref{KindAccount, e.ID}, nil, acc, evs...)
 	})
 }
@@ -172,11 +165,7 @@ func (s *Service) UpdateAccount(ctx context.Context, c Caller, id string, in Acc
 		if hash != "" {
 			evs = append(evs, events.AccountPasswordSet{PasswordHash: hash})
 		}
-		if in.CustomData != nil {
-			if cd := customDataChange(cur.CustomData, in.CustomData); cd != nil {
-				evs = append(evs, *cd)
-			}
-		}
+		evs = append(evs, customDataEvents(cur, in.CustomData)...)
 		if len(evs) == 0 {
 			return cur, nil
 		}
@@ -189,31 +178,6 @@ func (s *Service) UpdateAccount(ctx context.Context, c Caller, id string, in Acc
 		}
 		return next, nil
 	})
-}
-
-// customDataChange returns the event that sets the changed fields, or nil
-// when nothing changes.
-func customDataChange(cur, set map[string]json.RawMessage) *events.CustomDataChanged {
-	changed := map[string]json.RawMessage{}
-	for k, v := range set {
-		if old, ok := cur[k]; !ok || !jsonEqual(old, v) {
-			changed[k] = v
-		}
-	}
-	if len(changed) == 0 {
-		return nil
-	}
-	return &events.CustomDataChanged{Set: changed}
-}
-
-func jsonEqual(a, b json.RawMessage) bool {
-	var x, y any
-	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
-		return false
-	}
-	ja, _ := json.Marshal(x)
-	jb, _ := json.Marshal(y)
-	return string(ja) == string(jb)
 }
 
 // DeleteAccount deletes an account with its API keys and group
@@ -273,66 +237,4 @@ func cascadeMemberships(ctx context.Context, s *Service, r *recorder, coll strin
 		}
 	}
 	return nil
-}
-
-// CustomData is the customData resource of an account.
-type CustomData struct {
-	AccountID string
-	Fields    map[string]json.RawMessage
-	Account   *Account
-}
-
-// GetCustomData returns an account's customData.
-func (s *Service) GetCustomData(ctx context.Context, c Caller, accountID string) (*Account, error) {
-	return s.GetAccount(ctx, c, accountID)
-}
-
-// UpdateCustomData sets the given top-level fields, keeping the others.
-func (s *Service) UpdateCustomData(ctx context.Context, c Caller, accountID string, set map[string]json.RawMessage) (*Account, error) {
-	if set == nil {
-		set = map[string]json.RawMessage{}
-	}
-	return s.UpdateAccount(ctx, c, accountID, AccountInput{CustomData: set})
-}
-
-// DeleteCustomData removes every customData field.
-func (s *Service) DeleteCustomData(ctx context.Context, c Caller, accountID string) error {
-	return s.removeCustomData(ctx, c, accountID, nil)
-}
-
-// DeleteCustomDataField removes one field; removing an absent field is a
-// no-op, as DELETE is idempotent.
-func (s *Service) DeleteCustomDataField(ctx context.Context, c Caller, accountID, field string) error {
-	if field == "" || customDataReserved[field] {
-		return invalid(CodeInvalidValue, "field", "%q is not a removable customData field.", field)
-	}
-	return s.removeCustomData(ctx, c, accountID, []string{field})
-}
-
-func (s *Service) removeCustomData(ctx context.Context, c Caller, accountID string, fields []string) error {
-	if err := requireAdmin(c); err != nil {
-		return err
-	}
-	_, err := run(ctx, s, c, func(r *recorder) (*Account, error) {
-		cur, err := load[*Account](ctx, s, c, KindAccount, accountID)
-		if err != nil {
-			return nil, err
-		}
-		var ev events.Event
-		if fields == nil {
-			if len(cur.CustomData) == 0 {
-				return cur, nil
-			}
-			ev = events.CustomDataCleared{}
-		} else {
-			present := slices.DeleteFunc(slices.Clone(fields), func(f string) bool { _, ok := cur.CustomData[f]; return !ok })
-			if len(present) == 0 {
-				return cur, nil
-			}
-			ev = events.CustomDataChanged{Removed: present}
-		}
-		next := cur.clone()
-		return next, r.record(cur.Ref(), cur, next, ev)
-	})
-	return err
 }

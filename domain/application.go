@@ -24,6 +24,8 @@ type Application struct {
 	// tokens issued before it stay dead even if it is enabled again, the
 	// rule keys and accounts follow too.
 	TokensValidAfter time.Time `json:"tokensValidAfter,omitzero"`
+	// Custom is the application's customData (see customdata.go).
+	Custom
 	// children is the Parent child count the Store loaded: kept beside
 	// the state, not in it (unexported, so never in its JSON).
 	children int64
@@ -77,6 +79,10 @@ func (a *Application) Apply(env events.Envelope) error {
 			a.Gone = true
 		case *events.OAuthPolicySet:
 			a.AccessTokenTTL = e.AccessTokenTTL
+		case *events.ApplicationCustomDataChanged:
+			a.changeCustomData(events.CustomDataChanged(*e), env.At)
+		case *events.ApplicationCustomDataCleared:
+			a.clearCustomData(env.At)
 		default:
 			return unexpected(e)
 		}
@@ -84,4 +90,4 @@ func (a *Application) Apply(env events.Envelope) error {
 	})
 }
 
-func (a *Application) clone() *Application { c := *a; return &c }
+func (a *Application) clone() *Application { c := *a; c.Custom = a.Custom.cloned(); return &c }

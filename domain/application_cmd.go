@@ -2,6 +2,7 @@ package domain
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/keystorm/keystorm/events"
@@ -13,6 +14,9 @@ type ApplicationInput struct {
 	Name        *string
 	Description *string
 	Status      *string
+	// CustomData, when given, is merged into the customData (on create,
+	// it becomes the customData).
+	CustomData map[string]json.RawMessage
 }
 
 // CreateApplication creates an application and its directory.
@@ -35,16 +39,19 @@ func (s *Service) CreateApplication(ctx context.Context, c Caller, in Applicatio
 			return nil, err
 		}
 	}
+	if err := checkNewCustomData(in.CustomData); err != nil {
+		return nil, err
+	}
 	return run(ctx, s, c, func(r *recorder) (*Application, error) {
 		if _, err := load[*Tenant](ctx, s, c, KindTenant, c.TenantID); err != nil {
 			return nil, err
 		}
 		app := &Application{}
 		id := s.IDs.NewID()
-		err := r.record(Ref{KindApplication, id}, nil, app, events.ApplicationCreated{
+		evs := append([]events.Event{events.ApplicationCreated{
 			ID: id, TenantID: c.TenantID, DirectoryID: s.IDs.NewID(), Name: name, Description: desc, Status: st,
-		})
-		return app, err
+		}}, initialCustomData(app, in.CustomData)...)
+		return app, r.record(Ref{KindApplication, id}, nil, app, evs...)
 	})
 }
 
@@ -71,6 +78,9 @@ func (s *Service) UpdateApplication(ctx context.Context, c Caller, id string, in
 	if err := requireAdmin(c); err != nil {
 		return nil, err
 	}
+	if err := checkCustomData(in.CustomData); err != nil {
+		return nil, err
+	}
 	return run(ctx, s, c, func(r *recorder) (*Application, error) {
 		cur, err := load[*Application](ctx, s, c, KindApplication, id)
 		if err != nil {
@@ -89,11 +99,18 @@ func (s *Service) UpdateApplication(ctx context.Context, c Caller, id string, in
 		if cur.Admin && ev.Status != StatusEnabled {
 			return nil, E(KindConflict, CodeProtectedResource, "status", "The administrators application cannot be disabled.")
 		}
-		if ev.Name == cur.Name && ev.Description == cur.Description && ev.Status == cur.Status {
+		var evs []events.Event
+		if ev != (events.ApplicationUpdated{Name: cur.Name, Description: cur.Description, Status: cur.Status}) {
+			evs = append(evs, ev)
+		}
+		if evs = append(evs, customDataEvents(cur, in.CustomData)...); len(evs) == 0 {
 			return cur, nil
 		}
 		next := cur.clone()
-		return next, r.record(cur.Ref(), cur, next, ev)
+		if err := r.record(cur.Ref(), cur, next, evs...); err != nil {
+			return nil, err
+		}
+		return next, checkCustomDataTotal(next.CustomData)
 	})
 }
 

@@ -1,7 +1,7 @@
 // Package domain holds Keystorm's rules: the aggregates (tenant, application
-// with its directory, account with customData, group, group membership and
-// API key), the commands that change them, and the ports that storage
-// adapters implement.
+// with its directory, account, group, group membership and API key; the
+// first four each with customData, see customdata.go), the commands that
+// change them, and the ports that storage adapters implement.
 //
 // Every command follows the same shape: load the current state of the
 // aggregates it touches (one state item each, never a replay of the whole

@@ -194,11 +194,11 @@ func TestStoreFailureLeavesNoPartialState(t *testing.T) {
 			name:    "UpdateCustomData",
 			prepare: func(t *testing.T, e *env) string { return e.account(t, "fn2187").ID },
 			do: func(ctx context.Context, svc *domain.Service, c domain.Caller, acc string) (string, error) {
-				a, err := svc.UpdateCustomData(ctx, c, acc, map[string]json.RawMessage{"rank": json.RawMessage(`"sergeant"`)})
+				cd, err := svc.UpdateCustomData(ctx, c, domain.Ref{Kind: domain.KindAccount, ID: acc}, map[string]json.RawMessage{"rank": json.RawMessage(`"sergeant"`)})
 				if err != nil {
 					return "", err
 				}
-				return a.ID, nil
+				return cd.Owner.ID, nil
 			},
 			// Events on the account's stream; the new value is checked
 			// after the retries.

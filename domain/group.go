@@ -15,6 +15,8 @@ type Group struct {
 	Name          string `json:"name"`
 	Description   string `json:"description"`
 	Status        string `json:"status"`
+	// Custom is the group's customData (see customdata.go).
+	Custom
 	// children is the Parent child count the Store loaded: kept beside
 	// the state, not in it (unexported, so never in its JSON).
 	children int64
@@ -51,6 +53,10 @@ func (g *Group) Apply(env events.Envelope) error {
 			g.Name, g.Description, g.Status = e.Name, e.Description, e.Status
 		case *events.GroupDeleted:
 			g.Gone = true
+		case *events.GroupCustomDataChanged:
+			g.changeCustomData(events.CustomDataChanged(*e), env.At)
+		case *events.GroupCustomDataCleared:
+			g.clearCustomData(env.At)
 		default:
 			return unexpected(e)
 		}
@@ -58,7 +64,7 @@ func (g *Group) Apply(env events.Envelope) error {
 	})
 }
 
-func (g *Group) clone() *Group { c := *g; return &c }
+func (g *Group) clone() *Group { c := *g; c.Custom = g.Custom.cloned(); return &c }
 
 // Membership links an account to a group. It is its own aggregate so that
 // adding members never contends on the group's or account's stream.

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 
 	"github.com/keystorm/keystorm/events"
@@ -13,6 +14,9 @@ type GroupInput struct {
 	Name        *string
 	Description *string
 	Status      *string
+	// CustomData, when given, is merged into the customData (on create,
+	// it becomes the customData).
+	CustomData map[string]json.RawMessage
 }
 
 // CreateGroup creates a group in an application's directory.
@@ -35,6 +39,9 @@ func (s *Service) CreateGroup(ctx context.Context, c Caller, applicationID strin
 			return nil, err
 		}
 	}
+	if err := checkNewCustomData(in.CustomData); err != nil {
+		return nil, err
+	}
 	return run(ctx, s, c, func(r *recorder) (*Group, error) {
 		app, err := load[*Application](ctx, s, c, KindApplication, applicationID)
 		if err != nil {
@@ -45,7 +52,8 @@ func (s *Service) CreateGroup(ctx context.Context, c Caller, applicationID strin
 		// Counted under the application, which the store does only while
 		// it is not deleted: no separate check.
 		g := &Group{}
-		return g, r.record(Ref{KindGroup, e.ID}, nil, g, e)
+		evs := append([]events.Event{e}, initialCustomData(g, in.CustomData)...)
+		return g, r.record(Ref{KindGroup, e.ID}, nil, g, evs...)
 	})
 }
 
@@ -70,6 +78,9 @@ func (s *Service) UpdateGroup(ctx context.Context, c Caller, id string, in Group
 	if err := requireAdmin(c); err != nil {
 		return nil, err
 	}
+	if err := checkCustomData(in.CustomData); err != nil {
+		return nil, err
+	}
 	return run(ctx, s, c, func(r *recorder) (*Group, error) {
 		cur, err := load[*Group](ctx, s, c, KindGroup, id)
 		if err != nil {
@@ -85,11 +96,18 @@ func (s *Service) UpdateGroup(ctx context.Context, c Caller, id string, in Group
 		if ev.Status, err = patchStatus(cur.Status, in.Status, StatusEnabled, StatusDisabled); err != nil {
 			return nil, err
 		}
-		if ev == (events.GroupUpdated{Name: cur.Name, Description: cur.Description, Status: cur.Status}) {
+		var evs []events.Event
+		if ev != (events.GroupUpdated{Name: cur.Name, Description: cur.Description, Status: cur.Status}) {
+			evs = append(evs, ev)
+		}
+		if evs = append(evs, customDataEvents(cur, in.CustomData)...); len(evs) == 0 {
 			return cur, nil
 		}
 		next := cur.clone()
-		return next, r.record(cur.Ref(), cur, next, ev)
+		if err := r.record(cur.Ref(), cur, next, evs...); err != nil {
+			return nil, err
+		}
+		return next, checkCustomDataTotal(next.CustomData)
 	})
 }
 

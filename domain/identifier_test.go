@@ -283,7 +283,7 @@ func TestCustomDataLimits(t *testing.T) {
 	ctx := context.Background()
 	acc := e.account(t, "tk421")
 	set := func(m map[string]json.RawMessage) error {
-		_, err := e.svc.UpdateCustomData(ctx, e.admin, acc.ID, m)
+		_, err := e.svc.UpdateCustomData(ctx, e.admin, domain.Ref{Kind: domain.KindAccount, ID: acc.ID}, m)
 		return err
 	}
 	if err := set(nested(domain.MaxCustomDataDepth)); err != nil {
@@ -336,7 +336,7 @@ func TestCustomDataLimits(t *testing.T) {
 	}
 	wantCode(t, set(top), domain.KindInvalid, domain.CodeTooComplex, "customData")
 	delete(top, "f")
-	if err := e.svc.DeleteCustomData(ctx, e.admin, acc.ID); err != nil {
+	if err := e.svc.DeleteCustomData(ctx, e.admin, domain.Ref{Kind: domain.KindAccount, ID: acc.ID}); err != nil {
 		t.Fatal(err)
 	}
 	half := map[string]json.RawMessage{}

@@ -14,6 +14,8 @@ import (
 type Tenant struct {
 	Base
 	Name string `json:"name"`
+	// Custom is the tenant's customData (see customdata.go).
+	Custom
 }
 
 // Ref implements State.
@@ -31,12 +33,18 @@ func (t *Tenant) Apply(env events.Envelope) error {
 		switch e := e.(type) {
 		case *events.TenantCreated:
 			t.ID, t.Tenant, t.Name = e.ID, e.ID, e.Name
+		case *events.TenantCustomDataChanged:
+			t.changeCustomData(events.CustomDataChanged(*e), env.At)
+		case *events.TenantCustomDataCleared:
+			t.clearCustomData(env.At)
 		default:
 			return unexpected(e)
 		}
 		return nil
 	})
 }
+
+func (t *Tenant) clone() *Tenant { c := *t; c.Custom = t.Custom.cloned(); return &c }
 
 // ChooseTenant picks the tenant an operator tool (admin key recovery, the
 // local server's binding) acts on, among the ids a store holds: want when

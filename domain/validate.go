@@ -14,9 +14,25 @@ const (
 	MaxNameLen        = 255
 	MaxDescriptionLen = 1000
 	MaxEmailLen       = 254
-	// MaxCustomDataBytes bounds an account's customData (as JSON), as
-	// Stormpath did, so that state items stay far below DynamoDB's 400 KB.
-	MaxCustomDataBytes = 10 * 1024
+	// MaxCustomDataBytes bounds the customData of one tenant,
+	// application, account or group, measured as stored: compact JSON
+	// with <, > and & escaped (\u003c), as encoding/json writes it.
+	//
+	// Why 64 KiB: customData lives in its resource's read-model item
+	// (see Custom), and a DynamoDB item holds at most 400 KB, attribute
+	// names included. Sharing that item are the key and index
+	// attributes, the child count, and the rest of the state JSON: names,
+	// email, description, timestamps, a password hash. All of that is
+	// under 9 KB even when every character takes its longest escaped
+	// form (infra/dynamo's TestLargestItemsFitWithRoom measures it
+	// against a 16 KB budget), so the largest item stays under 75 KB,
+	// less than a fifth of the limit: a field added to a state later
+	// cannot push a full customData over it. The event that sets the
+	// fields is a separate item of the events table, and holds at most
+	// the same 64 KiB. A larger cap would buy little and cost on every
+	// read: DynamoDB bills a read per 4 KB of item, and the authorizer
+	// reads the account's and application's items on each cache miss.
+	MaxCustomDataBytes = 64 * 1024
 	maxCustomFieldLen  = 255
 	// MaxCustomDataDepth bounds customData's nesting (the customData
 	// object itself is level 1): common JSON parsers refuse or crash
@@ -141,7 +157,7 @@ func checkCustomData(fields map[string]json.RawMessage) error {
 	return nil
 }
 
-// checkCustomDataTotal checks the customData an account would hold after
+// checkCustomDataTotal checks the customData a resource would hold after
 // a change: the top-level limits apply to the merged fields.
 func checkCustomDataTotal(m map[string]json.RawMessage) error {
 	if len(m) > MaxCustomDataKeys {

@@ -28,6 +28,15 @@ const (
 	TypeOAuthPolicySet     = "application.oauth_policy_set.v1"
 	TypeAPIKeyScopesSet    = "apikey.scopes_set.v1"
 	TypeTokenRevoked       = "token.revoked.v1"
+	// customData of the other resources: one pair per stream kind, as
+	// every other event is named for its aggregate. The account's pair
+	// above predates them and keeps its name.
+	TypeTenantCustomDataChanged      = "tenant.custom_data_changed.v1"
+	TypeTenantCustomDataCleared      = "tenant.custom_data_cleared.v1"
+	TypeApplicationCustomDataChanged = "application.custom_data_changed.v1"
+	TypeApplicationCustomDataCleared = "application.custom_data_cleared.v1"
+	TypeGroupCustomDataChanged       = "group.custom_data_changed.v1"
+	TypeGroupCustomDataCleared       = "group.custom_data_cleared.v1"
 )
 
 // ReasonCascade marks a deletion caused by deleting the parent resource.
@@ -109,6 +118,25 @@ type CustomDataChanged struct {
 
 // CustomDataCleared removes every customData field.
 type CustomDataCleared struct{}
+
+// TenantCustomDataChanged, ApplicationCustomDataChanged and
+// GroupCustomDataChanged are CustomDataChanged on the other streams that
+// carry customData. They share its fields by definition (a conversion
+// turns one into the other), so the payload cannot drift between kinds;
+// only the stored type name differs.
+type (
+	TenantCustomDataChanged      CustomDataChanged
+	ApplicationCustomDataChanged CustomDataChanged
+	GroupCustomDataChanged       CustomDataChanged
+)
+
+// TenantCustomDataCleared, ApplicationCustomDataCleared and
+// GroupCustomDataCleared are CustomDataCleared on the other streams.
+type (
+	TenantCustomDataCleared      CustomDataCleared
+	ApplicationCustomDataCleared CustomDataCleared
+	GroupCustomDataCleared       CustomDataCleared
+)
 
 // GroupCreated starts a group stream. Groups live in a directory.
 type GroupCreated struct {
@@ -220,6 +248,13 @@ func (OAuthPolicySet) EventType() string     { return TypeOAuthPolicySet }
 func (APIKeyScopesSet) EventType() string    { return TypeAPIKeyScopesSet }
 func (TokenRevoked) EventType() string       { return TypeTokenRevoked }
 
+func (TenantCustomDataChanged) EventType() string      { return TypeTenantCustomDataChanged }
+func (TenantCustomDataCleared) EventType() string      { return TypeTenantCustomDataCleared }
+func (ApplicationCustomDataChanged) EventType() string { return TypeApplicationCustomDataChanged }
+func (ApplicationCustomDataCleared) EventType() string { return TypeApplicationCustomDataCleared }
+func (GroupCustomDataChanged) EventType() string       { return TypeGroupCustomDataChanged }
+func (GroupCustomDataCleared) EventType() string       { return TypeGroupCustomDataCleared }
+
 func init() {
 	register(func() Event { return &TenantCreated{} })
 	register(func() Event { return &ApplicationCreated{} })
@@ -242,4 +277,10 @@ func init() {
 	register(func() Event { return &OAuthPolicySet{} })
 	register(func() Event { return &APIKeyScopesSet{} })
 	register(func() Event { return &TokenRevoked{} })
+	register(func() Event { return &TenantCustomDataChanged{} })
+	register(func() Event { return &TenantCustomDataCleared{} })
+	register(func() Event { return &ApplicationCustomDataChanged{} })
+	register(func() Event { return &ApplicationCustomDataCleared{} })
+	register(func() Event { return &GroupCustomDataChanged{} })
+	register(func() Event { return &GroupCustomDataCleared{} })
 }

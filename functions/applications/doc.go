@@ -6,6 +6,12 @@
 //	GET    /v1/applications/{applicationId}  read
 //	POST   /v1/applications/{applicationId}  update
 //	DELETE /v1/applications/{applicationId}  delete (204)
+//	GET    /v1/oAuthPolicies/{applicationId}  the OAuth policy
+//	POST   /v1/oAuthPolicies/{applicationId}  change it
+//	GET    /v1/applications/{applicationId}/customData          read customData
+//	POST   /v1/applications/{applicationId}/customData          merge into customData
+//	DELETE /v1/applications/{applicationId}/customData          clear customData
+//	DELETE /v1/applications/{applicationId}/customData/{field}  remove one field
 //
 // Like every management function it only wires: configuration from the
 // environment, a lazily connecting DynamoDB client (no network call during

@@ -13,6 +13,10 @@
 //	DELETE /v1/groupMemberships/{groupMembershipId}       remove it (204)
 //	GET    /v1/accounts/{accountId}/groups                an account's groups
 //	GET    /v1/accounts/{accountId}/groupMemberships      an account's memberships
+//	GET    /v1/groups/{groupId}/customData                read customData
+//	POST   /v1/groups/{groupId}/customData                merge into customData
+//	DELETE /v1/groups/{groupId}/customData                clear customData
+//	DELETE /v1/groups/{groupId}/customData/{field}        remove one field
 //
 // The account-side membership routes live here, not in the accounts
 // function, because they read and write group memberships.

@@ -1,12 +1,17 @@
 // Command tenants is the Lambda function behind the management API's
 // tenant routes:
 //
-//	GET /v1/tenants/current      302 to the caller's own tenant
-//	GET /v1/tenants/{tenantId}   the tenant (only the caller's own)
+//	GET    /v1/tenants/current                         302 to the caller's own tenant
+//	GET    /v1/tenants/{tenantId}                      the tenant (only the caller's own)
+//	GET    /v1/tenants/{tenantId}/customData           read customData
+//	POST   /v1/tenants/{tenantId}/customData           merge into customData
+//	DELETE /v1/tenants/{tenantId}/customData           clear customData
+//	DELETE /v1/tenants/{tenantId}/customData/{field}   remove one field
 //
 // Stormpath SDKs start every session at /tenants/current and follow the
-// redirect, so this is the first function any client reaches. It only
-// reads, which is why template.yaml gives it read-only access to the views.
+// redirect, so this is the first function any client reaches. The
+// tenant's customData is its only writable part, and the reason
+// template.yaml gives this function write access to the tables.
 //
 // Like every management function it only wires: configuration from the
 // environment, a lazily connecting DynamoDB client (no network call during

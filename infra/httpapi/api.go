@@ -38,30 +38,30 @@ func (a *API) Handler(family string) *Router {
 	case "tenants":
 		rt.Handle("GET", "/v1/tenants/current", a.do(a.currentTenant))
 		rt.Handle("GET", "/v1/tenants/{tenantId}", a.do(a.getTenant))
+		a.customDataRoutes(rt, domain.KindTenant, "tenantId")
 	case "applications":
-		rt.Handle("POST", "/v1/applications", a.do(a.createApplication))
+		rt.Handle("POST", "/v1/applications", a.doCustom(a.createApplication))
 		rt.Handle("GET", "/v1/applications", a.do(a.listApplications))
 		rt.Handle("GET", "/v1/applications/{applicationId}", a.do(a.getApplication))
-		rt.Handle("POST", "/v1/applications/{applicationId}", a.do(a.updateApplication))
+		rt.Handle("POST", "/v1/applications/{applicationId}", a.doCustom(a.updateApplication))
 		rt.Handle("DELETE", "/v1/applications/{applicationId}", a.do(a.deleteApplication))
 		rt.Handle("GET", "/v1/oAuthPolicies/{applicationId}", a.do(a.getOAuthPolicy))
 		rt.Handle("POST", "/v1/oAuthPolicies/{applicationId}", a.do(a.updateOAuthPolicy))
+		a.customDataRoutes(rt, domain.KindApplication, "applicationId")
 	case "accounts":
-		rt.Handle("POST", "/v1/applications/{applicationId}/accounts", a.do(a.createAccount))
+		rt.Handle("POST", "/v1/applications/{applicationId}/accounts", a.doCustom(a.createAccount))
 		rt.Handle("GET", "/v1/applications/{applicationId}/accounts", a.do(a.listAccounts))
 		rt.Handle("GET", "/v1/accounts/{accountId}", a.do(a.getAccount))
-		rt.Handle("POST", "/v1/accounts/{accountId}", a.do(a.updateAccount))
+		rt.Handle("POST", "/v1/accounts/{accountId}", a.doCustom(a.updateAccount))
 		rt.Handle("DELETE", "/v1/accounts/{accountId}", a.do(a.deleteAccount))
-		rt.Handle("GET", "/v1/accounts/{accountId}/customData", a.do(a.getCustomData))
-		rt.Handle("POST", "/v1/accounts/{accountId}/customData", a.do(a.updateCustomData))
-		rt.Handle("DELETE", "/v1/accounts/{accountId}/customData", a.do(a.deleteCustomData))
-		rt.Handle("DELETE", "/v1/accounts/{accountId}/customData/{field}", a.do(a.deleteCustomDataField))
+		a.customDataRoutes(rt, domain.KindAccount, "accountId")
 	case "groups":
-		rt.Handle("POST", "/v1/applications/{applicationId}/groups", a.do(a.createGroup))
+		rt.Handle("POST", "/v1/applications/{applicationId}/groups", a.doCustom(a.createGroup))
 		rt.Handle("GET", "/v1/applications/{applicationId}/groups", a.do(a.listGroups))
 		rt.Handle("GET", "/v1/groups/{groupId}", a.do(a.getGroup))
-		rt.Handle("POST", "/v1/groups/{groupId}", a.do(a.updateGroup))
+		rt.Handle("POST", "/v1/groups/{groupId}", a.doCustom(a.updateGroup))
 		rt.Handle("DELETE", "/v1/groups/{groupId}", a.do(a.deleteGroup))
+		a.customDataRoutes(rt, domain.KindGroup, "groupId")
 		rt.Handle("GET", "/v1/groups/{groupId}/accounts", a.do(a.listGroupAccounts))
 		rt.Handle("GET", "/v1/groups/{groupId}/accountMemberships", a.do(a.listGroupMemberships))
 		rt.Handle("POST", "/v1/groupMemberships", a.do(a.createMembership))
@@ -92,22 +92,32 @@ type req struct {
 	base hrefs
 }
 
-// do adapts a handler: it assigns a request id, reads the body, resolves
-// the caller, and routes any error to WriteError.
+// do adapts a handler: it assigns a request id, reads the body (at most
+// MaxBody bytes), resolves the caller, and routes any error to WriteError.
 func (a *API) do(h func(w http.ResponseWriter, r req) error) http.HandlerFunc {
+	return a.within(MaxBody, h)
+}
+
+// doCustom is do for the routes whose body may carry customData: it
+// allows MaxCustomDataBody bytes.
+func (a *API) doCustom(h func(w http.ResponseWriter, r req) error) http.HandlerFunc {
+	return a.within(MaxCustomDataBody, h)
+}
+
+func (a *API) within(limit int64, h func(w http.ResponseWriter, r req) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		r = withRequestID(r)
-		if err := a.serve(w, r, h); err != nil {
+		if err := a.serve(w, r, limit, h); err != nil {
 			WriteError(w, r, err)
 		}
 	}
 }
 
-func (a *API) serve(w http.ResponseWriter, r *http.Request, h func(w http.ResponseWriter, r req) error) error {
+func (a *API) serve(w http.ResponseWriter, r *http.Request, limit int64, h func(w http.ResponseWriter, r req) error) error {
 	var body []byte
 	if r.Method == http.MethodPost {
 		var err error
-		if body, err = readBody(r); err != nil {
+		if body, err = readBody(r, limit); err != nil {
 			return err
 		}
 	}

@@ -21,6 +21,20 @@ func ts(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") 
 
 type hrefs string // the base URL
 
+// resourcePaths are the path prefixes of the resources that carry
+// customData, by kind: their customData is at prefix + id + "/customData".
+var resourcePaths = map[string]string{
+	domain.KindTenant:      "/v1/tenants/",
+	domain.KindApplication: "/v1/applications/",
+	domain.KindAccount:     "/v1/accounts/",
+	domain.KindGroup:       "/v1/groups/",
+}
+
+// customDataLink is the customData link of a resource.
+func (b hrefs) customDataLink(owner domain.Ref) Link {
+	return b.link(resourcePaths[owner.Kind] + owner.ID + "/customData")
+}
+
 func (b hrefs) link(path string) Link { return Link{Href: string(b) + path} }
 
 // Tenant is the JSON of a tenant.
@@ -31,11 +45,12 @@ type Tenant struct {
 	CreatedAt    string `json:"createdAt"`
 	ModifiedAt   string `json:"modifiedAt"`
 	Applications Link   `json:"applications"`
+	CustomData   Link   `json:"customData"`
 }
 
 func (b hrefs) tenant(t *domain.Tenant) Tenant {
 	return Tenant{Href: string(b) + "/v1/tenants/" + t.ID, Name: t.Name, Key: t.ID, CreatedAt: ts(t.CreatedAt), ModifiedAt: ts(t.ModifiedAt),
-		Applications: b.link("/v1/applications")}
+		Applications: b.link("/v1/applications"), CustomData: b.customDataLink(t.Ref())}
 }
 
 // Application is the JSON of an application.
@@ -52,6 +67,7 @@ type Application struct {
 	APIKeys             Link   `json:"apiKeys"`
 	DefaultAccountStore Link   `json:"defaultAccountStore"`
 	OAuthPolicy         Link   `json:"oAuthPolicy"`
+	CustomData          Link   `json:"customData"`
 }
 
 func (b hrefs) application(a *domain.Application) Application {
@@ -59,7 +75,8 @@ func (b hrefs) application(a *domain.Application) Application {
 	return Application{Href: string(b) + p, Name: a.Name, Description: a.Description, Status: a.Status,
 		CreatedAt: ts(a.CreatedAt), ModifiedAt: ts(a.ModifiedAt), Tenant: b.link("/v1/tenants/" + a.Tenant),
 		Accounts: b.link(p + "/accounts"), Groups: b.link(p + "/groups"), APIKeys: b.link(p + "/apiKeys"),
-		DefaultAccountStore: b.link("/v1/directories/" + a.DirectoryID), OAuthPolicy: b.link("/v1/oAuthPolicies/" + a.ID)}
+		DefaultAccountStore: b.link("/v1/directories/" + a.DirectoryID), OAuthPolicy: b.link("/v1/oAuthPolicies/" + a.ID),
+		CustomData: b.customDataLink(a.Ref())}
 }
 
 // OAuthPolicy is the JSON of an application's OAuth policy (Stormpath's
@@ -108,7 +125,7 @@ func (b hrefs) account(a *domain.Account) Account {
 	p := "/v1/accounts/" + a.ID
 	out := Account{Href: string(b) + p, Username: a.Username, Email: a.Email, GivenName: a.GivenName, MiddleName: a.MiddleName,
 		Surname: a.Surname, FullName: a.FullName(), Status: a.Status, CreatedAt: ts(a.CreatedAt), ModifiedAt: ts(a.ModifiedAt),
-		CustomData: b.link(p + "/customData"), APIKeys: b.link(p + "/apiKeys"), Groups: b.link(p + "/groups"),
+		CustomData: b.customDataLink(a.Ref()), APIKeys: b.link(p + "/apiKeys"), Groups: b.link(p + "/groups"),
 		GroupMemberships: b.link(p + "/groupMemberships"), Directory: b.link("/v1/directories/" + a.DirectoryID),
 		Application: b.link("/v1/applications/" + a.ApplicationID), Tenant: b.link("/v1/tenants/" + a.Tenant)}
 	if a.EmailVerificationToken != "" {
@@ -118,16 +135,16 @@ func (b hrefs) account(a *domain.Account) Account {
 	return out
 }
 
-// customData renders the customData resource: its own href and times,
+// customData renders a customData resource: its own href and times,
 // then the fields.
-func (b hrefs) customData(a *domain.Account) map[string]any {
-	out := make(map[string]any, len(a.CustomData)+3)
-	for k, v := range a.CustomData {
+func (b hrefs) customData(cd domain.CustomData) map[string]any {
+	out := make(map[string]any, len(cd.Fields)+3)
+	for k, v := range cd.Fields {
 		out[k] = json.RawMessage(v)
 	}
-	out["href"] = string(b) + "/v1/accounts/" + a.ID + "/customData"
-	out["createdAt"] = ts(a.CreatedAt)
-	out["modifiedAt"] = ts(a.CustomDataModifiedAt)
+	out["href"] = b.customDataLink(cd.Owner).Href
+	out["createdAt"] = ts(cd.CreatedAt)
+	out["modifiedAt"] = ts(cd.ModifiedAt)
 	return out
 }
 
@@ -144,6 +161,7 @@ type Group struct {
 	Application        Link   `json:"application"`
 	Accounts           Link   `json:"accounts"`
 	AccountMemberships Link   `json:"accountMemberships"`
+	CustomData         Link   `json:"customData"`
 }
 
 func (b hrefs) group(g *domain.Group) Group {
@@ -151,7 +169,7 @@ func (b hrefs) group(g *domain.Group) Group {
 	return Group{Href: string(b) + p, Name: g.Name, Description: g.Description, Status: g.Status,
 		CreatedAt: ts(g.CreatedAt), ModifiedAt: ts(g.ModifiedAt), Tenant: b.link("/v1/tenants/" + g.Tenant),
 		Directory: b.link("/v1/directories/" + g.DirectoryID), Application: b.link("/v1/applications/" + g.ApplicationID),
-		Accounts: b.link(p + "/accounts"), AccountMemberships: b.link(p + "/accountMemberships")}
+		Accounts: b.link(p + "/accounts"), AccountMemberships: b.link(p + "/accountMemberships"), CustomData: b.customDataLink(g.Ref())}
 }
 
 // Membership is the JSON of a group membership.

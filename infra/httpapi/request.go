@@ -24,9 +24,19 @@ import (
 	"github.com/keystorm/keystorm/infra/authorizer"
 )
 
-// MaxBody bounds request bodies; customData, the largest input, is capped
-// at 10 KB by the domain.
+// MaxBody bounds request bodies, except on the routes that may carry
+// customData (see MaxCustomDataBody): no other input comes near it.
 const MaxBody = 32 << 10
+
+// MaxCustomDataBody bounds the bodies of the routes that may carry
+// customData: POST …/customData, and create and update of applications,
+// accounts and groups, which take it inline. customData may hold
+// domain.MaxCustomDataBytes (64 KiB) as stored; a client may send the
+// same data with whitespace, or with \u escapes the store keeps as
+// shorter UTF-8, plus the resource's other properties. Twice the cap
+// leaves room for all that, while a body that could never be stored is
+// still refused before it is parsed.
+const MaxCustomDataBody = 2 * domain.MaxCustomDataBytes
 
 // maxIdempotencyKey bounds the Idempotency-Key header.
 const maxIdempotencyKey = 255
@@ -135,14 +145,15 @@ func validDomain(d string) bool {
 	return true
 }
 
-// readBody reads a bounded body. Bodies must be JSON; an empty body is
-// allowed (Stormpath SDKs create API keys with no body at all).
-func readBody(r *http.Request) ([]byte, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBody))
+// readBody reads a body of at most limit bytes. Bodies must be JSON; an
+// empty body is allowed (Stormpath SDKs create API keys with no body at
+// all).
+func readBody(r *http.Request, limit int64) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, limit))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, domain.E(domain.KindTooLarge, domain.CodeBodyTooLarge, "", "The request body must be at most %d bytes.", MaxBody)
+			return nil, domain.E(domain.KindTooLarge, domain.CodeBodyTooLarge, "", "The request body must be at most %d bytes.", limit)
 		}
 		return nil, domain.E(domain.KindInvalid, domain.CodeMalformedJSON, "", "The request body could not be read.")
 	}
@@ -317,6 +328,18 @@ func (f *fields) str(name string) (*string, error) {
 		return nil, domain.E(domain.KindInvalid, domain.CodeWrongType, name, "%s must be a string.", name)
 	}
 	return &s, nil
+}
+
+// customData reads an inline customData property: the fields to merge
+// into the resource's customData; nil when absent, or when it is only the
+// link ({"href": …}) that SDKs send back with the resource.
+func (f *fields) customData() (map[string]json.RawMessage, error) {
+	raw, ok := f.props["customData"]
+	if !ok || isLinkOnly(raw) {
+		return nil, nil
+	}
+	f.used["customData"] = true
+	return customDataObject(raw)
 }
 
 // rest checks the unused properties: read-only ones and any {href...}

@@ -50,7 +50,11 @@ func applicationInput(body []byte) (domain.ApplicationInput, error) {
 	if err != nil {
 		return domain.ApplicationInput{}, err
 	}
-	return domain.ApplicationInput{Name: name, Description: desc, Status: st}, f.rest()
+	cd, err := f.customData()
+	if err != nil {
+		return domain.ApplicationInput{}, err
+	}
+	return domain.ApplicationInput{Name: name, Description: desc, Status: st, CustomData: cd}, f.rest()
 }
 
 func (a *API) createApplication(w http.ResponseWriter, r req) error {
@@ -114,11 +118,8 @@ func accountInput(body []byte) (domain.AccountInput, error) {
 			return in, err
 		}
 	}
-	if raw, ok := props["customData"]; ok && !isLinkOnly(raw) {
-		f.used["customData"] = true
-		if in.CustomData, err = customDataObject(raw); err != nil {
-			return in, err
-		}
+	if in.CustomData, err = f.customData(); err != nil {
+		return in, err
 	}
 	return in, f.rest("fullName", "emailVerificationToken")
 }
@@ -192,44 +193,49 @@ func (a *API) deleteAccount(w http.ResponseWriter, r req) error {
 	return noContent(w)
 }
 
-func (a *API) getCustomData(w http.ResponseWriter, r req) error {
-	acc, err := a.Svc.GetCustomData(r.Context(), r.c, param(r.Request, "accountId"))
-	if err != nil {
-		return err
-	}
-	return ok(w, r.base.customData(acc))
-}
+// --- customData, one set of handlers for every kind that has it
 
-func (a *API) updateCustomData(w http.ResponseWriter, r req) error {
-	raw := json.RawMessage(r.body)
-	if r.body == nil {
-		raw = json.RawMessage(`{}`)
-	} else if _, err := object(r.body); err != nil {
-		return err
-	}
-	set, err := customDataObject(raw)
-	if err != nil {
-		return err
-	}
-	acc, err := a.Svc.UpdateCustomData(r.Context(), r.c, param(r.Request, "accountId"), set)
-	if err != nil {
-		return err
-	}
-	return ok(w, r.base.customData(acc))
-}
-
-func (a *API) deleteCustomData(w http.ResponseWriter, r req) error {
-	if err := a.Svc.DeleteCustomData(r.Context(), r.c, param(r.Request, "accountId")); err != nil {
-		return err
-	}
-	return noContent(w)
-}
-
-func (a *API) deleteCustomDataField(w http.ResponseWriter, r req) error {
-	if err := a.Svc.DeleteCustomDataField(r.Context(), r.c, param(r.Request, "accountId"), param(r.Request, "field")); err != nil {
-		return err
-	}
-	return noContent(w)
+// customDataRoutes registers the customData routes of a kind whose
+// resources live at resourcePaths[kind]/{idParam}.
+func (a *API) customDataRoutes(rt *Router, kind, idParam string) {
+	p := resourcePaths[kind] + "{" + idParam + "}/customData"
+	owner := func(r req) domain.Ref { return domain.Ref{Kind: kind, ID: param(r.Request, idParam)} }
+	rt.Handle("GET", p, a.do(func(w http.ResponseWriter, r req) error {
+		cd, err := a.Svc.GetCustomData(r.Context(), r.c, owner(r))
+		if err != nil {
+			return err
+		}
+		return ok(w, r.base.customData(cd))
+	}))
+	rt.Handle("POST", p, a.doCustom(func(w http.ResponseWriter, r req) error {
+		raw := json.RawMessage(r.body)
+		if r.body == nil {
+			raw = json.RawMessage(`{}`)
+		} else if _, err := object(r.body); err != nil {
+			return err
+		}
+		set, err := customDataObject(raw)
+		if err != nil {
+			return err
+		}
+		cd, err := a.Svc.UpdateCustomData(r.Context(), r.c, owner(r), set)
+		if err != nil {
+			return err
+		}
+		return ok(w, r.base.customData(cd))
+	}))
+	rt.Handle("DELETE", p, a.do(func(w http.ResponseWriter, r req) error {
+		if err := a.Svc.DeleteCustomData(r.Context(), r.c, owner(r)); err != nil {
+			return err
+		}
+		return noContent(w)
+	}))
+	rt.Handle("DELETE", p+"/{field}", a.do(func(w http.ResponseWriter, r req) error {
+		if err := a.Svc.DeleteCustomDataField(r.Context(), r.c, owner(r), param(r.Request, "field")); err != nil {
+			return err
+		}
+		return noContent(w)
+	}))
 }
 
 // --- groups and memberships
@@ -239,7 +245,11 @@ func groupInput(body []byte) (domain.GroupInput, error) {
 	if err != nil {
 		return domain.GroupInput{}, err
 	}
-	return domain.GroupInput{Name: name, Description: desc, Status: st}, f.rest()
+	cd, err := f.customData()
+	if err != nil {
+		return domain.GroupInput{}, err
+	}
+	return domain.GroupInput{Name: name, Description: desc, Status: st, CustomData: cd}, f.rest()
 }
 
 func (a *API) createGroup(w http.ResponseWriter, r req) error {

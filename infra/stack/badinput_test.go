@@ -3,6 +3,8 @@ package stack_test
 import (
 	"strings"
 	"testing"
+
+	"github.com/keystorm/keystorm/infra/httpapi"
 )
 
 // The account request printed in the Stormpath guide, with its missing
@@ -29,7 +31,9 @@ func TestBadInputIsRejectedAndNothingIsWritten(t *testing.T) {
 		{"not an object", `["a"]`, nil, 400, 8000},
 		{"two objects", `{"email":"a@b.co"}{"email":"c@d.co"}`, nil, 400, 8000},
 		{"wrong content type", `{"email":"a@b.co","password":"Changeme1"}`, []string{"Content-Type", "text/plain"}, 415, 8001},
-		{"oversized body", `{"givenName":"` + strings.Repeat("x", 40<<10) + `"}`, nil, 413, 8002},
+		// Account create may carry customData, so its limit is
+		// MaxCustomDataBody, not MaxBody (see TestCustomDataBodyLimits).
+		{"oversized body", `{"givenName":"` + strings.Repeat("x", httpapi.MaxCustomDataBody) + `"}`, nil, 413, 8002},
 		{"unknown property", `{"email":"a@b.co","password":"Changeme1","rank":"general"}`, nil, 400, 2015},
 		{"wrong type", `{"email":"a@b.co","password":"Changeme1","givenName":7}`, nil, 400, 2004},
 		{"missing email", `{"password":"Changeme1"}`, nil, 400, 2000},

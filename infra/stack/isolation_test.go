@@ -28,6 +28,32 @@ func TestAdminKeyActsOnlyInItsTenant(t *testing.T) {
 	if r := o.do("DELETE", acc["href"].(string), nil); r.Status != 404 {
 		t.Errorf("delete from another tenant: %d", r.Status)
 	}
+	// customData of every kind: not readable, writable or deletable.
+	g := c.must(201, c.do("POST", c.app+"/groups", map[string]any{"name": "officers"}))
+	tenant := c.base + "/v1/tenants/" + c.s.Boot.Tenant.ID
+	owners := []string{tenant, c.app, acc["href"].(string), g["href"].(string)}
+	for _, u := range owners {
+		c.must(200, c.do("POST", u+"/customData", map[string]any{"rank": "general"}))
+	}
+	events := c.eventCount()
+	for _, u := range owners {
+		cd := u + "/customData"
+		rs := []resp{o.do("GET", cd, nil), o.do("POST", cd, map[string]any{"rank": "rebel"}), o.do("DELETE", cd, nil), o.do("DELETE", cd+"/rank", nil)}
+		if u != tenant { // the tenant itself has no update route
+			rs = append(rs, o.do("POST", u, map[string]any{"customData": map[string]any{"rank": "rebel"}}))
+		}
+		for _, r := range rs {
+			if r.Status != 404 || code(t, r) != domain.CodeNotFound {
+				t.Errorf("customData of %s from another tenant: %d %s", u, r.Status, r.Body)
+			}
+		}
+		if got := c.must(200, c.do("GET", cd, nil)); got["rank"] != "general" {
+			t.Errorf("customData of %s changed: %v", u, got)
+		}
+	}
+	if c.eventCount() != events {
+		t.Error("another tenant's requests wrote events")
+	}
 	// Its own tenant works, and current points to it.
 	r := o.do("GET", "/v1/tenants/current", nil)
 	if r.Status != 302 || r.Header.Get("Location") != c.base+"/v1/tenants/"+other.Tenant.ID {

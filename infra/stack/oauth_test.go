@@ -219,7 +219,7 @@ func TestOAuthTokenErrors(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"wrong secret", dev.as(dev.id, dev.secret[:len(dev.secret)-1]+"x").form("POST", "/oauth/token", grant, ""), 401, "invalid_client"},
+		{"wrong secret", dev.as(dev.id, wrongSecret(dev.secret)).form("POST", "/oauth/token", grant, ""), 401, "invalid_client"},
 		{"unknown key", dev.as("NOSUCHKEY0000000000000000", dev.secret).form("POST", "/oauth/token", grant, ""), 401, "invalid_client"},
 		{"disabled key", disabledKey.form("POST", "/oauth/token", grant, ""), 401, "invalid_client"},
 		{"disabled account", disabledAcc.form("POST", "/oauth/token", grant, ""), 401, "invalid_client"},
@@ -487,4 +487,15 @@ func TestOAuthJWKS(t *testing.T) {
 	// one issue tokens that verify with it.
 	dev, _ := c.developer("tk421")
 	verifyOffline(t, c, dev.token("")["access_token"].(string))
+}
+
+// wrongSecret changes a secret's last character. Always to another one:
+// setting it to a fixed "x" left a secret that ended in "x" unchanged (1
+// run in 62), and the test then failed on a correct server.
+func wrongSecret(secret string) string {
+	last := "x"
+	if strings.HasSuffix(secret, last) {
+		last = "y"
+	}
+	return secret[:len(secret)-1] + last
 }

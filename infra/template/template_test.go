@@ -43,6 +43,10 @@ var wantRoutes = []struct {
 }{
 	{"tenants", "ManagementApi", "GET", "/v1/tenants/current"},
 	{"tenants", "ManagementApi", "GET", "/v1/tenants/{tenantId}"},
+	{"tenants", "ManagementApi", "GET", "/v1/tenants/{tenantId}/customData"},
+	{"tenants", "ManagementApi", "POST", "/v1/tenants/{tenantId}/customData"},
+	{"tenants", "ManagementApi", "DELETE", "/v1/tenants/{tenantId}/customData"},
+	{"tenants", "ManagementApi", "DELETE", "/v1/tenants/{tenantId}/customData/{field}"},
 
 	{"applications", "ManagementApi", "POST", "/v1/applications"},
 	{"applications", "ManagementApi", "GET", "/v1/applications"},
@@ -51,6 +55,10 @@ var wantRoutes = []struct {
 	{"applications", "ManagementApi", "DELETE", "/v1/applications/{applicationId}"},
 	{"applications", "ManagementApi", "GET", "/v1/oAuthPolicies/{applicationId}"},
 	{"applications", "ManagementApi", "POST", "/v1/oAuthPolicies/{applicationId}"},
+	{"applications", "ManagementApi", "GET", "/v1/applications/{applicationId}/customData"},
+	{"applications", "ManagementApi", "POST", "/v1/applications/{applicationId}/customData"},
+	{"applications", "ManagementApi", "DELETE", "/v1/applications/{applicationId}/customData"},
+	{"applications", "ManagementApi", "DELETE", "/v1/applications/{applicationId}/customData/{field}"},
 
 	{"accounts", "ManagementApi", "POST", "/v1/applications/{applicationId}/accounts"},
 	{"accounts", "ManagementApi", "GET", "/v1/applications/{applicationId}/accounts"},
@@ -74,6 +82,10 @@ var wantRoutes = []struct {
 	{"groups", "ManagementApi", "DELETE", "/v1/groupMemberships/{groupMembershipId}"},
 	{"groups", "ManagementApi", "GET", "/v1/accounts/{accountId}/groups"},
 	{"groups", "ManagementApi", "GET", "/v1/accounts/{accountId}/groupMemberships"},
+	{"groups", "ManagementApi", "GET", "/v1/groups/{groupId}/customData"},
+	{"groups", "ManagementApi", "POST", "/v1/groups/{groupId}/customData"},
+	{"groups", "ManagementApi", "DELETE", "/v1/groups/{groupId}/customData"},
+	{"groups", "ManagementApi", "DELETE", "/v1/groups/{groupId}/customData/{field}"},
 
 	{"apikeys", "ManagementApi", "POST", "/v1/accounts/{accountId}/apiKeys"},
 	{"apikeys", "ManagementApi", "GET", "/v1/accounts/{accountId}/apiKeys"},

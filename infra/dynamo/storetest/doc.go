@@ -18,4 +18,11 @@
 // A store that can also show its whole contents implements Dumper; the
 // suite then checks "nothing written" item by item across every table,
 // not only through the port.
+//
+// LargestStates builds the largest state of each kind with customData
+// that the rules allow, so that the suite commits them on every store and
+// DynamoDB's tests measure their items against its 400 KB limit: the
+// reason for domain.MaxCustomDataBytes, checked rather than asserted.
+// Workload drives the service with a random mix of every command, for the
+// stores' rebuild-equals-live tests.
 package storetest

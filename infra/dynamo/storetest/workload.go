@@ -120,6 +120,33 @@ func (w *Workload) customData() map[string]json.RawMessage {
 	return cd
 }
 
+// customDataOwner picks a resource whose customData a command changes:
+// mostly an account, else the tenant, an application or a group.
+func (w *Workload) customDataOwner() domain.Ref {
+	switch r := w.rng.IntN(10); {
+	case r == 0:
+		return domain.Ref{Kind: domain.KindTenant, ID: w.Admin.TenantID}
+	case r < 3:
+		id, _ := pick(w.rng, w.apps)
+		return domain.Ref{Kind: domain.KindApplication, ID: id}
+	case r < 5:
+		g, _ := pick(w.rng, w.groups)
+		return domain.Ref{Kind: domain.KindGroup, ID: groupID(g)}
+	}
+	a, _ := pick(w.rng, w.accounts)
+	return domain.Ref{Kind: domain.KindAccount, ID: accID(a)}
+}
+
+// customDataDone counts a customData command that succeeded by its
+// owner's kind ("customData on group"), so that tests can require every
+// kind to have been exercised.
+func (w *Workload) customDataDone(owner domain.Ref, err error) error {
+	if err == nil {
+		w.Outcomes["customData on "+owner.Kind]++
+	}
+	return err
+}
+
 // caller sometimes carries an Idempotency-Key, and sometimes repeats an
 // earlier request's key and fingerprint (a client retry).
 func (w *Workload) caller(op string) (c domain.Caller, replay bool) {
@@ -149,7 +176,11 @@ func (w *Workload) Run(n int) {
 	}
 	ops := []op{
 		{3, "CreateApplication", func(c domain.Caller) error {
-			a, err := w.Svc.CreateApplication(ctx, c, domain.ApplicationInput{Name: w.p(fmt.Sprintf("App %d", w.rng.IntN(12))), Description: w.maybe(50, "about")})
+			in := domain.ApplicationInput{Name: w.p(fmt.Sprintf("App %d", w.rng.IntN(12))), Description: w.maybe(50, "about")}
+			if w.rng.IntN(3) == 0 {
+				in.CustomData = w.customData()
+			}
+			a, err := w.Svc.CreateApplication(ctx, c, in)
 			if err == nil {
 				w.apps = append(w.apps, a.ID)
 			}
@@ -157,7 +188,11 @@ func (w *Workload) Run(n int) {
 		}},
 		{3, "UpdateApplication", func(c domain.Caller) error {
 			id, _ := pick(w.rng, w.apps)
-			_, err := w.Svc.UpdateApplication(ctx, c, id, domain.ApplicationInput{Name: w.maybe(50, fmt.Sprintf("App %d", w.rng.IntN(12))), Status: w.status("ENABLED", "DISABLED"), Description: w.maybe(30, fmt.Sprint(w.rng.IntN(9)))})
+			in := domain.ApplicationInput{Name: w.maybe(50, fmt.Sprintf("App %d", w.rng.IntN(12))), Status: w.status("ENABLED", "DISABLED"), Description: w.maybe(30, fmt.Sprint(w.rng.IntN(9)))}
+			if w.rng.IntN(5) == 0 {
+				in.CustomData = w.customData()
+			}
+			_, err := w.Svc.UpdateApplication(ctx, c, id, in)
 			return err
 		}},
 		{2, "DeleteApplication", func(c domain.Caller) error {
@@ -195,18 +230,18 @@ func (w *Workload) Run(n int) {
 			_, err := w.Svc.UpdateAccount(ctx, c, accID(a), in)
 			return err
 		}},
-		{6, "UpdateCustomData", func(c domain.Caller) error {
-			a, _ := pick(w.rng, w.accounts)
-			_, err := w.Svc.UpdateCustomData(ctx, c, accID(a), w.customData())
-			return err
+		{8, "UpdateCustomData", func(c domain.Caller) error {
+			owner := w.customDataOwner()
+			_, err := w.Svc.UpdateCustomData(ctx, c, owner, w.customData())
+			return w.customDataDone(owner, err)
 		}},
-		{3, "DeleteCustomDataField", func(c domain.Caller) error {
-			a, _ := pick(w.rng, w.accounts)
-			return w.Svc.DeleteCustomDataField(ctx, c, accID(a), fmt.Sprintf("f%d", w.rng.IntN(6)))
+		{4, "DeleteCustomDataField", func(c domain.Caller) error {
+			owner := w.customDataOwner()
+			return w.customDataDone(owner, w.Svc.DeleteCustomDataField(ctx, c, owner, fmt.Sprintf("f%d", w.rng.IntN(6))))
 		}},
 		{2, "DeleteCustomData", func(c domain.Caller) error {
-			a, _ := pick(w.rng, w.accounts)
-			return w.Svc.DeleteCustomData(ctx, c, accID(a))
+			owner := w.customDataOwner()
+			return w.customDataDone(owner, w.Svc.DeleteCustomData(ctx, c, owner))
 		}},
 		{4, "DeleteAccount", func(c domain.Caller) error {
 			a, i := pick(w.rng, w.accounts[1:]) // keep the admin
@@ -218,7 +253,11 @@ func (w *Workload) Run(n int) {
 		}},
 		{6, "CreateGroup", func(c domain.Caller) error {
 			app, _ := pick(w.rng, w.apps)
-			g, err := w.Svc.CreateGroup(ctx, c, app, domain.GroupInput{Name: w.p(fmt.Sprintf("group%d", w.rng.IntN(20))), Description: w.maybe(30, "d")})
+			in := domain.GroupInput{Name: w.p(fmt.Sprintf("group%d", w.rng.IntN(20))), Description: w.maybe(30, "d")}
+			if w.rng.IntN(3) == 0 {
+				in.CustomData = w.customData()
+			}
+			g, err := w.Svc.CreateGroup(ctx, c, app, in)
 			if err == nil {
 				w.groups = append(w.groups, g)
 			}
@@ -226,7 +265,11 @@ func (w *Workload) Run(n int) {
 		}},
 		{3, "UpdateGroup", func(c domain.Caller) error {
 			g, _ := pick(w.rng, w.groups)
-			_, err := w.Svc.UpdateGroup(ctx, c, groupID(g), domain.GroupInput{Name: w.maybe(50, fmt.Sprintf("group%d", w.rng.IntN(20))), Status: w.status("ENABLED", "DISABLED")})
+			in := domain.GroupInput{Name: w.maybe(50, fmt.Sprintf("group%d", w.rng.IntN(20))), Status: w.status("ENABLED", "DISABLED")}
+			if w.rng.IntN(5) == 0 {
+				in.CustomData = w.customData()
+			}
+			_, err := w.Svc.UpdateGroup(ctx, c, groupID(g), in)
 			return err
 		}},
 		{2, "DeleteGroup", func(c domain.Caller) error {
