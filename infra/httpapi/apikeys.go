@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"net/http"
-	"strings"
 
 	"github.com/keystorm/keystorm/domain"
 )
@@ -37,12 +36,11 @@ func (a *API) keyView(r req) (*keyView, error) {
 	if err != nil {
 		return nil, err
 	}
-	expand := false
-	for _, e := range strings.Split(r.URL.Query().Get("expand"), ",") {
-		if strings.TrimSpace(strings.SplitN(e, "(", 2)[0]) == "account" {
-			expand = true
-		}
+	exps, err := parseExpand(r.URL.Query().Get("expand"), domain.KindAPIKey)
+	if err != nil {
+		return nil, err
 	}
+	expand := len(exps) > 0 // account is the one link a key expands
 	return &keyView{a: a, r: r, sealer: s, expand: expand, accs: map[string]*domain.Account{}}, nil
 }
 

@@ -141,3 +141,33 @@ func FuzzPageQuery(f *testing.F) {
 		}
 	})
 }
+
+// FuzzExpand feeds arbitrary expand values: the parser never panics,
+// refuses with a bad-query error, and accepts only names the kind
+// expands, each once, with collection pages in bounds.
+func FuzzExpand(f *testing.F) {
+	for _, s := range []string{"customData", "groups(offset:0,limit:25)", "customData,apiKeys(limit:5),tenant", "groups(", "a,,b", "groups(offset:-1)", "((((", "customData(offset:1)"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		exps, err := parseExpand(v, domain.KindAccount)
+		if err != nil {
+			var de *domain.Error
+			if !errors.As(err, &de) || de.Code != domain.CodeInvalidQuery {
+				t.Fatalf("%q: %v is not a bad-query error", v, err)
+			}
+			return
+		}
+		seen := map[string]bool{}
+		for _, e := range exps {
+			coll, ok := expandable[domain.KindAccount][e.name]
+			if !ok || seen[e.name] || coll != (e.page != nil) {
+				t.Fatalf("%q: accepted %+v", v, e)
+			}
+			seen[e.name] = true
+			if e.page != nil && (e.page.Offset < 0 || e.page.Limit < 1 || e.page.Limit > domain.MaxLimit) {
+				t.Fatalf("%q: page %+v", v, *e.page)
+			}
+		}
+	})
+}

@@ -18,11 +18,19 @@ func (a *API) currentTenant(w http.ResponseWriter, r req) error {
 }
 
 func (a *API) getTenant(w http.ResponseWriter, r req) error {
+	exps, err := expansionsFor(r, domain.KindTenant)
+	if err != nil {
+		return err
+	}
 	t, err := a.Svc.GetTenant(r.Context(), r.c, param(r.Request, "tenantId"))
 	if err != nil {
 		return err
 	}
-	return ok(w, r.base.tenant(t))
+	out, err := a.expanded(r, t, r.base.tenant(t), exps)
+	if err != nil {
+		return err
+	}
+	return ok(w, out)
 }
 
 // --- applications
@@ -71,17 +79,25 @@ func (a *API) createApplication(w http.ResponseWriter, r req) error {
 }
 
 func (a *API) listApplications(w http.ResponseWriter, r req) error {
-	return listed(w, r, func(p domain.Page) (domain.List[*domain.Application], error) {
+	return listed(a, w, r, func(p domain.Page) (domain.List[*domain.Application], error) {
 		return a.Svc.ListApplications(r.Context(), r.c, p)
 	}, r.base.application)
 }
 
 func (a *API) getApplication(w http.ResponseWriter, r req) error {
+	exps, err := expansionsFor(r, domain.KindApplication)
+	if err != nil {
+		return err
+	}
 	app, err := a.Svc.GetApplication(r.Context(), r.c, param(r.Request, "applicationId"))
 	if err != nil {
 		return err
 	}
-	return ok(w, r.base.application(app))
+	out, err := a.expanded(r, app, r.base.application(app), exps)
+	if err != nil {
+		return err
+	}
+	return ok(w, out)
 }
 
 func (a *API) updateApplication(w http.ResponseWriter, r req) error {
@@ -161,17 +177,25 @@ func (a *API) createAccount(w http.ResponseWriter, r req) error {
 }
 
 func (a *API) listAccounts(w http.ResponseWriter, r req) error {
-	return listed(w, r, func(p domain.Page) (domain.List[*domain.Account], error) {
+	return listed(a, w, r, func(p domain.Page) (domain.List[*domain.Account], error) {
 		return a.Svc.ListAccounts(r.Context(), r.c, param(r.Request, "applicationId"), p)
 	}, r.base.account)
 }
 
 func (a *API) getAccount(w http.ResponseWriter, r req) error {
+	exps, err := expansionsFor(r, domain.KindAccount)
+	if err != nil {
+		return err
+	}
 	acc, err := a.Svc.GetAccount(r.Context(), r.c, param(r.Request, "accountId"))
 	if err != nil {
 		return err
 	}
-	return ok(w, r.base.account(acc))
+	out, err := a.expanded(r, acc, r.base.account(acc), exps)
+	if err != nil {
+		return err
+	}
+	return ok(w, out)
 }
 
 func (a *API) updateAccount(w http.ResponseWriter, r req) error {
@@ -266,17 +290,25 @@ func (a *API) createGroup(w http.ResponseWriter, r req) error {
 }
 
 func (a *API) listGroups(w http.ResponseWriter, r req) error {
-	return listed(w, r, func(p domain.Page) (domain.List[*domain.Group], error) {
+	return listed(a, w, r, func(p domain.Page) (domain.List[*domain.Group], error) {
 		return a.Svc.ListGroups(r.Context(), r.c, param(r.Request, "applicationId"), p)
 	}, r.base.group)
 }
 
 func (a *API) getGroup(w http.ResponseWriter, r req) error {
+	exps, err := expansionsFor(r, domain.KindGroup)
+	if err != nil {
+		return err
+	}
 	g, err := a.Svc.GetGroup(r.Context(), r.c, param(r.Request, "groupId"))
 	if err != nil {
 		return err
 	}
-	return ok(w, r.base.group(g))
+	out, err := a.expanded(r, g, r.base.group(g), exps)
+	if err != nil {
+		return err
+	}
+	return ok(w, out)
 }
 
 func (a *API) updateGroup(w http.ResponseWriter, r req) error {
@@ -299,25 +331,25 @@ func (a *API) deleteGroup(w http.ResponseWriter, r req) error {
 }
 
 func (a *API) listGroupAccounts(w http.ResponseWriter, r req) error {
-	return listed(w, r, func(p domain.Page) (domain.List[*domain.Account], error) {
+	return listed(a, w, r, func(p domain.Page) (domain.List[*domain.Account], error) {
 		return a.Svc.ListGroupAccounts(r.Context(), r.c, param(r.Request, "groupId"), p)
 	}, r.base.account)
 }
 
 func (a *API) listGroupMemberships(w http.ResponseWriter, r req) error {
-	return listed(w, r, func(p domain.Page) (domain.List[*domain.Membership], error) {
+	return listed(a, w, r, func(p domain.Page) (domain.List[*domain.Membership], error) {
 		return a.Svc.ListGroupMemberships(r.Context(), r.c, param(r.Request, "groupId"), p)
 	}, r.base.membership)
 }
 
 func (a *API) listAccountGroups(w http.ResponseWriter, r req) error {
-	return listed(w, r, func(p domain.Page) (domain.List[*domain.Group], error) {
+	return listed(a, w, r, func(p domain.Page) (domain.List[*domain.Group], error) {
 		return a.Svc.ListAccountGroups(r.Context(), r.c, param(r.Request, "accountId"), p)
 	}, r.base.group)
 }
 
 func (a *API) listAccountMemberships(w http.ResponseWriter, r req) error {
-	return listed(w, r, func(p domain.Page) (domain.List[*domain.Membership], error) {
+	return listed(a, w, r, func(p domain.Page) (domain.List[*domain.Membership], error) {
 		return a.Svc.ListAccountMemberships(r.Context(), r.c, param(r.Request, "accountId"), p)
 	}, r.base.membership)
 }
@@ -378,11 +410,19 @@ func (a *API) createMembership(w http.ResponseWriter, r req) error {
 }
 
 func (a *API) getMembership(w http.ResponseWriter, r req) error {
+	exps, err := expansionsFor(r, domain.KindMembership)
+	if err != nil {
+		return err
+	}
 	m, err := a.Svc.GetMembership(r.Context(), r.c, param(r.Request, "groupMembershipId"))
 	if err != nil {
 		return err
 	}
-	return ok(w, r.base.membership(m))
+	out, err := a.expanded(r, m, r.base.membership(m), exps)
+	if err != nil {
+		return err
+	}
+	return ok(w, out)
 }
 
 func (a *API) deleteMembership(w http.ResponseWriter, r req) error {
@@ -394,17 +434,36 @@ func (a *API) deleteMembership(w http.ResponseWriter, r req) error {
 
 // listed serves one page of a collection: the page from the query, the
 // service's list, and each item rendered.
-func listed[T domain.State, R any](w http.ResponseWriter, r req, fetch func(domain.Page) (domain.List[T], error), render func(T) R) error {
-	p, err := page(r.Request, kindOf[T]())
+func listed[T domain.State, R any](a *API, w http.ResponseWriter, r req, fetch func(domain.Page) (domain.List[T], error), render func(T) R) error {
+	kind := kindOf[T]()
+	p, err := page(r.Request, kind)
 	if err != nil {
 		return err
+	}
+	exps, err := expansionsFor(r, kind)
+	if err != nil {
+		return err
+	}
+	if len(exps) > 0 && p.Limit > maxExpandedItems {
+		// Each item's expansions are reads of their own: bound them.
+		return domain.E(domain.KindInvalid, domain.CodeInvalidQuery, "limit", "With expand, limit may be at most %d.", maxExpandedItems)
 	}
 	l, err := fetch(p)
 	if err != nil {
 		return err
 	}
-	return ok(w, collection(r.Request, l, render))
+	c := collection(r.Request, l, render)
+	for i, it := range l.Items {
+		if c.Items[i], err = a.expanded(r, it, c.Items[i], exps); err != nil {
+			return err
+		}
+	}
+	return ok(w, c)
 }
+
+// maxExpandedItems bounds a page whose items are expanded: at most this
+// many items times maxExpansions reads.
+const maxExpandedItems = 25
 
 // kindOf names the kind of a collection's items, for the filters its
 // query may carry.
