@@ -304,6 +304,30 @@ function main() {
       });
     });
   }).then(function() {
+    return step('getAccount with expand', function() {
+      needs([account, group, membership], ['createAccount', 'createGroup', 'addToGroup']);
+      // The SDK passes expand as a query parameter; the server puts the
+      // linked resources in place of their links.
+      return call(client, 'getAccount', account.href, { expand: 'customData,groups(offset:0,limit:10)' }).then(function(a) {
+        check(a.customData && a.customData.href && 'createdAt' in a.customData, 'customData not expanded: ' + JSON.stringify(a.customData));
+        check(a.groups && Array.isArray(a.groups.items) && a.groups.size === 1 && a.groups.items[0].href === group.href,
+          'groups not expanded to the one group: ' + JSON.stringify(a.groups && a.groups.size));
+      });
+    });
+  }).then(function() {
+    return step('group customData', function() {
+      needs([group], ['createGroup']);
+      return call(group, 'getCustomData').then(function(cd) {
+        check(cd && cd.href, 'no group customData href');
+        cd.motto = 'semper-' + runId;
+        return call(cd, 'save');
+      }).then(function() {
+        return call(group, 'getCustomData');
+      }).then(function(cd) {
+        check(cd.motto === 'semper-' + runId, 're-read motto = ' + JSON.stringify(cd.motto));
+      });
+    });
+  }).then(function() {
     return step('createApiKey', function() {
       needs([account], ['createAccount']);
       return call(account, 'createApiKey').then(function(k) {
