@@ -219,27 +219,30 @@ func clientCredentials(r *http.Request) (id, secret string, ok bool, err error) 
 	return id, secret, true, nil
 }
 
-// authenticatedForm reads the form and the client's Basic credentials.
-// Credentials in the body (client_secret) are refused: RFC 6749 §2.3.1
-// makes them optional and not recommended, and a client must not use two
-// methods at once; Basic is the one method Keystorm supports.
+// authenticatedForm reads the form and the client's credentials: HTTP
+// Basic (client_secret_basic), or client_id and client_secret in the
+// body (client_secret_post, RFC 6749 §2.3.1, which the Stormpath SDKs'
+// helpers send). Exactly one method per request: both at once is an
+// invalid_request, as the RFC requires, rather than picking one.
 func authenticatedForm(r *http.Request) (url.Values, string, string, error) {
 	form, err := ParseForm(r.Header.Get("Content-Type"), r.Body)
 	if err != nil {
 		return nil, "", "", err
 	}
-	id, secret, ok, err := clientCredentials(r)
+	id, secret, basic, err := clientCredentials(r)
 	if err != nil {
 		return nil, "", "", err
 	}
-	if form.Has("client_secret") {
-		if ok {
-			return nil, "", "", invalidRequest("Use one client authentication method: HTTP Basic, without client_secret in the body.")
+	switch {
+	case basic && form.Has("client_secret"):
+		return nil, "", "", invalidRequest("Use one client authentication method: HTTP Basic or client_id and client_secret in the body, not both.")
+	case form.Has("client_secret"):
+		if !form.Has("client_id") {
+			return nil, "", "", invalidRequest("client_secret in the body needs client_id beside it.")
 		}
-		return nil, "", "", &domain.OAuthError{Code: domain.OAuthInvalidClient, Description: "Authenticate the client with HTTP Basic (key id and secret); client_secret in the body is not supported."}
-	}
-	if !ok {
-		return nil, "", "", &domain.OAuthError{Code: domain.OAuthInvalidClient, Description: "Client authentication is required: HTTP Basic with the API key id and secret."}
+		return form, form.Get("client_id"), form.Get("client_secret"), nil
+	case !basic:
+		return nil, "", "", &domain.OAuthError{Code: domain.OAuthInvalidClient, Description: "Client authentication is required: HTTP Basic with the API key id and secret, or client_id and client_secret in the body."}
 	}
 	if cid := form.Get("client_id"); cid != "" && cid != id {
 		return nil, "", "", invalidRequest("client_id does not match the authenticated client.")

@@ -226,8 +226,9 @@ func TestOAuthTokenErrors(t *testing.T) {
 		{"no credentials", dev.as("", "").form("POST", "/oauth/token", grant, ""), 401, "invalid_client"},
 		{"bearer instead of basic", dev.as("", "").form("POST", "/oauth/token", grant, "", "Authorization", "Bearer x"), 401, "invalid_client"},
 		{"malformed basic", dev.as("", "").form("POST", "/oauth/token", grant, "", "Authorization", "Basic %%%"), 401, "invalid_client"},
-		{"secret in body", dev.as("", "").form("POST", "/oauth/token", grant+"&client_id="+dev.id+"&client_secret="+dev.secret, ""), 401, "invalid_client"},
-		{"two auth methods", dev.form("POST", "/oauth/token", grant+"&client_secret="+dev.secret, ""), 400, "invalid_request"},
+		{"wrong secret in body", dev.as("", "").form("POST", "/oauth/token", grant+"&client_id="+dev.id+"&client_secret="+url.QueryEscape(wrongSecret(dev.secret)), ""), 401, "invalid_client"},
+		{"secret in body without client_id", dev.as("", "").form("POST", "/oauth/token", grant+"&client_secret="+url.QueryEscape(dev.secret), ""), 400, "invalid_request"},
+		{"two auth methods", dev.form("POST", "/oauth/token", grant+"&client_id="+dev.id+"&client_secret="+url.QueryEscape(dev.secret), ""), 400, "invalid_request"},
 		{"client_id mismatch", dev.form("POST", "/oauth/token", grant+"&client_id=OTHER", ""), 400, "invalid_request"},
 		{"no grant_type", dev.form("POST", "/oauth/token", "scope=a", ""), 400, "invalid_request"},
 		{"empty grant_type", dev.form("POST", "/oauth/token", "grant_type=", ""), 400, "invalid_request"},
@@ -246,6 +247,14 @@ func TestOAuthTokenErrors(t *testing.T) {
 	}
 	// Form charset parameters are fine.
 	dev.must(200, dev.form("POST", "/oauth/token", grant, "application/x-www-form-urlencoded; charset=UTF-8"))
+	// client_secret_post: the same key in the body gets a token for the
+	// same client, and revokes with the same method.
+	post := dev.as("", "").must(200, dev.as("", "").form("POST", "/oauth/token", grant+"&client_id="+dev.id+"&client_secret="+url.QueryEscape(dev.secret), ""))
+	if tok, _ := post["access_token"].(string); tok == "" {
+		t.Fatalf("client_secret_post: %v", post)
+	} else {
+		dev.as("", "").must(200, dev.as("", "").form("POST", "/oauth/revoke", "token="+tok+"&client_id="+dev.id+"&client_secret="+url.QueryEscape(dev.secret), ""))
+	}
 
 	// Other methods: 405 with Allow, in OAuth's format, on every endpoint.
 	for _, u := range []string{"/oauth/token", "/oauth/revoke", c.app + "/oauth/token"} {
