@@ -52,6 +52,9 @@ func runAt(t *testing.T, at time.Time, newStore func(t *testing.T) domain.Store)
 		{"ParentEditsKeepChildCount", testParentEditsKeepCount},
 		{"ConcurrentChildrenDoNotConflict", testConcurrentChildren},
 		{"ChildCountsInOneCommit", testChildCountsInOneCommit},
+		{"SweepDrainsBatchByBatch", testSweepDrainsBatchByBatch},
+		{"SweepMisuseRefused", testSweepMisuseRefused},
+		{"SweepOfParentsUnderParent", testSweepDeleteOfParentWithParentChildren},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
