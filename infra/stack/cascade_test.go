@@ -10,6 +10,7 @@ import (
 
 	"github.com/keystorm/keystorm/domain"
 	"github.com/keystorm/keystorm/events"
+	"github.com/keystorm/keystorm/infra/stack"
 )
 
 // Large cascades (domain/sweep.go): the parent is gone, and its keys stop
@@ -410,4 +411,47 @@ func itoa(i int) string {
 		return digits[i : i+1]
 	}
 	return itoa(i/10) + digits[i%10:i%10+1]
+}
+
+// TestRestartFinishesSweep: a local server stopped in the middle of a
+// large cascade finishes it at its next start.
+func TestRestartFinishesSweep(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := startData(t, stack.StoreSQLite, dir)
+	admin := domain.Caller{TenantID: s.Boot.Tenant.ID, AccountID: s.Boot.Admin.ID, Admin: true}
+	email, pw := "tk421@galacticempire.co", "Changeme1"
+	acc, err := s.Service.CreateAccount(ctx, admin, s.Boot.Application.ID, domain.AccountInput{Email: &email, Password: &pw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 120 {
+		if _, err := s.Service.CreateAPIKey(ctx, admin, acc.ID, domain.APIKeyInput{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Service.SweepHook = func(context.Context, domain.Ref, int) error { return errors.New("stopped") }
+	if err := s.Service.DeleteAccount(ctx, admin, acc.ID); err != nil {
+		t.Fatal(err)
+	}
+	count := func(s *stack.Stack) int64 {
+		a := &domain.Account{}
+		if err := s.Store.Load(ctx, acc.Ref(), a); err != nil {
+			t.Fatal(err)
+		}
+		return a.Children()
+	}
+	if n := count(s); n != 120 {
+		t.Fatalf("before the restart the account counts %d", n)
+	}
+	s.Close()
+
+	s = startData(t, stack.StoreSQLite, dir)
+	defer s.Close()
+	if n := count(s); n != 0 {
+		t.Fatalf("after the restart the account counts %d", n)
+	}
+	if refs, err := s.Store.Sweeps(ctx, 10); err != nil || len(refs) != 0 {
+		t.Fatalf("sweeps after the restart: %v %v", refs, err)
+	}
 }
