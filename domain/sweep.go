@@ -26,10 +26,11 @@ import (
 // Service.Sweep, which finds the parents through Store.Sweeps.
 
 // DefaultSweepBatches is how many sweep batches a delete request runs
-// before it answers, when Service.SweepBatches is zero: about 2,500 API
-// keys' worth, which DynamoDB commits in seconds, well inside API
-// Gateway's 29 s. Larger cascades finish in the scheduled sweep.
-const DefaultSweepBatches = 60
+// before it answers, when Service.SweepBatches is zero: about a thousand
+// API keys' worth, a second or two of DynamoDB transactions, well inside
+// the management functions' 10 s timeout. Larger cascades finish in the
+// scheduled sweep (functions/sweep, every 5 minutes).
+const DefaultSweepBatches = 20
 
 // maxSweepConflicts bounds the retries of one batch that loses to a
 // concurrent sweep of the same parent: each loss means the other sweep
