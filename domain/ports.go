@@ -75,7 +75,9 @@ type Child interface {
 // children that are not deleted, and maintains it in the very transaction
 // that creates or deletes a child (see Store.Commit). A parent's delete
 // then succeeds only if that count reaches zero with it, which a child
-// created after the listing prevents. The count lives beside the state,
+// created after the listing prevents; or, for a cascade too large for
+// one transaction, only if the count is still what the command loaded,
+// the children then following in sweep batches (Change.Sweep, sweep.go). The count lives beside the state,
 // not in its version: creating a child does not conflict with creating
 // its siblings, nor with edits of the parent. It is derived from the
 // event log (the live children), so a rebuild recomputes it.
