@@ -60,18 +60,30 @@ func childCollections(ref Ref) []string {
 // and retry). The local server runs it at start; on AWS the scheduled
 // sweep function (functions/sweep) does. It returns how many parents it
 // finished.
+//
+// A parent whose sweep fails (a store error; on DynamoDB, children so new
+// that the eventually consistent index does not list them yet) does not
+// hold up the others: Sweep carries on and reports the failures joined,
+// and the next run retries them.
 func (s *Service) Sweep(ctx context.Context) (int, error) {
 	done := 0
+	var errs []error
+	failed := map[Ref]bool{}
 	for {
 		refs, err := s.Store.Sweeps(ctx, MaxLimit)
 		if err != nil {
-			return done, err
+			return done, errors.Join(append(errs, err)...)
 		}
 		progressed := false
 		for _, ref := range refs {
+			if failed[ref] {
+				continue
+			}
 			n, err := s.sweep(ctx, events.Meta{}, ref, nil)
 			if err != nil {
-				return done, fmt.Errorf("sweep %s: %w", ref.Stream(), err)
+				failed[ref] = true
+				errs = append(errs, fmt.Errorf("sweep %s: %w", ref.Stream(), err))
+				continue
 			}
 			if n > 0 {
 				progressed = true
@@ -81,7 +93,7 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 		// DynamoDB's index may still list parents just drained: a page
 		// with nothing to do ends the run rather than loop on them.
 		if len(refs) < MaxLimit || !progressed {
-			return done, nil
+			return done, errors.Join(errs...)
 		}
 	}
 }

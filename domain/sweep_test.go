@@ -3,6 +3,7 @@ package domain_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -124,5 +125,59 @@ func projectedEqualsLive(t *testing.T, e *env) {
 	}
 	if p, l := lines(projected), lines(live); !slices.Equal(p, l) {
 		t.Fatalf("views differ from the projection of the log (%d projected, %d live items)", len(p), len(l))
+	}
+}
+
+// failingList fails the listing of one collection.
+type failingList struct {
+	domain.Store
+	coll string
+}
+
+func (f failingList) ListAfter(ctx context.Context, coll, after string, limit int) ([]domain.State, int, error) {
+	if coll == f.coll {
+		return nil, 0, domain.ErrUnavailable
+	}
+	return f.Store.ListAfter(ctx, coll, after, limit)
+}
+
+// TestSweepCarriesOnPastAFailure: one parent whose sweep fails does not
+// hold up the others, and the next run finishes it.
+func TestSweepCarriesOnPastAFailure(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	a, b := e.account(t, "tk421"), e.account(t, "tk422")
+	for _, acc := range []*domain.Account{a, b} {
+		for range 60 {
+			if _, err := e.svc.CreateAPIKey(ctx, e.admin, acc.ID, domain.APIKeyInput{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	stopped := *e.svc
+	stopped.SweepHook = func(context.Context, domain.Ref, int) error { return domain.ErrUnavailable }
+	for _, acc := range []*domain.Account{a, b} {
+		if err := stopped.DeleteAccount(ctx, e.admin, acc.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	broken := *e.svc
+	broken.Store = failingList{Store: e.h.Store, coll: "account/" + a.ID + "/apikeys"}
+	done, err := broken.Sweep(ctx)
+	if done != 1 || err == nil || !errors.Is(err, domain.ErrUnavailable) {
+		t.Fatalf("Sweep with one parent failing: %d, %v", done, err)
+	}
+	children := func(acc *domain.Account) int64 {
+		st := &domain.Account{}
+		if err := e.h.Store.Load(ctx, acc.Ref(), st); err != nil {
+			t.Fatal(err)
+		}
+		return st.Children()
+	}
+	if children(a) != 60 || children(b) != 0 {
+		t.Fatalf("after the failing run: %d and %d children", children(a), children(b))
+	}
+	if done, err := e.svc.Sweep(ctx); done != 1 || err != nil || children(a) != 0 {
+		t.Fatalf("next run: %d, %v, %d children left", done, err, children(a))
 	}
 }
