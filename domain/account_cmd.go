@@ -181,11 +181,11 @@ func (s *Service) UpdateAccount(ctx context.Context, c Caller, id string, in Acc
 }
 
 // DeleteAccount deletes an account with its API keys and group
-// memberships, in one transaction. The store refuses the commit unless it
-// deletes every live child of the account, so a key or membership created
-// after the listing makes it retry (and list again) instead of surviving
-// as an orphan.
-// Errors: ErrNotFound, KindConflict (too many dependents), ErrForbidden,
+// memberships: in one transaction when they fit, else the account first
+// and its keys and memberships in bounded batches after (deleteParent,
+// sweep.go). Either way the account and its keys are gone once this
+// returns nil.
+// Errors: ErrNotFound, KindConflict (its own account), ErrForbidden,
 // ErrUnavailable.
 func (s *Service) DeleteAccount(ctx context.Context, c Caller, id string) error {
 	if err := requireAdmin(c); err != nil {
@@ -194,47 +194,7 @@ func (s *Service) DeleteAccount(ctx context.Context, c Caller, id string) error 
 	if id == c.AccountID {
 		return E(KindConflict, CodeProtectedResource, "", "An API key cannot delete its own account.")
 	}
-	_, err := run(ctx, s, c, func(r *recorder) (*Account, error) {
-		cur, err := load[*Account](ctx, s, c, KindAccount, id)
-		if err != nil {
-			return nil, err
-		}
-		next := cur.clone()
-		if err := r.record(cur.Ref(), cur, next, events.AccountDeleted{}); err != nil {
-			return nil, err
-		}
-		if cur.Children() == 0 {
-			// Nothing to cascade, and the commit holds the store to it.
-			return next, nil
-		}
-		keys, err := listAll(ctx, s, "account/"+id+"/apikeys", MaxCommitItems)
-		if err != nil {
-			return nil, err
-		}
-		for _, st := range keys {
-			k := st.(*APIKey)
-			if err := r.record(k.Ref(), k, k.clone(), events.APIKeyDeleted{Reason: events.ReasonCascade}); err != nil {
-				return nil, err
-			}
-		}
-		if err := cascadeMemberships(ctx, s, r, "account/"+id+"/memberships"); err != nil {
-			return nil, err
-		}
-		return next, nil
+	return deleteParent(ctx, s, c, KindAccount, id, true, func(*Account) (events.Event, error) {
+		return events.AccountDeleted{}, nil
 	})
-	return err
-}
-
-func cascadeMemberships(ctx context.Context, s *Service, r *recorder, coll string) error {
-	ms, err := listAll(ctx, s, coll, MaxCommitItems)
-	if err != nil {
-		return err
-	}
-	for _, st := range ms {
-		m := st.(*Membership)
-		if err := r.record(m.Ref(), m, m.clone(), events.MembershipDeleted{Reason: events.ReasonCascade}); err != nil {
-			return err
-		}
-	}
-	return nil
 }

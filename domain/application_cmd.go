@@ -114,31 +114,26 @@ func (s *Service) UpdateApplication(ctx context.Context, c Caller, id string, in
 	})
 }
 
-// DeleteApplication deletes an application that has no accounts or groups
-// left. The administrators application cannot be deleted. Its child count
-// says whether any are left; the commit is refused unless that count is
-// still zero, so an account or group created meanwhile makes it retry and
-// refuse instead of leaving the child under a deleted application.
+// DeleteApplication deletes an application with its accounts and groups
+// (and their keys and memberships). The administrators application cannot
+// be deleted. With no account or group left it is one transaction, which
+// the store refuses if one was created meanwhile (the command retries).
+// Otherwise the application goes first, with Change.Sweep, and its
+// accounts and groups are swept after in bounded batches, each account
+// or group with children of its own swept in turn (sweep.go): accounts
+// are parents themselves, so their cascade is never folded into one
+// commit.
 // Errors: ErrNotFound, KindConflict, ErrForbidden, ErrUnavailable.
 func (s *Service) DeleteApplication(ctx context.Context, c Caller, id string) error {
 	if err := requireAdmin(c); err != nil {
 		return err
 	}
-	_, err := run(ctx, s, c, func(r *recorder) (*Application, error) {
-		cur, err := load[*Application](ctx, s, c, KindApplication, id)
-		if err != nil {
-			return nil, err
-		}
+	return deleteParent(ctx, s, c, KindApplication, id, false, func(cur *Application) (events.Event, error) {
 		if cur.Admin {
 			return nil, E(KindConflict, CodeProtectedResource, "", "The administrators application cannot be deleted.")
 		}
-		if cur.Children() > 0 {
-			return nil, E(KindConflict, CodeHasDependents, "", "The application still has accounts or groups; delete them first.")
-		}
-		next := cur.clone()
-		return next, r.record(cur.Ref(), cur, next, events.ApplicationDeleted{})
+		return events.ApplicationDeleted{}, nil
 	})
-	return err
 }
 
 // OAuthPolicyInput changes an application's OAuth policy.

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -56,10 +57,11 @@ type ChildDelta struct {
 	// Delta is +1 per child that comes to life, -1 per child deleted.
 	Delta int64
 	// Adds is set when the commit brings a child to life under Parent:
-	// the parent must then exist and not be deleted when it commits.
-	// Taking a child away needs no more than the parent's existence, so
-	// that a child left under a deleted parent by older code can still be
-	// deleted.
+	// the parent must then exist and not be deleted when it commits
+	// (else *CheckFailed). Taking a child away needs the parent live too
+	// (else ErrVersionConflict: it was deleted meanwhile), unless the
+	// commit names it in Swept: a deleted parent's count moves only by a
+	// sweep, so that Store.Sweeps stops listing it exactly when it drains.
 	Adds bool
 }
 
@@ -118,4 +120,42 @@ func ChildCounts(states []State) map[Ref]int64 {
 		}
 	}
 	return counts
+}
+
+// CheckSweep validates a change's Sweep flag for a Store, given the
+// commit's count for the changed aggregate: only a Parent's delete may
+// carry it, and children must be left for the sweep (a delete that takes
+// them all is an ordinary one). These are the caller's mistakes, never a
+// race, so both stores refuse them before writing anything.
+func CheckSweep(ch Change, d ChildDelta) error {
+	if !ch.Sweep {
+		return nil
+	}
+	p, ok := ch.Before.(Parent)
+	if !ok || !live(ch.Before) || live(ch.After) {
+		return fmt.Errorf("commit: Sweep on %s, which is no parent being deleted", ch.After.Ref().Stream())
+	}
+	if p.Children()+d.Delta <= 0 {
+		return fmt.Errorf("commit: Sweep on %s leaves no children to sweep", ch.After.Ref().Stream())
+	}
+	return nil
+}
+
+// SweptCounts validates a commit's Swept entries for a Store and returns
+// the swept parents by ref. A swept parent is deleted, so the commit
+// cannot change it; it must lose children in it, and no more than it has.
+func SweptCounts(c Commit, byParent map[Ref]ChildDelta, changed map[Ref]bool) (map[Ref]Parent, error) {
+	out := map[Ref]Parent{}
+	for _, s := range c.Swept {
+		if s.Parent == nil {
+			return nil, fmt.Errorf("commit: Swept without a parent")
+		}
+		ref := s.Parent.Ref()
+		d, ok := byParent[ref]
+		if _, dup := out[ref]; dup || !ok || changed[ref] || !s.Parent.Deleted() || d.Delta >= 0 || s.Parent.Children()+d.Delta < 0 {
+			return nil, fmt.Errorf("commit: Swept %s does not match the commit's children", ref.Stream())
+		}
+		out[ref] = s.Parent
+	}
+	return out, nil
 }

@@ -111,30 +111,16 @@ func (s *Service) UpdateGroup(ctx context.Context, c Caller, id string, in Group
 	})
 }
 
-// DeleteGroup deletes a group and its memberships in one transaction. The
-// store refuses the commit unless it deletes every live membership of the
-// group, so one added after the listing makes it retry instead of
-// surviving the group.
+// DeleteGroup deletes a group and its memberships: in one transaction
+// when they fit, else the group first and its memberships in bounded
+// batches after (deleteParent, sweep.go).
 func (s *Service) DeleteGroup(ctx context.Context, c Caller, id string) error {
 	if err := requireAdmin(c); err != nil {
 		return err
 	}
-	_, err := run(ctx, s, c, func(r *recorder) (*Group, error) {
-		cur, err := load[*Group](ctx, s, c, KindGroup, id)
-		if err != nil {
-			return nil, err
-		}
-		next := cur.clone()
-		if err := r.record(cur.Ref(), cur, next, events.GroupDeleted{}); err != nil {
-			return nil, err
-		}
-		if cur.Children() == 0 {
-			// Nothing to cascade, and the commit holds the store to it.
-			return next, nil
-		}
-		return next, cascadeMemberships(ctx, s, r, "group/"+id+"/memberships")
+	return deleteParent(ctx, s, c, KindGroup, id, true, func(*Group) (events.Event, error) {
+		return events.GroupDeleted{}, nil
 	})
-	return err
 }
 
 // CreateMembership puts an account into a group of the same directory.
@@ -202,7 +188,40 @@ func (s *Service) ListAccountMemberships(ctx context.Context, c Caller, accountI
 	if err := refuseQuery(p); err != nil {
 		return List[*Membership]{}, err
 	}
-	return list[*Membership](ctx, s, "account/"+accountID+"/memberships", p)
+	ms, err := list[*Membership](ctx, s, "account/"+accountID+"/memberships", p)
+	if err != nil {
+		return ms, err
+	}
+	return liveEnds(ctx, s, ms, func(m *Membership) Ref { return Ref{KindGroup, m.GroupID} })
+}
+
+// liveEnds drops from a page the memberships whose other end is deleted
+// and still being swept (sweep.go): they are gone, as their group or
+// account is. Size still counts them until the sweep reaches them.
+func liveEnds(ctx context.Context, s *Service, ms List[*Membership], end func(*Membership) Ref) (List[*Membership], error) {
+	if len(ms.Items) == 0 {
+		return ms, nil
+	}
+	refs := make([]Ref, len(ms.Items))
+	for i, m := range ms.Items {
+		refs[i] = end(m)
+	}
+	states, err := s.Store.LoadMany(ctx, refs)
+	if err != nil {
+		return ms, err
+	}
+	live := make(map[Ref]bool, len(states))
+	for _, st := range states {
+		live[st.Ref()] = !st.Deleted()
+	}
+	items := ms.Items[:0:0]
+	for _, m := range ms.Items {
+		if live[end(m)] {
+			items = append(items, m)
+		}
+	}
+	ms.Items = items
+	return ms, nil
 }
 
 // ListGroupMemberships lists the memberships of a group.
@@ -213,7 +232,11 @@ func (s *Service) ListGroupMemberships(ctx context.Context, c Caller, groupID st
 	if err := refuseQuery(p); err != nil {
 		return List[*Membership]{}, err
 	}
-	return list[*Membership](ctx, s, "group/"+groupID+"/memberships", p)
+	ms, err := list[*Membership](ctx, s, "group/"+groupID+"/memberships", p)
+	if err != nil {
+		return ms, err
+	}
+	return liveEnds(ctx, s, ms, func(m *Membership) Ref { return Ref{KindAccount, m.AccountID} })
 }
 
 // ListAccountGroups lists the groups an account is in: one page of

@@ -75,7 +75,9 @@ type Child interface {
 // children that are not deleted, and maintains it in the very transaction
 // that creates or deletes a child (see Store.Commit). A parent's delete
 // then succeeds only if that count reaches zero with it, which a child
-// created after the listing prevents. The count lives beside the state,
+// created after the listing prevents; or, for a cascade too large for
+// one transaction, only if the count is still what the command loaded,
+// the children then following in sweep batches (Change.Sweep, sweep.go). The count lives beside the state,
 // not in its version: creating a child does not conflict with creating
 // its siblings, nor with edits of the parent. It is derived from the
 // event log (the live children), so a rebuild recomputes it.
@@ -93,6 +95,30 @@ type Change struct {
 	Before State
 	After  State
 	Events []events.Envelope
+	// Sweep, on a change that deletes a Parent, lets the parent go while
+	// children of it live on, for later commits to delete in bounded
+	// batches (Service.Sweep): a cascade too large for one transaction.
+	// The parent's count is then kept, not required to reach zero: the
+	// store requires it to equal Before's Children() (a child added
+	// since makes the command retry with a fresh count) and writes it
+	// less the children this commit deletes, which must leave some. The
+	// parent is then listed by Store.Sweeps until its count drains.
+	Sweep bool
+}
+
+// Swept names a deleted parent whose children a commit deletes (a sweep
+// batch, or a cascade reaching a child of a parent being swept): Parent
+// is its tombstone as the command loaded it, with its child count. The
+// store requires the count (and version) to be exactly that (else
+// ErrVersionConflict: another sweep got there first) and writes it less
+// the children deleted; at zero the parent's sweep is over and
+// Store.Sweeps no longer lists it. (The whole state is handed over so
+// that a store may rewrite the item rather than update it: DynamoDB's
+// emulator keeps index entries of attributes an update removes.) A
+// commit names every deleted parent whose count it changes, so that a
+// count never drains without ending the sweep.
+type Swept struct {
+	Parent Parent
 }
 
 // Check asks the Store to verify, inside the transaction, that an aggregate
@@ -127,6 +153,7 @@ const IdempotencyTTL = 24 * time.Hour
 type Commit struct {
 	Changes []Change
 	Checks  []Check
+	Swept   []Swept
 	Idem    *IdemRecord
 }
 
@@ -153,10 +180,14 @@ type Store interface {
 	// transaction. Child counts follow ChildDeltas: a child that comes to
 	// life adds one to each parent, which must then exist and not be
 	// deleted (else *CheckFailed naming the parent); a child deleted
-	// takes one off (its parent need only exist). A change that deletes a
+	// takes one off, its parent being live (else ErrVersionConflict) or
+	// named in Swept with its exact count (else ErrVersionConflict). A
+	// change that deletes a
 	// Parent requires its count to reach zero in this commit, that is,
 	// the commit deletes every live child of it (else ErrVersionConflict:
-	// a child came in after the command listed them). A store touches a
+	// a child came in after the command listed them), unless the change
+	// has Sweep set (see Change.Sweep and Swept: the children then go in
+	// later commits). A store touches a
 	// parent once per commit: its count goes into its change's write when
 	// the commit also changes it, and a Check of a counted parent goes
 	// into the count's write. Errors:
@@ -186,6 +217,14 @@ type Store interface {
 	// Clock, so a store never reads a clock of its own. Errors:
 	// ErrNotFound, ErrUnavailable.
 	Idempotency(ctx context.Context, key string, now time.Time) (IdemRecord, error)
+	// Sweeps returns up to limit deleted parents whose child count is not
+	// zero: those deleted with Change.Sweep whose children are not all
+	// swept yet (a sweep cut short by a crash among them). It reads an
+	// index of just those (SQLite: a partial index; DynamoDB: a sparse
+	// partition of the first collection index), never the whole store.
+	// The index may lag on DynamoDB, so callers load each parent to see
+	// its count. Errors: ErrUnavailable.
+	Sweeps(ctx context.Context, limit int) ([]Ref, error)
 }
 
 // Clock is injected so that tests control time. Every comparison of

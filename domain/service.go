@@ -44,6 +44,15 @@ type Service struct {
 	// Retries is how often a command is retried after a version conflict
 	// before ErrVersionConflict is returned (default 3).
 	Retries int
+	// SweepBatches bounds the sweep batches a delete request runs after
+	// its parent's delete committed (default DefaultSweepBatches); the
+	// rest is Sweep's (sweep.go).
+	SweepBatches int
+	// SweepHook, when set, is called after each commit of a sweep: batch
+	// 0 is the parent's own delete (from the delete request), then 1, 2,
+	// ... per batch of parent's children. An error stops the sweep there,
+	// as a crash would; tests use it to look between commits.
+	SweepHook func(ctx context.Context, parent Ref, batch int) error
 }
 
 // NewService wires a Service with production defaults for whatever is nil.
@@ -248,7 +257,57 @@ func load[T State](ctx context.Context, s *Service, c Caller, kind, id string) (
 	if st.Deleted() || st.TenantID() != c.TenantID {
 		return zero, ErrNotFound
 	}
+	if err := lineageLive(ctx, s.Store, st); err != nil {
+		return zero, err
+	}
 	return st.(T), nil
+}
+
+// lineage names what a state lives under, as far as it knows: a key its
+// account and application, other children their parents.
+func lineage(st State) []Ref {
+	switch v := st.(type) {
+	case *APIKey:
+		return []Ref{{KindAccount, v.AccountID}, {KindApplication, v.ApplicationID}}
+	case Child:
+		return v.Parents()
+	}
+	return nil
+}
+
+// lineageLive answers ErrNotFound for a child of a deleted parent, at any
+// depth: a parent deleted with a large cascade (sweep.go) is gone at once,
+// and so is everything under it, while the sweep still deletes the
+// children batch by batch. One LoadMany per generation (a membership's
+// application is two up), none for states that live under nothing.
+func lineageLive(ctx context.Context, store Store, st State) error {
+	seen := map[Ref]bool{}
+	next := lineage(st)
+	for len(next) > 0 {
+		for _, r := range next {
+			seen[r] = true
+		}
+		states, err := store.LoadMany(ctx, next)
+		if err != nil {
+			return err
+		}
+		if len(states) != len(next) {
+			return ErrNotFound
+		}
+		var up []Ref
+		for _, p := range states {
+			if p.Deleted() || p.TenantID() != st.TenantID() {
+				return ErrNotFound
+			}
+			for _, r := range lineage(p) {
+				if !seen[r] {
+					up = append(up, r)
+				}
+			}
+		}
+		next = up
+	}
+	return nil
 }
 
 // Page selects part of a collection. After, when set, is the SortKey

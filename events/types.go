@@ -106,8 +106,11 @@ type AccountPasswordSet struct {
 	PasswordHash string `json:"passwordHash"`
 }
 
-// AccountDeleted ends an account stream.
-type AccountDeleted struct{}
+// AccountDeleted ends an account stream. Reason is ReasonCascade when
+// deleting its application swept it away.
+type AccountDeleted struct {
+	Reason string `json:"reason,omitempty"`
+}
 
 // CustomDataChanged sets and removes top-level customData fields. Values are
 // arbitrary JSON, kept verbatim.
@@ -156,8 +159,11 @@ type GroupUpdated struct {
 	Status      string `json:"status"`
 }
 
-// GroupDeleted ends a group stream.
-type GroupDeleted struct{}
+// GroupDeleted ends a group stream. Reason is ReasonCascade when deleting
+// its application swept it away.
+type GroupDeleted struct {
+	Reason string `json:"reason,omitempty"`
+}
 
 // MembershipCreated starts a group membership stream: account is in group.
 type MembershipCreated struct {

@@ -63,6 +63,16 @@ type stateItem struct {
 	Children *int64 `dynamodbav:"children,omitempty"`
 }
 
+// sweepsPartition is the first collection index's partition that lists
+// deleted parents with children left (Store.Sweeps). A tombstone is in no
+// collection, so the slot is free; collection names hold a "/" and this
+// does not, so it is no collection's.
+const sweepsPartition = "#sweeps"
+
+// markSweep puts a tombstone whose children are still being swept into
+// the sweeps partition.
+func (it *stateItem) markSweep() { it.GSI1PK, it.GSI1SK = sweepsPartition, it.PK }
+
 // setChildren hands a parent its stored child count.
 func (it stateItem) setChildren(st domain.State) {
 	if p, ok := st.(domain.Parent); ok && it.Children != nil {

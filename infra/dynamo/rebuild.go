@@ -78,6 +78,11 @@ func Project(streams map[string][]events.Envelope) ([]map[string]types.Attribute
 		if _, ok := state.(domain.Parent); ok {
 			c := counts[state.Ref()]
 			item.Children = &c
+			if c > 0 && state.Deleted() {
+				// Deleted with children still to sweep, as Commit
+				// leaves it until the last batch.
+				item.markSweep()
+			}
 		}
 		av, err := attributevalue.MarshalMap(item)
 		if err != nil {

@@ -239,7 +239,7 @@ func (st *Store) Idempotency(ctx context.Context, k string, now time.Time) (doma
 // action remembers what each transaction item was, to explain a
 // cancellation.
 type action struct {
-	kind string // "event", "state", "guard", "release", "check", "count", "idem"
+	kind string // "event", "state", "guard", "release", "check", "count", "uncount", "swept", "idem"
 	key  string
 	ref  domain.Ref
 }
@@ -278,6 +278,9 @@ func (st *Store) Commit(ctx context.Context, c domain.Commit) error {
 				ConditionExpression:      aws.String("attribute_not_exists(#s)"),
 				ExpressionAttributeNames: map[string]string{"#s": "stream"},
 			}}, action{kind: "event", ref: ref})
+		}
+		if err := domain.CheckSweep(ch, byParent[ref]); err != nil {
+			return err
 		}
 		w, err := st.stateWrite(ch, byParent[ref])
 		if err != nil {
@@ -351,10 +354,29 @@ func (st *Store) Commit(ctx context.Context, c domain.Commit) error {
 			ExpressionAttributeValues: vals,
 		}}, action{kind: "check", ref: chk.Ref})
 	}
+	swept, err := domain.SweptCounts(c, byParent, changed)
+	if err != nil {
+		return err
+	}
 	for _, d := range deltas {
-		if !changed[d.Parent] {
-			add(st.countWrite(d, folded[d.Parent]), action{kind: "count", ref: d.Parent})
+		if changed[d.Parent] {
+			continue
 		}
+		if p, ok := swept[d.Parent]; ok {
+			w, err := st.sweptWrite(d, p)
+			if err != nil {
+				return err
+			}
+			add(w, action{kind: "swept", ref: d.Parent})
+			continue
+		}
+		kind := "count"
+		if !d.Adds && folded[d.Parent] == nil {
+			// Only children taken off: a parent deleted meanwhile is a
+			// race to retry, not a missing parent (see explain).
+			kind = "uncount"
+		}
+		add(st.countWrite(d, folded[d.Parent]), action{kind: kind, ref: d.Parent})
 	}
 	if c.Idem != nil {
 		av, err := attributevalue.MarshalMap(idemItem{
@@ -382,7 +404,7 @@ func (st *Store) Commit(ctx context.Context, c domain.Commit) error {
 	if len(tx) > domain.MaxCommitItems {
 		return domain.E(domain.KindConflict, domain.CodeHasDependents, "", "This change touches too many resources at once; remove dependent resources first.")
 	}
-	_, err := st.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
+	_, err = st.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
 	if err == nil {
 		return nil
 	}
@@ -440,7 +462,19 @@ func (st *Store) stateWrite(ch domain.Change, d domain.ChildDelta) (types.Transa
 	case deleting:
 		names["#version"], vals[":expect"] = "version", n(ch.Before.Version())
 		cond = "#version = :expect"
-		if parent {
+		switch {
+		case parent && ch.Sweep:
+			// The children left are swept later: the count the command
+			// loaded must still hold (no child came in since), what this
+			// commit does not delete stays counted, and the item joins
+			// the sparse partition Sweeps reads.
+			had := ch.Before.(domain.Parent).Children()
+			names["#children"], vals[":had"] = "children", n(had)
+			cond += " AND #children = :had"
+			left := had + d.Delta
+			item.Children = &left
+			item.markSweep()
+		case parent:
 			// A child created after the command listed the children
 			// fails this, and the command retries with a fresh listing.
 			names["#children"], vals[":had"] = "children", n(-d.Delta)
@@ -503,17 +537,17 @@ func (st *Store) stateWrite(ch domain.Change, d domain.ChildDelta) (types.Transa
 }
 
 // countWrite changes the child count of a parent the commit does not
-// otherwise change. Adding a child needs the parent live; taking one
-// away needs it to exist (never create an item out of a count). chk, when
-// not nil, is a Check of the same parent folded in.
+// otherwise change; the parent must exist (never create an item out of a
+// count) and be live. chk, when not nil, is a Check of the same parent
+// folded in.
 func (st *Store) countWrite(d domain.ChildDelta, chk *domain.Check) types.TransactWriteItem {
 	names := map[string]string{}
 	vals := map[string]types.AttributeValue{}
-	cond := "attribute_exists(pk)"
-	if d.Adds || chk != nil {
-		names["#deleted"], vals[":no"] = "deleted", &types.AttributeValueMemberBOOL{Value: false}
-		cond += " AND #deleted = :no"
-	}
+	// Every count needs its parent live: a deleted parent's count moves
+	// only through sweptWrite, so that it never drains without leaving
+	// the sweeps partition.
+	names["#deleted"], vals[":no"] = "deleted", &types.AttributeValueMemberBOOL{Value: false}
+	cond := "attribute_exists(pk) AND #deleted = :no"
 	if chk != nil && chk.Version > 0 {
 		names["#version"], vals[":expect"] = "version", n(chk.Version)
 		cond += " AND #version = :expect"
@@ -531,6 +565,68 @@ func (st *Store) countWrite(d domain.ChildDelta, chk *domain.Check) types.Transa
 		TableName: &st.Views, Key: k, UpdateExpression: aws.String("ADD #children :delta"),
 		ConditionExpression: aws.String(cond), ExpressionAttributeNames: names, ExpressionAttributeValues: vals,
 	}}
+}
+
+// sweptWrite takes a sweep batch's children off a deleted parent's
+// count, on the condition that the count and version are what the
+// sweeper loaded (another sweep of the same children makes this one
+// retry). It rewrites the tombstone whole (a Put, as for a delete): the
+// batch that drains the count takes the item out of the sweeps
+// partition, and minidyn unindexes only what a Put drops.
+func (st *Store) sweptWrite(d domain.ChildDelta, p domain.Parent) (types.TransactWriteItem, error) {
+	item, err := toStateItem(p)
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	left := p.Children() + d.Delta
+	item.Children = &left
+	if left > 0 {
+		item.markSweep()
+	}
+	av, err := attributevalue.MarshalMap(item)
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	return types.TransactWriteItem{Put: &types.Put{
+		TableName: &st.Views, Item: av,
+		ConditionExpression:      aws.String("#deleted = :yes AND #version = :v AND #children = :had"),
+		ExpressionAttributeNames: map[string]string{"#deleted": "deleted", "#version": "version", "#children": "children"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":yes": &types.AttributeValueMemberBOOL{Value: true}, ":v": n(p.Version()), ":had": n(p.Children()),
+		},
+	}}, nil
+}
+
+// Sweeps implements domain.Store: a query of the sparse partition of the
+// first collection index that holds deleted parents with children left.
+// Index reads are eventually consistent, hence the domain's reload.
+func (st *Store) Sweeps(ctx context.Context, limit int) ([]domain.Ref, error) {
+	q := dynamodb.QueryInput{
+		TableName:                 &st.Views,
+		IndexName:                 aws.String("gsi1"),
+		KeyConditionExpression:    aws.String("#p = :c"),
+		ExpressionAttributeNames:  map[string]string{"#p": "gsi1pk"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":c": s(sweepsPartition)},
+		ProjectionExpression:      aws.String("pk"),
+		Limit:                     aws.Int32(int32(limit)),
+	}
+	res, err := st.DB.Query(ctx, &q)
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	out := make([]domain.Ref, 0, len(res.Items))
+	for _, it := range res.Items {
+		pk, ok := it["pk"].(*types.AttributeValueMemberS)
+		if !ok {
+			continue
+		}
+		ref, err := domain.ParseStream(pk.Value)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ref)
+	}
+	return out, nil
 }
 
 // nilIfEmpty: DynamoDB refuses empty expression maps; absent is fine.
@@ -559,9 +655,10 @@ func explain(tce *types.TransactionCanceledException, acts []action, c domain.Co
 		case "guard":
 			return &domain.UniqueViolation{Key: a.key}
 		case "check", "count":
-			// A count's condition is its parent's existence (and, when
-			// a child is added or a check folded in, that it is not
-			// deleted): the parent is gone.
+			// A count's condition is that its parent exists and is not
+			// deleted: when a child is added or a check folded in, the
+			// parent is gone. (Otherwise the action is an "uncount": a
+			// parent deleted since the command loaded it, a conflict.)
 			return &domain.CheckFailed{Ref: a.ref}
 		case "idem":
 			return &domain.IdempotencyReplay{Record: *c.Idem}

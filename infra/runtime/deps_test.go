@@ -52,6 +52,7 @@ func TestFunctionDependencies(t *testing.T) {
 		{"authorizer", []string{secrets}}, // verifies with the published JWKS, never reads the secret
 		{"oauth", nil},
 		{"rotate", nil},
+		{"sweep", []string{secrets}},
 	}
 	for _, c := range cases {
 		t.Run(c.function, func(t *testing.T) {

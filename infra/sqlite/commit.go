@@ -23,6 +23,8 @@ type op struct {
 	delta domain.ChildDelta
 	key   string
 	chk   *domain.Check
+	// swept is the parent named in Commit.Swept, for a count op.
+	swept domain.Parent
 }
 
 // Commit implements domain.Store as one SQL transaction, begun
@@ -132,6 +134,9 @@ func plan(c domain.Commit) ([]op, error) {
 		if ch.Before == nil && d.Delta < 0 {
 			return nil, fmt.Errorf("commit: %s is new but loses children", ref.Stream())
 		}
+		if err := domain.CheckSweep(ch, d); err != nil {
+			return nil, err
+		}
 		ops = append(ops, op{kind: "state", ref: ref, ch: ch, delta: d})
 
 		held := map[string]bool{}
@@ -176,9 +181,13 @@ func plan(c domain.Commit) ([]op, error) {
 		}
 		ops = append(ops, op{kind: "check", ref: chk.Ref, chk: &chk})
 	}
+	swept, err := domain.SweptCounts(c, byParent, changed)
+	if err != nil {
+		return nil, err
+	}
 	for _, d := range deltas {
 		if !changed[d.Parent] {
-			ops = append(ops, op{kind: "count", ref: d.Parent, delta: d, chk: folded[d.Parent]})
+			ops = append(ops, op{kind: "count", ref: d.Parent, delta: d, chk: folded[d.Parent], swept: swept[d.Parent]})
 		}
 	}
 	if c.Idem != nil {
@@ -314,6 +323,15 @@ func (o op) writeState(ctx context.Context, tx *sql.Tx) error {
 	wargs := []any{r.stream, ch.Before.Version()}
 	deleting := !ch.Before.Deleted() && ch.After.Deleted()
 	switch {
+	case deleting && parent && ch.Sweep:
+		// The children left are swept later: the count the command
+		// loaded must still hold (no child came in since), and what this
+		// commit does not delete stays counted.
+		had := ch.Before.(domain.Parent).Children()
+		set += ", children = ?"
+		args = append(args, had+d.Delta)
+		where += " AND children = ?"
+		wargs = append(wargs, had)
 	case deleting && parent:
 		// children = ? is false on a NULL count (a row written before
 		// counts existed), as on DynamoDB: such a parent's delete is
@@ -336,13 +354,37 @@ func (o op) writeState(ctx context.Context, tx *sql.Tx) error {
 }
 
 // writeCount changes the child count of a parent the commit does not
-// otherwise change. Adding a child needs the parent live; taking one away
-// needs it to exist (a count never creates a row). A Check folded in adds
-// its conditions. Any failed condition means the parent is gone or moved:
-// *CheckFailed naming it.
+// otherwise change (a count never creates a row). The parent must be
+// live; a Check folded in adds its conditions. A failed condition means
+// the parent is gone or moved: *CheckFailed naming it, unless the commit
+// only takes children off it (ErrVersionConflict, see below). A parent
+// named in Swept instead needs its exact count, as the sweeper loaded it.
 func (o op) writeCount(ctx context.Context, tx *sql.Tx) error {
 	d := o.delta
-	live := d.Adds || o.chk != nil
+	if o.swept != nil {
+		// A parent being swept: its count must be what the sweeper
+		// loaded, or another sweep deleted some of these children first.
+		had := o.swept.Children()
+		ok, err := affected(tx.ExecContext(ctx, "UPDATE states SET children = ? WHERE stream = ? AND deleted = 1 AND version = ? AND children = ?",
+			had+d.Delta, d.Parent.Stream(), o.swept.Version(), had))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return domain.ErrVersionConflict
+		}
+		return nil
+	}
+	// Every count needs its parent live: a deleted parent's count moves
+	// only through Swept, so that it never drains without ending its
+	// sweep. Taking a child off a parent deleted meanwhile is a race the
+	// command retries (and then sees the parent gone); adding one, or a
+	// failed Check, means the parent is gone.
+	gone := error(domain.ErrVersionConflict)
+	if d.Adds || o.chk != nil {
+		gone = &domain.CheckFailed{Ref: d.Parent}
+	}
+	live := true
 	var version int64
 	if o.chk != nil {
 		version = o.chk.Version
@@ -354,7 +396,7 @@ func (o op) writeCount(ctx context.Context, tx *sql.Tx) error {
 		var one int
 		err := tx.QueryRowContext(ctx, "SELECT 1 FROM states"+cond, args...).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
-			return &domain.CheckFailed{Ref: d.Parent}
+			return gone
 		}
 		return storeErr(err)
 	}
@@ -363,7 +405,7 @@ func (o op) writeCount(ctx context.Context, tx *sql.Tx) error {
 		return err
 	}
 	if !ok {
-		return &domain.CheckFailed{Ref: d.Parent}
+		return gone
 	}
 	return nil
 }

@@ -24,6 +24,9 @@ const schemaVersion = 2
 //     commit in its own transaction, so a page's total is one row read
 //     rather than a COUNT(*) that grows with the collection (version 2;
 //     Open fills it from states on a version 1 file).
+//   - states_sweeps holds only deleted parents with children left: the
+//     pending sweeps (Store.Sweeps), found without reading the others.
+//     It is derived, so older files just gain it.
 //   - guards and idempotency are keyed by their key, the uniqueness the
 //     DynamoDB store gets from conditional puts on its views table.
 const schema = `
@@ -51,6 +54,7 @@ CREATE TABLE IF NOT EXISTS states (
 );
 CREATE INDEX IF NOT EXISTS states_coll1 ON states (coll1, sortkey, stream) WHERE coll1 IS NOT NULL;
 CREATE INDEX IF NOT EXISTS states_coll2 ON states (coll2, sortkey, stream) WHERE coll2 IS NOT NULL;
+CREATE INDEX IF NOT EXISTS states_sweeps ON states (stream) WHERE deleted = 1 AND children > 0;
 
 CREATE TABLE IF NOT EXISTS sizes (
 	collection TEXT    NOT NULL PRIMARY KEY,

@@ -356,3 +356,26 @@ func storeErr(err error) error {
 	}
 	return &domain.Error{Kind: domain.KindUnavailable, Code: domain.CodeStoreUnavailable, Message: domain.ErrUnavailable.Message, Err: err}
 }
+
+// Sweeps implements domain.Store from the partial index of deleted
+// parents with children left.
+func (st *Store) Sweeps(ctx context.Context, limit int) ([]domain.Ref, error) {
+	rows, err := st.db.QueryContext(ctx, "SELECT stream FROM states WHERE deleted = 1 AND children > 0 ORDER BY stream LIMIT ?", limit)
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	defer rows.Close()
+	var out []domain.Ref
+	for rows.Next() {
+		var stream string
+		if err := rows.Scan(&stream); err != nil {
+			return nil, storeErr(err)
+		}
+		ref, err := domain.ParseStream(stream)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ref)
+	}
+	return out, storeErr(rows.Err())
+}

@@ -223,6 +223,14 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		}
 		s.Boot = &b
 	}
+	// The local server is its own sweeper too: a large cascade that a
+	// stop cut short (domain/sweep.go) finishes at the next start, as the
+	// scheduled sweep function finishes it on AWS.
+	if n, err := s.Service.Sweep(ctx); err != nil {
+		return nil, fmt.Errorf("sweep: %w", err)
+	} else if n > 0 {
+		o.Log.Info("finished interrupted cascades", "parents", n)
+	}
 	// OAuth: signing keys live with the local data (or in memory), and the
 	// authorizer verifies Bearer tokens against the same keys' public
 	// halves, as the deployed authorizer does through the JWKS.

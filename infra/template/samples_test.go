@@ -60,14 +60,14 @@ func TestSampleEvents(t *testing.T) {
 			case "authorizer":
 				checkAuthorizerSample(t, tpl, file)
 				return
-			case "rotate":
+			case "rotate", "sweep":
 				checkScheduledSample(t, tpl, folder, file)
 				return
 			}
 			checkProxySample(t, tpl, folder, file)
 		})
 	}
-	for _, folder := range []string{"authorizer", "tenants", "applications", "accounts", "groups", "apikeys", "example", "oauth", "rotate"} {
+	for _, folder := range []string{"authorizer", "tenants", "applications", "accounts", "groups", "apikeys", "example", "oauth", "rotate", "sweep"} {
 		if !seen[folder] {
 			t.Errorf("functions/%s/testdata has no sample event", folder)
 		}

@@ -34,6 +34,7 @@ var wantFunctions = map[string]string{
 	"ExampleFunction":      "example",
 	"OAuthFunction":        "oauth",
 	"RotateFunction":       "rotate",
+	"SweepFunction":        "sweep",
 }
 
 // wantRoutes is the route list of the design, written out by hand: the

@@ -44,6 +44,7 @@ var firstEvents = map[string]string{
 	"groups":       "list.json",
 	"oauth":        "token.json",
 	"rotate":       "scheduled.json",
+	"sweep":        "scheduled.json",
 	"tenants":      "get-current.json",
 }
 

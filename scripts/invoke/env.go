@@ -49,6 +49,7 @@ var functions = map[string]function{
 	"authorizer":   {settings: join(storeSettings, tokenClaims, []setting{jwksSource, binding}), authorizer: true},
 	"oauth":        {settings: join(storeSettings, tokenClaims, []setting{keysDir})},
 	"rotate":       {settings: join(storeSettings, []setting{keysDir})},
+	"sweep":        {settings: storeSettings},
 	"example":      {}, // reads only the authorizer context of its event
 }
 

@@ -316,6 +316,17 @@ var answers = map[string]map[string]func(t *testing.T, out []byte){
 		},
 		"token.json": token(sample.Scope),
 	},
+	"sweep": {
+		"scheduled.json": func(t *testing.T, out []byte) {
+			var got struct {
+				Finished int `json:"finished"`
+			}
+			strict(t, out, &got)
+			if got.Finished != 0 {
+				t.Errorf("sweep of a fresh store finished %d", got.Finished)
+			}
+		},
+	},
 	"rotate": {
 		"scheduled.json": func(t *testing.T, out []byte) {
 			var got rotation.Result

@@ -53,6 +53,9 @@ func runAt(t *testing.T, at time.Time, newStore func(t *testing.T) domain.Store)
 		{"ConcurrentChildrenDoNotConflict", testConcurrentChildren},
 		{"ChildCountsInOneCommit", testChildCountsInOneCommit},
 		{"LargestStates", testLargestStates},
+		{"SweepDrainsBatchByBatch", testSweepDrainsBatchByBatch},
+		{"SweepMisuseRefused", testSweepMisuseRefused},
+		{"SweepOfParentsUnderParent", testSweepDeleteOfParentWithParentChildren},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
