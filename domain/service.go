@@ -44,6 +44,14 @@ type Service struct {
 	// Retries is how often a command is retried after a version conflict
 	// before ErrVersionConflict is returned (default 3).
 	Retries int
+	// Throttle slows down sources that keep failing login attempts (see
+	// Login); nil gives the service one of its own, on its Clock, at the
+	// first login.
+	Throttle *Throttle
+
+	// loginSt is made at the first login, under loginMu: a pointer, so
+	// that a Service stays copyable (a copy shares it).
+	loginSt *loginState
 }
 
 // NewService wires a Service with production defaults for whatever is nil.

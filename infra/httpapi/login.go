@@ -1,0 +1,66 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/keystorm/keystorm/domain"
+)
+
+// LoginResult is the answer to a successful login attempt: Stormpath's
+// authentication result. Account is a link, or the account rendered as
+// GET /v1/accounts/{id} renders it when expand=account was asked for.
+type LoginResult struct {
+	Account any `json:"account"`
+}
+
+// loginAttempt serves POST /v1/applications/{applicationId}/loginAttempts:
+// {"type":"basic","value":"<base64 of usernameOrEmail:password>"}, and an
+// optional clientIp, the end user's address as the caller (the provider's
+// login backend) saw it. Without clientIp the attempt's source is the
+// address the request came from; a backend that relays many users' logins
+// should send clientIp, or all of them share its one throttle budget.
+// Stormpath SDKs send accountStore, a link: one application has one
+// directory here, so it is ignored like every link.
+func (a *API) loginAttempt(w http.ResponseWriter, r req) error {
+	props, err := object(r.body)
+	if err != nil {
+		return err
+	}
+	f := newFields(props)
+	in := domain.LoginAttempt{Source: sourceAddr(r.Request)}
+	for _, p := range []struct {
+		name string
+		dst  *string
+	}{{"type", &in.Type}, {"value", &in.Value}, {"clientIp", &in.Source}} {
+		v, err := f.str(p.name)
+		if err != nil {
+			return err
+		}
+		if v != nil {
+			*p.dst = *v
+		}
+	}
+	if err := f.rest(); err != nil {
+		return err
+	}
+	acc, err := a.Svc.Login(r.Context(), r.c, param(r.Request, "applicationId"), in)
+	if err != nil {
+		return err
+	}
+	if expands(r.Request, "account") {
+		return ok(w, LoginResult{Account: r.base.account(acc)})
+	}
+	return ok(w, LoginResult{Account: r.base.link("/v1/accounts/" + acc.ID)})
+}
+
+// expands reports whether the expand query parameter names link, with or
+// without Stormpath's paging suffix ("account(offset:0)").
+func expands(r *http.Request, link string) bool {
+	for e := range strings.SplitSeq(r.URL.Query().Get("expand"), ",") {
+		if strings.TrimSpace(strings.SplitN(e, "(", 2)[0]) == link {
+			return true
+		}
+	}
+	return false
+}
