@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"net/http"
-	"strings"
 
 	"github.com/keystorm/keystorm/domain"
 )
@@ -37,13 +36,7 @@ func (a *API) keyView(r req) (*keyView, error) {
 	if err != nil {
 		return nil, err
 	}
-	expand := false
-	for _, e := range strings.Split(r.URL.Query().Get("expand"), ",") {
-		if strings.TrimSpace(strings.SplitN(e, "(", 2)[0]) == "account" {
-			expand = true
-		}
-	}
-	return &keyView{a: a, r: r, sealer: s, expand: expand, accs: map[string]*domain.Account{}}, nil
+	return &keyView{a: a, r: r, sealer: s, expand: expands(r.Request, "account"), accs: map[string]*domain.Account{}}, nil
 }
 
 func (v *keyView) render(ctx context.Context, k *domain.APIKey, secret *string) (APIKey, error) {
