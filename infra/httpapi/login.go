@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"github.com/keystorm/keystorm/domain"
@@ -28,7 +29,12 @@ func (a *API) loginAttempt(w http.ResponseWriter, r req) error {
 		return err
 	}
 	f := newFields(props)
-	in := domain.LoginAttempt{Source: sourceAddr(r.Request)}
+	var in domain.LoginAttempt
+	// API Gateway's sourceIp is always an address; anything else (a test
+	// harness's) counts as unknown rather than failing the request.
+	if addr, err := netip.ParseAddr(sourceAddr(r.Request)); err == nil {
+		in.Source = addr.String()
+	}
 	for _, p := range []struct {
 		name string
 		dst  *string
@@ -37,7 +43,9 @@ func (a *API) loginAttempt(w http.ResponseWriter, r req) error {
 		if err != nil {
 			return err
 		}
-		if v != nil {
+		// An empty clientIp is no clientIp: it must not turn the
+		// throttle off by making the source unknown.
+		if v != nil && (*v != "" || p.name != "clientIp") {
 			*p.dst = *v
 		}
 	}

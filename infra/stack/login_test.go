@@ -107,7 +107,6 @@ func testLoginAttempts(t *testing.T, c *client) {
 			t.Fatalf("%s with a wrong password: %s", x.user, got)
 		}
 	}
-	_ = unv
 
 	// Malformed requests: their own codes, never 7100, nothing stored.
 	before = c.eventCount()
@@ -213,6 +212,8 @@ func testLoginThrottle(t *testing.T, c *client) {
 	if r.Header.Get("Retry-After") != "1" {
 		t.Fatalf("Retry-After %q, want 1", r.Header.Get("Retry-After"))
 	}
+	// An empty clientIp is no way out.
+	loginErr(t, attacker.login("tk421", "Changeme1", "clientIp", ""), 429, domain.CodeThrottled)
 	owner.must(200, owner.login("tk421", "Changeme1"))
 	// clientIp names the end user behind a backend: its own budget.
 	attacker.must(200, attacker.login("tk421", "Changeme1", "clientIp", "203.0.113.7"))
