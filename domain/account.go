@@ -71,8 +71,13 @@ func (a *Account) UniqueKeys() []Unique {
 
 // Apply implements State.
 func (a *Account) Apply(env events.Envelope) error {
+	// A login attempt is a fact about the account, not a change of it:
+	// it must not move modifiedAt, which clients sort and filter by.
+	modified := a.ModifiedAt
 	return fold(a, env, &a.Base, func(e events.Event) error {
 		switch e := e.(type) {
+		case *events.AccountLoginSucceeded, *events.AccountLoginFailed:
+			a.ModifiedAt = modified
 		case *events.AccountCreated:
 			a.ID, a.Tenant, a.ApplicationID, a.DirectoryID = e.ID, e.TenantID, e.ApplicationID, e.DirectoryID
 			a.Username, a.Email, a.GivenName, a.MiddleName, a.Surname = e.Username, e.Email, e.GivenName, e.MiddleName, e.Surname

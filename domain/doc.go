@@ -11,6 +11,10 @@
 // the expected stream version and writes the new state into the read model in
 // the same transaction, so callers read their own writes.
 //
+// Login (login.go) is the one command that mostly reads: it appends an
+// event only when the caller showed the account's right password, so that
+// a wrong password costs exactly what an unknown name costs.
+//
 // Apply never validates: events record facts that were already checked, and
 // old events must always replay. The clock, ID generator, randomness and
 // password hasher are injected so tests are deterministic.

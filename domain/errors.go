@@ -3,6 +3,7 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Kind classifies an error for the transport layer, which maps each kind to
@@ -22,6 +23,9 @@ const (
 	KindUnsupportedMedia
 	KindMethodNotAllowed
 	KindUnprocessable
+	// KindThrottled: the source must wait (Error.RetryAfter) before it
+	// tries again.
+	KindThrottled
 )
 
 // Stable numeric error codes. They are part of the public API: clients may
@@ -45,6 +49,9 @@ const (
 	CodeUnknownProperty    = 2015
 	CodeInvalidQuery       = 2100
 	CodeCustomDataTooLarge = 3004
+	CodeLoginFailed        = 7100
+	CodeLoginDisabled      = 7101
+	CodeLoginUnverified    = 7102
 	CodeUnauthenticated    = 401
 	CodeNotFound           = 404
 
@@ -104,6 +111,9 @@ var Codes = []CodeInfo{
 	{Code: CodeUnknownProperty, Name: "CodeUnknownProperty", Kind: KindInvalid, Stormpath: true, Meaning: "an unknown property"},
 	{Code: CodeInvalidQuery, Name: "CodeInvalidQuery", Kind: KindInvalid, Stormpath: true, Meaning: "a bad query parameter"},
 	{Code: CodeCustomDataTooLarge, Name: "CodeCustomDataTooLarge", Kind: KindInvalid, Stormpath: true, Meaning: "customData is larger than its limit"},
+	{Code: CodeLoginFailed, Name: "CodeLoginFailed", Kind: KindInvalid, Stormpath: true, Meaning: "login attempt: invalid username or password"},
+	{Code: CodeLoginDisabled, Name: "CodeLoginDisabled", Kind: KindInvalid, Stormpath: true, Meaning: "login attempt: the account is disabled"},
+	{Code: CodeLoginUnverified, Name: "CodeLoginUnverified", Kind: KindInvalid, Stormpath: true, Meaning: "login attempt: the account is not verified"},
 	{Code: CodeMalformedJSON, Name: "CodeMalformedJSON", Kind: KindInvalid, Meaning: "the body is not one JSON object"},
 	{Code: CodeUnsupportedMedia, Name: "CodeUnsupportedMedia", Kind: KindUnsupportedMedia, Meaning: "the body is not sent as JSON"},
 	{Code: CodeBodyTooLarge, Name: "CodeBodyTooLarge", Kind: KindTooLarge, Meaning: "the body is too large"},
@@ -117,7 +127,7 @@ var Codes = []CodeInfo{
 	{Code: CodeHasDependents, Name: "CodeHasDependents", Kind: KindConflict, Meaning: "the resource has dependents, or the change is too large"},
 	{Code: CodeProtectedResource, Name: "CodeProtectedResource", Kind: KindConflict, Meaning: "a protected resource"},
 	{Code: CodeIdempotencyReuse, Name: "CodeIdempotencyReuse", Kind: KindUnprocessable, Meaning: "an Idempotency-Key reused for another request"},
-	{Code: CodeThrottled, Name: "CodeThrottled", GatewayOnly: true, Meaning: "throttled by API Gateway or the WAF"},
+	{Code: CodeThrottled, Name: "CodeThrottled", Kind: KindThrottled, Meaning: "throttled by API Gateway, the WAF or the login throttle"},
 	{Code: CodeInternal, Name: "CodeInternal", Kind: KindInternal, Meaning: "an internal error"},
 	{Code: CodeStoreUnavailable, Name: "CodeStoreUnavailable", Kind: KindUnavailable, Meaning: "the store or Keystorm could not be reached"},
 	{Code: CodeTimeout, Name: "CodeTimeout", GatewayOnly: true, Meaning: "the function did not answer in time"},
@@ -130,6 +140,9 @@ type Error struct {
 	Code    int
 	Message string
 	Field   string
+	// RetryAfter, when positive, is how long the client must wait
+	// (KindThrottled): the transport sends it as Retry-After.
+	RetryAfter time.Duration
 	// Err is the underlying cause; never shown to clients.
 	Err error
 }

@@ -53,6 +53,14 @@ type Service struct {
 	// ... per batch of parent's children. An error stops the sweep there,
 	// as a crash would; tests use it to look between commits.
 	SweepHook func(ctx context.Context, parent Ref, batch int) error
+	// Throttle slows down sources that keep failing login attempts (see
+	// Login); nil gives the service one of its own, on its Clock, at the
+	// first login.
+	Throttle *Throttle
+
+	// loginSt is made at the first login, under loginMu: a pointer, so
+	// that a Service stays copyable (a copy shares it).
+	loginSt *loginState
 }
 
 // NewService wires a Service with production defaults for whatever is nil.

@@ -37,6 +37,8 @@ const (
 	TypeApplicationCustomDataCleared = "application.custom_data_cleared.v1"
 	TypeGroupCustomDataChanged       = "group.custom_data_changed.v1"
 	TypeGroupCustomDataCleared       = "group.custom_data_cleared.v1"
+	TypeLoginSucceeded               = "account.login_succeeded.v1"
+	TypeLoginFailed                  = "account.login_failed.v1"
 )
 
 // ReasonCascade marks a deletion caused by deleting the parent resource.
@@ -232,6 +234,34 @@ type TokenRevoked struct {
 	By string `json:"by"`
 }
 
+// AccountLoginSucceeded records a login attempt (POST
+// /v1/applications/{id}/loginAttempts) that gave the account's right
+// password while it was enabled. Source is the address the attempt came
+// from, as the API saw it (or as the caller vouched for it): no username,
+// no password, nothing else the request carried.
+type AccountLoginSucceeded struct {
+	Source string `json:"source,omitempty"`
+}
+
+// Reasons of AccountLoginFailed: the password matched, but the account
+// may not log in.
+const (
+	LoginDisabled   = "disabled"
+	LoginUnverified = "unverified"
+)
+
+// AccountLoginFailed records a login attempt refused although it gave
+// the account's right password: the account is disabled or unverified.
+// A wrong password or an unknown username is no event: the write would
+// tell an existing account from an unknown one by the time it takes, and
+// would let anyone who knows a username append to that account's stream
+// (see the README's "Login attempts"). Only the password's holder can
+// cause this event, so it is bounded by the owner's own attempts.
+type AccountLoginFailed struct {
+	Reason string `json:"reason"`
+	Source string `json:"source,omitempty"`
+}
+
 func (TenantCreated) EventType() string      { return TypeTenantCreated }
 func (ApplicationCreated) EventType() string { return TypeApplicationCreated }
 func (ApplicationUpdated) EventType() string { return TypeApplicationUpdated }
@@ -253,6 +283,10 @@ func (APIKeyDeleted) EventType() string      { return TypeAPIKeyDeleted }
 func (OAuthPolicySet) EventType() string     { return TypeOAuthPolicySet }
 func (APIKeyScopesSet) EventType() string    { return TypeAPIKeyScopesSet }
 func (TokenRevoked) EventType() string       { return TypeTokenRevoked }
+func (AccountLoginSucceeded) EventType() string {
+	return TypeLoginSucceeded
+}
+func (AccountLoginFailed) EventType() string { return TypeLoginFailed }
 
 func (TenantCustomDataChanged) EventType() string      { return TypeTenantCustomDataChanged }
 func (TenantCustomDataCleared) EventType() string      { return TypeTenantCustomDataCleared }
@@ -289,4 +323,6 @@ func init() {
 	register(func() Event { return &ApplicationCustomDataCleared{} })
 	register(func() Event { return &GroupCustomDataChanged{} })
 	register(func() Event { return &GroupCustomDataCleared{} })
+	register(func() Event { return &AccountLoginSucceeded{} })
+	register(func() Event { return &AccountLoginFailed{} })
 }

@@ -3,6 +3,7 @@
 //
 //	POST   /v1/applications/{applicationId}/accounts   create (201 + Location)
 //	GET    /v1/applications/{applicationId}/accounts   list an application's accounts
+//	POST   /v1/applications/{applicationId}/loginAttempts  log an account in (username or email, password)
 //	GET    /v1/accounts/{accountId}                    read
 //	POST   /v1/accounts/{accountId}                    update
 //	DELETE /v1/accounts/{accountId}                    delete (204)
@@ -11,9 +12,9 @@
 //	DELETE /v1/accounts/{accountId}/customData         clear customData
 //	DELETE /v1/accounts/{accountId}/customData/{field} remove one field
 //
-// Creating an account or changing its password hashes it with argon2id,
-// which wants memory and CPU; a function of its own lets template.yaml give
-// only this family the larger memory size.
+// Creating an account, changing its password or checking one at a login
+// attempt runs argon2id, which wants memory and CPU; a function of its own
+// lets template.yaml give only this family the larger memory size.
 //
 // Like every management function it only wires: configuration from the
 // environment, a lazily connecting DynamoDB client (no network call during

@@ -86,7 +86,7 @@ func TestRebuildEqualsLive(t *testing.T) {
 	w.Run(*workloadSize)
 	t.Logf("%d commands in %v: %v", *workloadSize, time.Since(start).Round(time.Millisecond), w.Outcomes)
 	for _, op := range []string{"DeleteAccount ok", "DeleteGroup ok", "CreateAccount conflict", "CreateMembership ok", "UpdateCustomData ok", "replay ok",
-		"customData on tenant", "customData on application", "customData on account", "customData on group"} {
+		"customData on tenant", "customData on application", "customData on account", "customData on group", "Login ok"} {
 		if w.Outcomes[op] == 0 {
 			t.Errorf("the workload never had %q; it does not exercise what it should", op)
 		}

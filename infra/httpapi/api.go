@@ -51,6 +51,7 @@ func (a *API) Handler(family string) *Router {
 	case "accounts":
 		rt.Handle("POST", "/v1/applications/{applicationId}/accounts", a.doCustom(a.createAccount))
 		rt.Handle("GET", "/v1/applications/{applicationId}/accounts", a.do(a.listAccounts))
+		rt.Handle("POST", "/v1/applications/{applicationId}/loginAttempts", a.do(a.loginAttempt))
 		rt.Handle("GET", "/v1/accounts/{accountId}", a.do(a.getAccount))
 		rt.Handle("POST", "/v1/accounts/{accountId}", a.doCustom(a.updateAccount))
 		rt.Handle("DELETE", "/v1/accounts/{accountId}", a.do(a.deleteAccount))

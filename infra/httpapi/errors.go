@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/keystorm/keystorm/domain"
 )
@@ -35,6 +36,7 @@ var statusOf = map[domain.Kind]int{
 	domain.KindUnsupportedMedia: http.StatusUnsupportedMediaType,
 	domain.KindMethodNotAllowed: http.StatusMethodNotAllowed,
 	domain.KindUnprocessable:    http.StatusUnprocessableEntity,
+	domain.KindThrottled:        http.StatusTooManyRequests,
 }
 
 // Describe turns any error into the public error body. Only *domain.Error
@@ -70,6 +72,11 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if body.Status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "1")
+	}
+	var de *domain.Error
+	if errors.As(err, &de) && de.RetryAfter > 0 {
+		// Whole seconds, rounded up: never sooner than the wait.
+		w.Header().Set("Retry-After", strconv.Itoa(int((de.RetryAfter+time.Second-1)/time.Second)))
 	}
 	writeJSON(w, body.Status, body)
 }

@@ -34,7 +34,12 @@ var expandable = map[string]map[string]bool{
 	// A key's account is expanded by keyView (apikeys.go), which the
 	// Stormpath SDKs ask for on every key read.
 	domain.KindAPIKey: {"account": false},
+	loginAttemptKind:  {"account": false},
 }
+
+// loginAttemptKind names a login attempt's result for expand: not a
+// stored kind, but it links the account.
+const loginAttemptKind = "loginAttempt"
 
 // maxExpansions bounds the reads one request may cause per resource.
 const maxExpansions = 6

@@ -63,6 +63,7 @@ var wantRoutes = []struct {
 
 	{"accounts", "ManagementApi", "POST", "/v1/applications/{applicationId}/accounts"},
 	{"accounts", "ManagementApi", "GET", "/v1/applications/{applicationId}/accounts"},
+	{"accounts", "ManagementApi", "POST", "/v1/applications/{applicationId}/loginAttempts"},
 	{"accounts", "ManagementApi", "GET", "/v1/accounts/{accountId}"},
 	{"accounts", "ManagementApi", "POST", "/v1/accounts/{accountId}"},
 	{"accounts", "ManagementApi", "DELETE", "/v1/accounts/{accountId}"},

@@ -1,0 +1,262 @@
+package domain
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"net/netip"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/keystorm/keystorm/events"
+)
+
+// LoginAttempt is Stormpath's login attempt: Type "basic" and Value the
+// base64 of "usernameOrEmail:password". Source is the address the attempt
+// comes from, for the throttle and the event ("" when unknown: then
+// nothing is throttled, as at the token endpoints).
+type LoginAttempt struct {
+	Type   string
+	Value  string
+	Source string
+}
+
+// MaxLoginValue bounds a login attempt's value (base64): a username or
+// email and a password at their longest, in four-byte characters, fit.
+const MaxLoginValue = 4096
+
+// ParseLoginValue decodes a basic login attempt's value: standard base64
+// (padded, as Stormpath's SDKs send it) of UTF-8 text with a ':' after a
+// non-empty username or email and before a non-empty password. The
+// username ends at the first ':', as in HTTP Basic (RFC 7617), which no
+// username may contain. Every refusal is a KindInvalid error on "value"
+// that says what is wrong and repeats nothing of the value.
+func ParseLoginValue(value string) (user, password string, err error) {
+	bad := func(why string) error {
+		return invalid(CodeInvalidValue, "value", "value must be the base64 of usernameOrEmail:password in UTF-8: %s.", why)
+	}
+	if value == "" {
+		return "", "", invalid(CodeRequired, "value", "value is required: the base64 of usernameOrEmail:password.")
+	}
+	if len(value) > MaxLoginValue {
+		return "", "", invalid(CodeTooLong, "value", "value must be at most %d characters.", MaxLoginValue)
+	}
+	raw, err := base64.StdEncoding.Strict().DecodeString(value)
+	if err != nil {
+		return "", "", bad("it is not base64")
+	}
+	s := string(raw)
+	if !utf8.ValidString(s) {
+		return "", "", bad("it is not UTF-8")
+	}
+	user, password, ok := strings.Cut(s, ":")
+	switch {
+	case !ok:
+		return "", "", bad("there is no ':'")
+	case user == "":
+		return "", "", bad("the username or email is empty")
+	case password == "":
+		return "", "", bad("the password is empty")
+	}
+	return user, password, nil
+}
+
+// Login refusals. Wrong user and wrong password are one error, so an
+// answer never tells whether a username exists; the disabled and
+// unverified refusals come only after the right password.
+var (
+	ErrLoginFailed     = &Error{Kind: KindInvalid, Code: CodeLoginFailed, Message: "Invalid username or password."}
+	ErrLoginDisabled   = &Error{Kind: KindInvalid, Code: CodeLoginDisabled, Message: "Login attempt failed because the Account is disabled."}
+	ErrLoginUnverified = &Error{Kind: KindInvalid, Code: CodeLoginUnverified, Message: "Login attempt failed because the Account is not verified."}
+)
+
+// loginState is what a Service keeps for logins: its throttle and the
+// dummy hash, made on first use.
+type loginState struct {
+	throttle *Throttle
+	dummy    string
+	err      error
+}
+
+// noAccount is the id read when no guard names an account, so that an
+// unknown user costs the same store reads as a known one. Ids are random
+// and never take this form.
+const noAccount = "acc_none"
+
+// loginMu guards every Service's loginSt; it is held for long only once
+// per Service, while the dummy hash is made.
+var loginMu sync.Mutex
+
+func (s *Service) login() *loginState {
+	loginMu.Lock()
+	defer loginMu.Unlock()
+	if s.loginSt == nil || s.loginSt.err != nil {
+		st := &loginState{throttle: s.Throttle}
+		if st.throttle == nil {
+			st.throttle = NewThrottle(s.Clock)
+		}
+		// Made with the service's own hasher and its parameters, so that
+		// checking a password against it costs what checking against a
+		// real account's hash costs.
+		st.dummy, st.err = s.Hasher.Hash("keystorm dummy password, never an account's")
+		s.loginSt = st
+	}
+	return s.loginSt
+}
+
+// Login checks a login attempt against an application's directory and
+// returns the account. Only an admin key of the application's tenant may
+// ask (another tenant's application is ErrNotFound), as Stormpath
+// required the application's API key.
+//
+// The username or email compares as uniqueness does: both guards are
+// read, then one account (or noAccount), and the password is checked
+// against its hash or the dummy hash, so an unknown user costs exactly
+// what a wrong password costs. Only after the right password does the
+// answer say that the account is disabled or unverified.
+//
+// Failures count against (account, source) and source in the throttle;
+// a throttled source is refused before anything is checked or written.
+// Events: AccountLoginSucceeded, and AccountLoginFailed for an account
+// that gave its right password but is disabled or unverified; a wrong
+// password or an unknown user writes nothing (see below).
+//
+// Errors: KindInvalid (malformed attempt, ErrLoginFailed,
+// ErrLoginDisabled, ErrLoginUnverified), KindThrottled, ErrNotFound,
+// ErrForbidden, ErrUnavailable.
+func (s *Service) Login(ctx context.Context, c Caller, applicationID string, in LoginAttempt) (*Account, error) {
+	app, err := s.GetApplication(ctx, c, applicationID)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case in.Type == "":
+		return nil, invalid(CodeRequired, "type", "type is required: basic.")
+	case in.Type != "basic":
+		return nil, invalid(CodeInvalidStatus, "type", "type must be basic.")
+	}
+	user, password, err := ParseLoginValue(in.Value)
+	if err != nil {
+		return nil, err
+	}
+	if in.Source != "" {
+		addr, err := netip.ParseAddr(in.Source)
+		if err != nil {
+			return nil, invalid(CodeInvalidValue, "clientIp", "clientIp must be an IPv4 or IPv6 address.")
+		}
+		in.Source = addr.Unmap().String()
+	}
+	ls := s.login()
+	if ls.err != nil {
+		return nil, ls.err
+	}
+	// A source already waiting is turned away before any read.
+	if err := throttled(ls.throttle, "", in.Source); err != nil {
+		return nil, err
+	}
+	acc, err := s.findLogin(ctx, app, user)
+	if err != nil {
+		return nil, err
+	}
+	key := "?" + usernameKey(user) // an unknown name: its own budget
+	hash := ls.dummy
+	if acc != nil {
+		key, hash = acc.ID, acc.PasswordHash
+	}
+	if err := throttled(ls.throttle, key, in.Source); err != nil {
+		return nil, err
+	}
+	if !s.Hasher.Verify(password, hash) || acc == nil {
+		// No event, even on an existing account: its write would make a
+		// wrong password cost more than an unknown user, which the equal
+		// answers hide, and would let anyone holding a username grow
+		// that account's stream. The throttle counts it.
+		ls.throttle.Fail(key, in.Source)
+		return nil, ErrLoginFailed
+	}
+	ls.throttle.Succeeded(key, in.Source)
+	switch acc.Status {
+	case StatusEnabled:
+		return s.recordLogin(ctx, c, acc.ID, &events.AccountLoginSucceeded{Source: in.Source})
+	case StatusUnverified:
+		_, err = s.recordLogin(ctx, c, acc.ID, &events.AccountLoginFailed{Reason: events.LoginUnverified, Source: in.Source})
+		return nil, refused(err, ErrLoginUnverified)
+	default:
+		_, err = s.recordLogin(ctx, c, acc.ID, &events.AccountLoginFailed{Reason: events.LoginDisabled, Source: in.Source})
+		return nil, refused(err, ErrLoginDisabled)
+	}
+}
+
+// refused returns err, or refusal when err is nil.
+func refused(err error, refusal *Error) error {
+	if err != nil {
+		return err
+	}
+	return refusal
+}
+
+// throttled is a KindThrottled error when key from source must wait.
+func throttled(t *Throttle, key, source string) error {
+	wait := t.Wait(key, source)
+	if wait <= 0 {
+		return nil
+	}
+	return &Error{Kind: KindThrottled, Code: CodeThrottled, RetryAfter: wait,
+		Message: "Too many failed login attempts from this address; retry later."}
+}
+
+// findLogin returns the application's live account whose username, or
+// else whose email, is user under the uniqueness mappings, or nil. Both
+// guards and one account item are read whatever is found.
+func (s *Service) findLogin(ctx context.Context, app *Application, user string) (*Account, error) {
+	d := "directory/" + app.DirectoryID
+	var found *Ref
+	for _, key := range []string{d + "/username/" + usernameKey(user), d + "/email/" + emailKey(user)} {
+		ref, err := s.Store.Owner(ctx, key)
+		switch {
+		case errors.Is(err, ErrNotFound):
+		case err != nil:
+			return nil, err
+		case found == nil && ref.Kind == KindAccount:
+			found = &ref
+		}
+	}
+	ref := Ref{KindAccount, noAccount}
+	if found != nil {
+		ref = *found
+	}
+	acc := &Account{}
+	err := s.Store.Load(ctx, ref, acc)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case found == nil || acc.Deleted() || acc.ApplicationID != app.ID || acc.TenantID() != app.TenantID():
+		return nil, nil
+	}
+	return acc, nil
+}
+
+// recordLogin appends a login event to the account's stream and returns
+// the account as it then is. The account may have changed since it was
+// checked (retried on a conflict, like every command); if it was deleted
+// meanwhile, the attempt fails as for an unknown user.
+func (s *Service) recordLogin(ctx context.Context, c Caller, accountID string, e events.Event) (*Account, error) {
+	// A login is no resource to create once: an Idempotency-Key must not
+	// replay an earlier answer without the password being checked.
+	c.IdempotencyKey, c.Fingerprint = "", ""
+	acc, err := run(ctx, s, c, func(r *recorder) (*Account, error) {
+		cur, err := load[*Account](ctx, s, c, KindAccount, accountID)
+		if err != nil {
+			return nil, err
+		}
+		after := cur.clone()
+		return after, r.record(cur.Ref(), cur, after, e)
+	})
+	if errors.Is(err, ErrNotFound) {
+		return nil, ErrLoginFailed
+	}
+	return acc, err
+}
