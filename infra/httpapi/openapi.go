@@ -201,6 +201,10 @@ func (g *generator) operation(op operation, path, tag string) (obj, error) {
 			params = append(params, obj{"name": name, "in": "path", "required": true, "schema": obj{"type": "string"}})
 		}
 	}
+	if op.Auth == adminKey && strings.HasPrefix(op.Route, "POST ") && !op.Form {
+		params = append(params, obj{"name": "Idempotency-Key", "in": "header", "schema": obj{"type": "string", "maxLength": maxIdempotencyKey},
+			"description": "Makes a retry safe: the same key with the same request answers as the first time, without doing it again."})
+	}
 	for _, p := range op.Query {
 		q := obj{"name": p.Name, "in": "query", "schema": obj{"type": p.typ()}}
 		if p.Doc != "" {
@@ -395,17 +399,56 @@ func (g *generator) schema(t reflect.Type) (obj, error) {
 				s = obj{"anyOf": []obj{s, {"type": "null"}}}
 			}
 		}
+		if pname == "status" && f.Type.Kind() == reflect.String {
+			s = obj{"type": "string", "enum": statuses(name)}
+		}
 		props[pname] = s
 		if !omit {
 			required = append(required, pname)
 		}
 	}
 	s := obj{"type": "object", "properties": props}
+	if d := typeDocs[name]; d != "" {
+		s["description"] = d
+	}
 	if len(required) > 0 {
 		s["required"] = required
 	}
 	g.schemas[name] = s
 	return ref(name), nil
+}
+
+// statuses are the values the domain allows for the status of a type's
+// resource: accounts may also wait for email verification.
+func statuses(typeName string) []string {
+	if strings.HasPrefix(typeName, "Account") {
+		return []string{domain.StatusEnabled, domain.StatusDisabled, domain.StatusUnverified}
+	}
+	return []string{domain.StatusEnabled, domain.StatusDisabled}
+}
+
+// typeDocs describe the component schemas made from Go types.
+var typeDocs = map[string]string{
+	"NamedBody": "Creates or updates an application or a group. On update every property is optional; read-only properties " +
+		"an SDK sends back (href, createdAt, modifiedAt, links) are ignored, and any other property is refused (400/2015).",
+	"AccountBody": "Creates or updates an account: on create, email and password are required, and username defaults to the email. " +
+		"Read-only properties sent back (href, timestamps, links, fullName, emailVerificationToken) are ignored; any other is refused (400/2015).",
+	"APIKeyBody": "Creates (the body may be empty) or updates an API key. The secret, the account and the SDKs' apiKeyMetaData " +
+		"sent back are ignored; any other unknown property is refused (400/2015).",
+	"MembershipBody": "The account and the group, by their hrefs.",
+	"OAuthPolicyBody": "The other properties of the policy an SDK sends back (refreshTokenTtl, idTokenTtl, tokenEndpoint, " +
+		"revocationEndpoint, href, timestamps, links) are ignored.",
+	"AuthenticateRequest": "What a backend outside API Gateway received from its caller.",
+	"AuthenticateResponse": "The decision: 200 whether valid or not. Reason is invalid_credentials or insufficient_scope " +
+		"and never tells an unknown key from a wrong secret.",
+	"Collection":            "A page of a collection: Stormpath's shape, plus next while more items follow.",
+	"ErrorBody":             "The one error shape of the management API; code is stable (see moreInfo).",
+	"OAuthErrorBody":        "RFC 6749 §5.2's error.",
+	"TokenForm":             "client_id and client_secret are client_secret_post, instead of HTTP Basic, never with it.",
+	"RevokeForm":            "token_type_hint is ignored: only access tokens exist.",
+	"TokenResponse":         "RFC 6749 §5.1; no refresh token is ever issued.",
+	"IntrospectionResponse": "RFC 7662 §2.2; only active is set for an inactive token.",
+	"JWKSet":                "RFC 7517 §5: the public keys, by kid.",
 }
 
 // queryParam is a query parameter of an operation.
