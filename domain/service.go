@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/keystorm/keystorm/events"
@@ -308,7 +309,9 @@ func lineageLive(ctx context.Context, store Store, st State) error {
 				return ErrNotFound
 			}
 			for _, r := range lineage(p) {
-				if !seen[r] {
+				// An account and a group share their application: ask
+				// for it once, or the count check below misreads it.
+				if !seen[r] && !slices.Contains(up, r) {
 					up = append(up, r)
 				}
 			}

@@ -1,11 +1,12 @@
 // Command oauth is the Lambda function behind Keystorm's OAuth 2.0
-// endpoints:
+// endpoints, and of the other public routes:
 //
 //	POST /oauth/token                                 client_credentials grant (RFC 6749 §4.4), on both APIs, public
 //	POST /v1/applications/{applicationId}/oauth/token the same, for keys of that application only, public
 //	POST /oauth/revoke                                RFC 7009 revocation, public (client authenticates with Basic)
 //	POST /oauth/introspect                            RFC 7662 introspection, admin keys, behind the authorizer
 //	GET  /.well-known/jwks.json                       the public signing keys, public, cacheable 300 s
+//	GET  /openapi.json                                the OpenAPI 3.1 document of the whole API, public
 //
 // The POST endpoints are declared for ANY method in template.yaml so that
 // other methods get a 405 in OAuth's error format. Clients authenticate

@@ -8,7 +8,7 @@ import (
 )
 
 func apiKeyInput(r req) (domain.APIKeyInput, error) {
-	f, name, desc, st, err := named(r.body)
+	f, name, desc, st, err := named(r.body, APIKeyBody{})
 	if err != nil {
 		return domain.APIKeyInput{}, err
 	}

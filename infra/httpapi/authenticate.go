@@ -65,7 +65,7 @@ func (a *API) authenticate(w http.ResponseWriter, r req) error {
 	if err != nil {
 		return err
 	}
-	f := newFields(props)
+	f := bodyFields(props, AuthenticateRequest{})
 	var in AuthenticateRequest
 	for _, p := range []struct {
 		name string

@@ -11,6 +11,12 @@
 // Errors become HTTP in exactly one place (WriteError). Clients get the
 // domain error's public message and stable code, never internal text.
 //
+// The OpenAPI 3.1 document of the whole API is generated from this
+// package's code (openapi.go: the operation table of openapi_ops.go, the
+// render types, the request body types of bodies.go, which the parsers
+// declare), committed as openapi.json and served at GET /openapi.json, so
+// tests can hold routers, handlers and document to one another.
+//
 // The caller's identity comes from the API Gateway authorizer context, read
 // through aws-lambda-go-api-proxy; a request without it is refused.
 package httpapi

@@ -32,7 +32,7 @@ func (a *API) loginAttempt(w http.ResponseWriter, r req) error {
 	if err != nil {
 		return err
 	}
-	f := newFields(props)
+	f := bodyFields(props, LoginAttemptBody{})
 	var in domain.LoginAttempt
 	// API Gateway's sourceIp is always an address; anything else (a test
 	// harness's) counts as unknown rather than failing the request.

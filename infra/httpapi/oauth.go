@@ -25,6 +25,7 @@ import (
 //	ANY /oauth/revoke                              RFC 7009, public, client authenticates with Basic
 //	ANY /oauth/introspect                          RFC 7662, behind the authorizer, admin keys only
 //	GET /.well-known/jwks.json                     the public signing keys (RFC 7517)
+//	GET /openapi.json                              the OpenAPI document of the whole API, public
 //
 // The POST endpoints are declared for ANY method so that every other
 // method reaches the function and gets an RFC-style 405, on AWS too (API
@@ -53,6 +54,9 @@ func (a *API) oauthRoutes(rt *Router) {
 	// backends outside API Gateway; a management call (admin keys), so
 	// it answers in the management API's format.
 	rt.Handle("POST", "/v1/applications/{applicationId}/authenticate", a.do(a.authenticate))
+	// The OpenAPI document (openapi.go): public, like the JWKS, so this
+	// function, the one with public routes, serves it.
+	rt.Handle("GET", "/openapi.json", serveOpenAPI)
 }
 
 // oauth adapts an OAuth handler: request id, POST only, and any error to

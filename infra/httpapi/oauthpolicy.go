@@ -26,7 +26,7 @@ func (a *API) updateOAuthPolicy(w http.ResponseWriter, r req) error {
 	if err != nil {
 		return err
 	}
-	f := newFields(props)
+	f := bodyFields(props, OAuthPolicyBody{})
 	var in domain.OAuthPolicyInput
 	s, err := f.str("accessTokenTtl")
 	if err != nil {
@@ -124,10 +124,9 @@ func FormatISODuration(d time.Duration) string {
 // scopes reads a key's scope restriction: absent leaves it, null lifts
 // it, a list of strings sets it (the domain checks the names).
 func (f *fields) scopes(name string) (*domain.ScopeLimit, error) {
-	raw, ok := f.props[name]
-	f.used[name] = true
-	if !ok {
-		return nil, nil
+	raw, ok, err := f.read(name)
+	if err != nil || !ok {
+		return nil, err
 	}
 	if string(raw) == "null" {
 		return &domain.ScopeLimit{}, nil

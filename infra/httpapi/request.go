@@ -9,9 +9,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -310,15 +312,40 @@ func malformed(err error) error {
 type fields struct {
 	props map[string]json.RawMessage
 	used  map[string]bool
+	// declared are the properties of the body's type (bodies.go), the
+	// only ones a parser may read: what it reads is what the OpenAPI
+	// document says it reads.
+	declared map[string]bool
 }
 
-func newFields(props map[string]json.RawMessage) *fields {
-	return &fields{props: props, used: map[string]bool{}}
+// bodyFields validates props as a body of body's type (a struct of
+// bodies.go or authenticate.go).
+func bodyFields(props map[string]json.RawMessage, body any) *fields {
+	f := &fields{props: props, used: map[string]bool{}, declared: map[string]bool{}}
+	for _, n := range jsonNames(reflect.TypeOf(body)) {
+		f.declared[n] = true
+	}
+	return f
+}
+
+// read marks a property used, and refuses one the body's type does not
+// declare: a parser bug (an undocumented property), answered as a 500 so
+// that any test of the route finds it.
+func (f *fields) read(name string) (json.RawMessage, bool, error) {
+	if !f.declared[name] {
+		return nil, false, fmt.Errorf("httpapi: the parser reads %s, which its body type does not declare", name)
+	}
+	f.used[name] = true
+	raw, ok := f.props[name]
+	return raw, ok, nil
 }
 
 // str returns a string property, nil when absent or null.
 func (f *fields) str(name string) (*string, error) {
-	raw, ok := f.props[name]
+	raw, ok, err := f.read(name)
+	if err != nil {
+		return nil, err
+	}
 	f.used[name] = true
 	if !ok || string(raw) == "null" {
 		return nil, nil
@@ -334,11 +361,10 @@ func (f *fields) str(name string) (*string, error) {
 // into the resource's customData; nil when absent, or when it is only the
 // link ({"href": …}) that SDKs send back with the resource.
 func (f *fields) customData() (map[string]json.RawMessage, error) {
-	raw, ok := f.props["customData"]
-	if !ok || isLinkOnly(raw) {
-		return nil, nil
+	raw, ok, err := f.read("customData")
+	if err != nil || !ok || isLinkOnly(raw) {
+		return nil, err
 	}
-	f.used["customData"] = true
 	return customDataObject(raw)
 }
 

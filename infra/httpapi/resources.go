@@ -37,12 +37,12 @@ func (a *API) getTenant(w http.ResponseWriter, r req) error {
 
 // named reads the name, description and status that applications,
 // groups and API keys share.
-func named(body []byte) (f *fields, name, description, status *string, err error) {
+func named(body []byte, typ any) (f *fields, name, description, status *string, err error) {
 	props, err := object(body)
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	f = newFields(props)
+	f = bodyFields(props, typ)
 	if name, err = f.str("name"); err != nil {
 		return
 	}
@@ -54,7 +54,7 @@ func named(body []byte) (f *fields, name, description, status *string, err error
 }
 
 func applicationInput(body []byte) (domain.ApplicationInput, error) {
-	f, name, desc, st, err := named(body)
+	f, name, desc, st, err := named(body, NamedBody{})
 	if err != nil {
 		return domain.ApplicationInput{}, err
 	}
@@ -126,7 +126,7 @@ func accountInput(body []byte) (domain.AccountInput, error) {
 	if err != nil {
 		return domain.AccountInput{}, err
 	}
-	f := newFields(props)
+	f := bodyFields(props, AccountBody{})
 	var in domain.AccountInput
 	for name, dst := range map[string]**string{"username": &in.Username, "email": &in.Email, "givenName": &in.GivenName,
 		"middleName": &in.MiddleName, "surname": &in.Surname, "password": &in.Password, "status": &in.Status} {
@@ -265,7 +265,7 @@ func (a *API) customDataRoutes(rt *Router, kind, idParam string) {
 // --- groups and memberships
 
 func groupInput(body []byte) (domain.GroupInput, error) {
-	f, name, desc, st, err := named(body)
+	f, name, desc, st, err := named(body, NamedBody{})
 	if err != nil {
 		return domain.GroupInput{}, err
 	}
@@ -373,8 +373,12 @@ func (a *API) createMembership(w http.ResponseWriter, r req) error {
 	if err != nil {
 		return err
 	}
+	f := bodyFields(props, MembershipBody{})
 	ref := func(name, coll string) (string, error) {
-		raw, ok := props[name]
+		raw, ok, err := f.read(name)
+		if err != nil {
+			return "", err
+		}
 		if !ok {
 			return "", domain.E(domain.KindInvalid, domain.CodeRequired, name, "%s is required, as {\"href\": ...}.", name)
 		}
@@ -396,8 +400,6 @@ func (a *API) createMembership(w http.ResponseWriter, r req) error {
 	if err != nil {
 		return err
 	}
-	f := newFields(props)
-	f.used["account"], f.used["group"] = true, true
 	if err := f.rest(); err != nil {
 		return err
 	}

@@ -43,7 +43,7 @@ func TestTemplateRoutesMatchHandlers(t *testing.T) {
 	// The oauth function: the same routes on both APIs count once, and
 	// only introspection and the authenticate endpoint are behind the
 	// authorizer (the others authenticate the client themselves, or are
-	// the public JWKS).
+	// the public JWKS and OpenAPI document).
 	var oauth []string
 	for _, r := range routes {
 		if r.Function != httpapi.OAuthFamily {

@@ -103,7 +103,8 @@ var wantRoutes = []struct {
 }
 
 // wantPublicRoutes are the routes without the authorizer: the OAuth
-// endpoints that authenticate the client themselves, and the JWKS.
+// endpoints that authenticate the client themselves, the JWKS and the
+// OpenAPI document.
 var wantPublicRoutes = []struct {
 	function, api, method, path string
 }{
@@ -112,6 +113,7 @@ var wantPublicRoutes = []struct {
 	{"oauth", "ManagementApi", "ANY", "/v1/applications/{applicationId}/oauth/token"},
 	{"oauth", "ManagementApi", "ANY", "/oauth/revoke"},
 	{"oauth", "ManagementApi", "GET", "/.well-known/jwks.json"},
+	{"oauth", "ManagementApi", "GET", "/openapi.json"},
 }
 
 func TestPublicRoutesArePresent(t *testing.T) {

@@ -1,0 +1,119 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+)
+
+// The request bodies, as Go types: their json tags are the properties a
+// body may set. The parsers declare the type they read (bodyFields), and
+// reading a property the type does not name fails; the OpenAPI document
+// (openapi.go) describes the same types. So a property is accepted if and
+// only if it is documented. Optional properties are omitempty; every
+// property is optional on update.
+
+// NamedBody is the body that creates or updates an application or a group.
+type NamedBody struct {
+	Name        string          `json:"name,omitempty"`
+	Description string          `json:"description,omitempty"`
+	Status      string          `json:"status,omitempty"`
+	CustomData  CustomDataInput `json:"customData,omitempty"`
+}
+
+// AccountBody creates or updates an account.
+type AccountBody struct {
+	Username   string          `json:"username,omitempty"`
+	Email      string          `json:"email,omitempty"`
+	GivenName  string          `json:"givenName,omitempty"`
+	MiddleName string          `json:"middleName,omitempty"`
+	Surname    string          `json:"surname,omitempty"`
+	Password   string          `json:"password,omitempty"`
+	Status     string          `json:"status,omitempty"`
+	CustomData CustomDataInput `json:"customData,omitempty"`
+}
+
+// APIKeyBody creates or updates an API key. Scopes null lifts the key's
+// scope limit; a list (maybe empty) sets it.
+type APIKeyBody struct {
+	Name        string    `json:"name,omitempty"`
+	Description string    `json:"description,omitempty"`
+	Status      string    `json:"status,omitempty"`
+	Scopes      *[]string `json:"scopes,omitempty"`
+}
+
+// MembershipBody puts an account in a group: both are links.
+type MembershipBody struct {
+	Account Link `json:"account"`
+	Group   Link `json:"group"`
+}
+
+// OAuthPolicyBody updates an application's OAuth policy.
+type OAuthPolicyBody struct {
+	// AccessTokenTTL is an ISO 8601 duration such as PT1H.
+	AccessTokenTTL string `json:"accessTokenTtl,omitempty"`
+}
+
+// LoginAttemptBody is a password login (Stormpath's loginAttempts).
+type LoginAttemptBody struct {
+	// Type is "basic".
+	Type string `json:"type"`
+	// Value is the standard base64 of "usernameOrEmail:password".
+	Value string `json:"value"`
+	// ClientIP is the end user's address, for throttling.
+	ClientIP string `json:"clientIp,omitempty"`
+}
+
+// CustomDataInput is customData sent inline with a resource, or to the
+// customData resource itself: any JSON object, whose fields are merged
+// into the resource's customData.
+type CustomDataInput map[string]json.RawMessage
+
+// TokenForm is the form body of the token endpoints (RFC 6749 §4.4.2).
+// ClientID and ClientSecret authenticate the client instead of HTTP Basic
+// (client_secret_post, RFC 6749 §2.3.1).
+type TokenForm struct {
+	GrantType    string `json:"grant_type"`
+	Scope        string `json:"scope,omitempty"`
+	ClientID     string `json:"client_id,omitempty"`
+	ClientSecret string `json:"client_secret,omitempty"`
+}
+
+// RevokeForm is the form body of the revocation endpoint (RFC 7009 §2.1).
+type RevokeForm struct {
+	Token         string `json:"token"`
+	TokenTypeHint string `json:"token_type_hint,omitempty"`
+	ClientID      string `json:"client_id,omitempty"`
+	ClientSecret  string `json:"client_secret,omitempty"`
+}
+
+// IntrospectForm is the form body of the introspection endpoint (RFC 7662
+// §2.1).
+type IntrospectForm struct {
+	Token         string `json:"token"`
+	TokenTypeHint string `json:"token_type_hint,omitempty"`
+}
+
+// JWKSet is the JWK Set document (RFC 7517 §5) of /.well-known/jwks.json.
+type JWKSet struct {
+	Keys []map[string]any `json:"keys"`
+}
+
+// jsonNames lists the JSON property names of a struct type's fields.
+func jsonNames(t reflect.Type) []string {
+	var out []string
+	for f := range t.Fields() {
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out = append(out, name)
+	}
+	return out
+}

@@ -1,0 +1,136 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/keystorm/keystorm/domain"
+)
+
+// operations describes every route of every router (API.Handler), one
+// entry per "METHOD /path" (POST for the OAuth routes the router declares
+// for ANY). A route added to a router without an entry here fails
+// TestOpenAPIOperationsMatchRouters; after adding the entry, regenerate
+// the document with `go run ./scripts/openapi`.
+var operations = append([]operation{
+	// --- tenants
+	{Route: "GET /v1/tenants/current", Summary: "Find the caller's tenant", Auth: adminKey,
+		Status: http.StatusFound, ResponseDoc: "A redirect to the caller's tenant (Location)."},
+	{Route: "GET /v1/tenants/{tenantId}", Summary: "Read a tenant", Auth: adminKey,
+		Query: expandParam(domain.KindTenant), Status: http.StatusOK, Response: Tenant{}},
+
+	// --- applications
+	{Route: "POST /v1/applications", Summary: "Create an application", Auth: adminKey,
+		Body: NamedBody{}, Status: http.StatusCreated, Response: Application{}},
+	{Route: "GET /v1/applications", Summary: "List the tenant's applications", Auth: adminKey,
+		Query: listParams(domain.KindApplication), Status: http.StatusOK, Response: listOf{Application{}}},
+	{Route: "GET /v1/applications/{applicationId}", Summary: "Read an application", Auth: adminKey,
+		Query: expandParam(domain.KindApplication), Status: http.StatusOK, Response: Application{}},
+	{Route: "POST /v1/applications/{applicationId}", Summary: "Update an application", Auth: adminKey,
+		Body: NamedBody{}, Status: http.StatusOK, Response: Application{}},
+	{Route: "DELETE /v1/applications/{applicationId}", Summary: "Delete an application, its accounts, groups and keys", Auth: adminKey,
+		Status: http.StatusNoContent},
+	{Route: "GET /v1/oAuthPolicies/{applicationId}", Summary: "Read an application's OAuth policy", Auth: adminKey,
+		Status: http.StatusOK, Response: OAuthPolicy{}},
+	{Route: "POST /v1/oAuthPolicies/{applicationId}", Summary: "Update an application's OAuth policy", Auth: adminKey,
+		Body: OAuthPolicyBody{}, Status: http.StatusOK, Response: OAuthPolicy{}},
+
+	// --- accounts
+	{Route: "POST /v1/applications/{applicationId}/accounts", Summary: "Create an account", Auth: adminKey,
+		Body: AccountBody{}, BodyRequired: true, Status: http.StatusCreated, Response: Account{}},
+	{Route: "GET /v1/applications/{applicationId}/accounts", Summary: "List an application's accounts", Auth: adminKey,
+		Query: listParams(domain.KindAccount), Status: http.StatusOK, Response: listOf{Account{}}},
+	{Route: "GET /v1/accounts/{accountId}", Summary: "Read an account", Auth: adminKey,
+		Query: expandParam(domain.KindAccount), Status: http.StatusOK, Response: Account{}},
+	{Route: "POST /v1/accounts/{accountId}", Summary: "Update an account", Auth: adminKey,
+		Body: AccountBody{}, Status: http.StatusOK, Response: Account{}},
+	{Route: "DELETE /v1/accounts/{accountId}", Summary: "Delete an account, its keys and memberships", Auth: adminKey,
+		Status: http.StatusNoContent},
+	{Route: "POST /v1/applications/{applicationId}/loginAttempts", Summary: "Log an account in with its username or email and password", Auth: adminKey,
+		Query: expandParam(loginAttemptKind), Body: LoginAttemptBody{}, BodyRequired: true, Status: http.StatusOK, Response: LoginResult{},
+		Description: "400 with code 7100 for a wrong name or password alike; 7101 and 7102 (disabled, unverified) only after the right password; 429 with Retry-After when the source is throttled."},
+
+	// --- groups and memberships
+	{Route: "POST /v1/applications/{applicationId}/groups", Summary: "Create a group", Auth: adminKey,
+		Body: NamedBody{}, BodyRequired: true, Status: http.StatusCreated, Response: Group{}},
+	{Route: "GET /v1/applications/{applicationId}/groups", Summary: "List an application's groups", Auth: adminKey,
+		Query: listParams(domain.KindGroup), Status: http.StatusOK, Response: listOf{Group{}}},
+	{Route: "GET /v1/groups/{groupId}", Summary: "Read a group", Auth: adminKey,
+		Query: expandParam(domain.KindGroup), Status: http.StatusOK, Response: Group{}},
+	{Route: "POST /v1/groups/{groupId}", Summary: "Update a group", Auth: adminKey,
+		Body: NamedBody{}, Status: http.StatusOK, Response: Group{}},
+	{Route: "DELETE /v1/groups/{groupId}", Summary: "Delete a group and its memberships", Auth: adminKey,
+		Status: http.StatusNoContent},
+	{Route: "GET /v1/groups/{groupId}/accounts", Summary: "List a group's accounts", Auth: adminKey,
+		Query: listParams(domain.KindAccount), Status: http.StatusOK, Response: listOf{Account{}}},
+	{Route: "GET /v1/groups/{groupId}/accountMemberships", Summary: "List a group's memberships", Auth: adminKey,
+		Query: listParams(domain.KindMembership), Status: http.StatusOK, Response: listOf{Membership{}}},
+	{Route: "POST /v1/groupMemberships", Summary: "Put an account in a group", Auth: adminKey,
+		Body: MembershipBody{}, BodyRequired: true, Status: http.StatusCreated, Response: Membership{}},
+	{Route: "GET /v1/groupMemberships/{groupMembershipId}", Summary: "Read a group membership", Auth: adminKey,
+		Query: expandParam(domain.KindMembership), Status: http.StatusOK, Response: Membership{}},
+	{Route: "DELETE /v1/groupMemberships/{groupMembershipId}", Summary: "Take an account out of a group", Auth: adminKey,
+		Status: http.StatusNoContent},
+	{Route: "GET /v1/accounts/{accountId}/groups", Summary: "List an account's groups", Auth: adminKey,
+		Query: listParams(domain.KindGroup), Status: http.StatusOK, Response: listOf{Group{}}},
+	{Route: "GET /v1/accounts/{accountId}/groupMemberships", Summary: "List an account's memberships", Auth: adminKey,
+		Query: listParams(domain.KindMembership), Status: http.StatusOK, Response: listOf{Membership{}}},
+
+	// --- API keys
+	{Route: "POST /v1/accounts/{accountId}/apiKeys", Summary: "Create an API key; the answer is the only one with its secret", Auth: adminKey,
+		Query: append(append([]queryParam{{Name: "name", Doc: "The key's name, when the body has none (Stormpath SDKs)."},
+			{Name: "description", Doc: "The key's description, when the body has none."}}, expandParam(domain.KindAPIKey)...), encryptionQuery()...),
+		Body: APIKeyBody{}, Status: http.StatusCreated, Response: APIKey{}},
+	{Route: "GET /v1/accounts/{accountId}/apiKeys", Summary: "List an account's API keys", Auth: adminKey,
+		Query: append(listParams(domain.KindAPIKey), encryptionQuery()...), Status: http.StatusOK, Response: listOf{APIKey{}}},
+	{Route: "GET /v1/apiKeys/{apiKeyId}", Summary: "Read an API key", Auth: adminKey,
+		Query: append(expandParam(domain.KindAPIKey), encryptionQuery()...), Status: http.StatusOK, Response: APIKey{}},
+	{Route: "POST /v1/apiKeys/{apiKeyId}", Summary: "Update an API key (name, description, status, scopes)", Auth: adminKey,
+		Body: APIKeyBody{}, Status: http.StatusOK, Response: APIKey{}},
+	{Route: "DELETE /v1/apiKeys/{apiKeyId}", Summary: "Delete an API key", Auth: adminKey,
+		Status: http.StatusNoContent},
+	{Route: "GET /v1/applications/{applicationId}/apiKeys", Summary: "Find an application's API key by its id", Auth: adminKey,
+		Query:  append(append([]queryParam{{Name: "id", Required: true, Doc: "The API key id."}}, expandParam(domain.KindAPIKey)...), encryptionQuery()...),
+		Status: http.StatusOK, Response: listOf{APIKey{}}, ResponseDoc: "A collection of the key, or empty."},
+
+	// --- OAuth 2.0, the JWKS, authenticate and this document
+	{Route: "POST /oauth/token", Summary: "Issue an access token (client credentials grant, RFC 6749 §4.4)", Auth: clientKey,
+		Body: TokenForm{}, Form: true, BodyRequired: true, Status: http.StatusOK, Response: TokenResponse{}, OAuthErrors: true,
+		Description: "The client is an API key: HTTP Basic (client_secret_basic), or client_id and client_secret in the form (client_secret_post), exactly one of the two. Other methods than POST get 405."},
+	{Route: "POST /v1/applications/{applicationId}/oauth/token", Summary: "Issue an access token for one application's keys only", Auth: clientKey,
+		Body: TokenForm{}, Form: true, BodyRequired: true, Status: http.StatusOK, Response: TokenResponse{}, OAuthErrors: true,
+		Description: "As POST /oauth/token, for a key of this application only."},
+	{Route: "POST /oauth/revoke", Summary: "Revoke an access token (RFC 7009)", Auth: clientKey,
+		Body: RevokeForm{}, Form: true, BodyRequired: true, Status: http.StatusOK, OAuthErrors: true,
+		ResponseDoc: "Revoked, or the token was not valid: the answer is the same.",
+		Description: "A key revokes its own tokens, an admin key any token of its tenant."},
+	{Route: "POST /oauth/introspect", Summary: "Introspect an access token (RFC 7662)", Auth: adminKey,
+		Body: IntrospectForm{}, Form: true, BodyRequired: true, Status: http.StatusOK, Response: IntrospectionResponse{}, OAuthErrors: true},
+	{Route: "GET /.well-known/jwks.json", Summary: "The public keys that sign access tokens (RFC 7517)", Auth: public,
+		Status: http.StatusOK, Response: JWKSet{}, OAuthErrors: true},
+	{Route: "POST /v1/applications/{applicationId}/authenticate", Summary: "Authenticate a caller of a backend outside API Gateway", Auth: adminKey,
+		Body: AuthenticateRequest{}, BodyRequired: true, Status: http.StatusOK, Response: AuthenticateResponse{},
+		Description: "The authorizer's decision on the caller's Authorization header, for this application: 200 whether valid or not."},
+	{Route: "GET /openapi.json", Summary: "This document", Auth: public,
+		Status: http.StatusOK, Response: rawDocument("The OpenAPI 3.1 document of the API.")},
+},
+	append(append(append(
+		customDataOps(domain.KindTenant, "tenantId"),
+		customDataOps(domain.KindApplication, "applicationId")...),
+		customDataOps(domain.KindAccount, "accountId")...),
+		customDataOps(domain.KindGroup, "groupId")...)...)
+
+// customDataOps describes the customData routes of a kind, as
+// customDataRoutes registers them.
+func customDataOps(kind, idParam string) []operation {
+	p := resourcePaths[kind] + "{" + idParam + "}/customData"
+	return []operation{
+		{Route: "GET " + p, Summary: "Read a " + kind + "'s customData", Auth: adminKey,
+			Status: http.StatusOK, Response: customDataDoc{}},
+		{Route: "POST " + p, Summary: "Merge fields into a " + kind + "'s customData", Auth: adminKey,
+			Body: CustomDataInput{}, Status: http.StatusOK, Response: customDataDoc{}},
+		{Route: "DELETE " + p, Summary: "Delete every field of a " + kind + "'s customData", Auth: adminKey,
+			Status: http.StatusNoContent},
+		{Route: "DELETE " + p + "/{field}", Summary: "Delete one field of a " + kind + "'s customData", Auth: adminKey,
+			Status: http.StatusNoContent},
+	}
+}
