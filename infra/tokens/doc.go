@@ -8,8 +8,12 @@
 // authorizer, resource servers, introspection — gets a PublicKeySource,
 // typically the published JWKS, and never sees private material.
 //
-// All JOSE work is done by github.com/go-jose/go-jose/v4; this package
-// holds no hand-written cryptography or JWT encoding, only policy:
+// Signing, JWK and JWKS work is done by github.com/go-jose/go-jose/v4.
+// Verification parses the compact JWS itself (verifier.go: strict
+// base64url, ES256 only) and checks the one signature with crypto/ecdsa,
+// because go-jose's parse cost half again the signature check on every
+// Bearer miss; a differential fuzz test (FuzzVerifyAgreesWithJose) holds
+// it to go-jose's answers. No cryptography is written by hand:
 //
 //   - Signing: header {alg: ES256, typ: at+jwt, kid}; claims iss, sub,
 //     aud, client_id, exp, iat, nbf (= iat), jti, scope (space-delimited,
@@ -17,7 +21,8 @@
 //     account_id and admin. Lifetimes above domain.MaxAccessTokenTTL are
 //     refused.
 //   - Verification: the algorithm allow-list is ES256 alone (so "none",
-//     HMAC confusion, RS256… fail at parse time); typ must be at+jwt;
+//     HMAC confusion, RS256… fail at parse time, before any key is
+//     looked at); no crit or b64 header; typ must be at+jwt;
 //     the kid must name a known key and exactly one signature check is
 //     made, against that key; exp, nbf and iat are checked with a small
 //     leeway, iss and aud exactly, and the required claims must be
