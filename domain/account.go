@@ -27,6 +27,11 @@ type Account struct {
 	// TokensValidAfter is when the account was last disabled: access
 	// tokens issued before it stay dead even if it is enabled again.
 	TokensValidAfter time.Time `json:"tokensValidAfter,omitzero"`
+	// SessionsValidAfter is when the account's password last changed:
+	// sessions (the refresh tokens of the password grant, and the access
+	// tokens they gave) started before it are dead, so a new password
+	// signs out whoever knew the old one.
+	SessionsValidAfter time.Time `json:"sessionsValidAfter,omitzero"`
 	// children is the Parent child count the Store loaded: kept beside
 	// the state, not in it (unexported, so never in its JSON).
 	children int64
@@ -93,6 +98,7 @@ func (a *Account) Apply(env events.Envelope) error {
 			}
 		case *events.AccountPasswordSet:
 			a.PasswordHash = e.PasswordHash
+			a.SessionsValidAfter = env.At
 		case *events.AccountDeleted:
 			a.Gone = true
 		case *events.CustomDataChanged:
