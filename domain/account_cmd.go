@@ -84,9 +84,10 @@ func (s *Service) CreateAccount(ctx context.Context, c Caller, applicationID str
 	})
 }
 
-// GetAccount returns an account of the caller's tenant.
+// GetAccount returns an account of the caller's tenant, or a session's
+// own account.
 func (s *Service) GetAccount(ctx context.Context, c Caller, id string) (*Account, error) {
-	if err := requireAdmin(c); err != nil {
+	if err := selfOrAdmin(c, id); err != nil {
 		return nil, err
 	}
 	return load[*Account](ctx, s, c, KindAccount, id)

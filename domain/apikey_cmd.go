@@ -56,7 +56,7 @@ type CreatedAPIKey struct {
 // CreateAPIKey creates a key for an account.
 // Errors: KindInvalid, ErrNotFound, ErrForbidden, ErrUnavailable.
 func (s *Service) CreateAPIKey(ctx context.Context, c Caller, accountID string, in APIKeyInput) (CreatedAPIKey, error) {
-	if err := requireAdmin(c); err != nil {
+	if err := selfOrAdmin(c, accountID); err != nil {
 		return CreatedAPIKey{}, err
 	}
 	ev := events.APIKeyCreated{Status: StatusEnabled}
@@ -108,12 +108,26 @@ func (s *Service) CreateAPIKey(ctx context.Context, c Caller, accountID string, 
 	return CreatedAPIKey{Key: key, Secret: secret}, nil
 }
 
-// GetAPIKey returns a key of the caller's tenant.
+// GetAPIKey returns a key of the caller's tenant, or of a session's own
+// account.
 func (s *Service) GetAPIKey(ctx context.Context, c Caller, id string) (*APIKey, error) {
-	if err := requireAdmin(c); err != nil {
+	return s.loadKey(ctx, c, id)
+}
+
+// loadKey reads a key the caller may manage: an admin any key of its
+// tenant, a session its own account's.
+func (s *Service) loadKey(ctx context.Context, c Caller, id string) (*APIKey, error) {
+	if err := selfOrAdmin(c, c.AccountID); err != nil {
 		return nil, err
 	}
-	return load[*APIKey](ctx, s, c, KindAPIKey, id)
+	k, err := load[*APIKey](ctx, s, c, KindAPIKey, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := ownKey(c, k); err != nil {
+		return nil, err
+	}
+	return k, nil
 }
 
 // ListAPIKeys lists an account's keys.
@@ -146,11 +160,11 @@ func (s *Service) FindAPIKey(ctx context.Context, c Caller, applicationID, keyID
 
 // UpdateAPIKey changes name, description or status.
 func (s *Service) UpdateAPIKey(ctx context.Context, c Caller, id string, in APIKeyInput) (*APIKey, error) {
-	if err := requireAdmin(c); err != nil {
+	if err := selfOrAdmin(c, c.AccountID); err != nil {
 		return nil, err
 	}
 	return run(ctx, s, c, func(r *recorder) (*APIKey, error) {
-		cur, err := load[*APIKey](ctx, s, c, KindAPIKey, id)
+		cur, err := s.loadKey(ctx, c, id)
 		if err != nil {
 			return nil, err
 		}
@@ -189,14 +203,14 @@ func (s *Service) UpdateAPIKey(ctx context.Context, c Caller, id string, in APIK
 // DeleteAPIKey deletes a key; it stops authenticating within the
 // authorizer's cache TTL.
 func (s *Service) DeleteAPIKey(ctx context.Context, c Caller, id string) error {
-	if err := requireAdmin(c); err != nil {
+	if err := selfOrAdmin(c, c.AccountID); err != nil {
 		return err
 	}
 	if c.KeyID == id {
 		return E(KindConflict, CodeProtectedResource, "", "An API key cannot delete itself.")
 	}
 	_, err := run(ctx, s, c, func(r *recorder) (*APIKey, error) {
-		cur, err := load[*APIKey](ctx, s, c, KindAPIKey, id)
+		cur, err := s.loadKey(ctx, c, id)
 		if err != nil {
 			return nil, err
 		}

@@ -20,6 +20,9 @@ type Application struct {
 	// AccessTokenTTL is the OAuth policy's token lifetime in seconds; 0
 	// means DefaultAccessTokenTTL.
 	AccessTokenTTL int `json:"accessTokenTtl,omitempty"`
+	// RefreshTokenTTL is the lifetime of the password grant's sessions
+	// in seconds; 0 means DefaultRefreshTokenTTL.
+	RefreshTokenTTL int `json:"refreshTokenTtl,omitempty"`
 	// TokensValidAfter is when the application was last disabled: access
 	// tokens issued before it stay dead even if it is enabled again, the
 	// rule keys and accounts follow too.
@@ -41,6 +44,15 @@ func (a *Application) TokenTTL() time.Duration {
 		return DefaultAccessTokenTTL
 	}
 	return time.Duration(a.AccessTokenTTL) * time.Second
+}
+
+// RefreshTTL is the lifetime of the application's sessions: a refresh
+// token works until then, however often it is rotated.
+func (a *Application) RefreshTTL() time.Duration {
+	if a.RefreshTokenTTL <= 0 {
+		return DefaultRefreshTokenTTL
+	}
+	return time.Duration(a.RefreshTokenTTL) * time.Second
 }
 
 // Ref implements State.
@@ -78,7 +90,7 @@ func (a *Application) Apply(env events.Envelope) error {
 		case *events.ApplicationDeleted:
 			a.Gone = true
 		case *events.OAuthPolicySet:
-			a.AccessTokenTTL = e.AccessTokenTTL
+			a.AccessTokenTTL, a.RefreshTokenTTL = e.AccessTokenTTL, e.RefreshTokenTTL
 		case *events.ApplicationCustomDataChanged:
 			a.changeCustomData(events.CustomDataChanged(*e), env.At)
 		case *events.ApplicationCustomDataCleared:

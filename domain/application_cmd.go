@@ -140,6 +140,8 @@ func (s *Service) DeleteApplication(ctx context.Context, c Caller, id string) er
 type OAuthPolicyInput struct {
 	// AccessTokenTTL is the new token lifetime; nil leaves it.
 	AccessTokenTTL *time.Duration
+	// RefreshTokenTTL is the new session lifetime; nil leaves it.
+	RefreshTokenTTL *time.Duration
 }
 
 // GetOAuthPolicy returns the application whose policy is asked for.
@@ -158,16 +160,28 @@ func (s *Service) SetOAuthPolicy(ctx context.Context, c Caller, applicationID st
 			return nil, invalid(CodeInvalidValue, "accessTokenTtl", "accessTokenTtl must be whole seconds between %v and %v.", MinAccessTokenTTL, MaxAccessTokenTTL)
 		}
 	}
+	if in.RefreshTokenTTL != nil {
+		if d := *in.RefreshTokenTTL; d < MinRefreshTokenTTL || d > MaxRefreshTokenTTL || d%time.Second != 0 {
+			return nil, invalid(CodeInvalidValue, "refreshTokenTtl", "refreshTokenTtl must be whole seconds between %v and %v.", MinRefreshTokenTTL, MaxRefreshTokenTTL)
+		}
+	}
 	return run(ctx, s, c, func(r *recorder) (*Application, error) {
 		cur, err := load[*Application](ctx, s, c, KindApplication, applicationID)
 		if err != nil {
 			return nil, err
 		}
-		if in.AccessTokenTTL == nil || *in.AccessTokenTTL == cur.TokenTTL() {
+		access, refresh := cur.TokenTTL(), cur.RefreshTTL()
+		if in.AccessTokenTTL != nil {
+			access = *in.AccessTokenTTL
+		}
+		if in.RefreshTokenTTL != nil {
+			refresh = *in.RefreshTokenTTL
+		}
+		if access == cur.TokenTTL() && refresh == cur.RefreshTTL() {
 			return cur, nil
 		}
 		next := cur.clone()
-		return next, r.record(cur.Ref(), cur, next, events.OAuthPolicySet{AccessTokenTTL: int(*in.AccessTokenTTL / time.Second)})
+		return next, r.record(cur.Ref(), cur, next, events.OAuthPolicySet{AccessTokenTTL: int(access / time.Second), RefreshTokenTTL: int(refresh / time.Second)})
 	})
 }
 

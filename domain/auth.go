@@ -21,6 +21,10 @@ type Principal struct {
 	// Username is the account's username, for backends that key their
 	// own data by it (the guide's trooper ids).
 	Username string
+	// Session is the refresh token id of a password grant's access
+	// token: the credential acts for its account alone (KeyID is then
+	// empty and Admin false).
+	Session string
 }
 
 // KeyAuthenticator checks API key id/secret pairs. It keeps the key and

@@ -52,8 +52,11 @@ const (
 	CodeLoginFailed        = 7100
 	CodeLoginDisabled      = 7101
 	CodeLoginUnverified    = 7102
-	CodeUnauthenticated    = 401
-	CodeNotFound           = 404
+	// CodeLoginDirectoryDisabled: each application owns its directory,
+	// so a disabled application is Stormpath's disabled directory.
+	CodeLoginDirectoryDisabled = 7106
+	CodeUnauthenticated        = 401
+	CodeNotFound               = 404
 
 	// Keystorm's own, grouped by hundreds so a reader can place a code:
 	// 80xx the request as a whole, 81xx a property's value, 82xx
@@ -114,6 +117,7 @@ var Codes = []CodeInfo{
 	{Code: CodeLoginFailed, Name: "CodeLoginFailed", Kind: KindInvalid, Stormpath: true, Meaning: "login attempt: invalid username or password"},
 	{Code: CodeLoginDisabled, Name: "CodeLoginDisabled", Kind: KindInvalid, Stormpath: true, Meaning: "login attempt: the account is disabled"},
 	{Code: CodeLoginUnverified, Name: "CodeLoginUnverified", Kind: KindInvalid, Stormpath: true, Meaning: "login attempt: the account is not verified"},
+	{Code: CodeLoginDirectoryDisabled, Name: "CodeLoginDirectoryDisabled", Kind: KindInvalid, Stormpath: true, Meaning: "login attempt: the application (its directory) is disabled"},
 	{Code: CodeMalformedJSON, Name: "CodeMalformedJSON", Kind: KindInvalid, Meaning: "the body is not one JSON object"},
 	{Code: CodeUnsupportedMedia, Name: "CodeUnsupportedMedia", Kind: KindUnsupportedMedia, Meaning: "the body is not sent as JSON"},
 	{Code: CodeBodyTooLarge, Name: "CodeBodyTooLarge", Kind: KindTooLarge, Meaning: "the body is too large"},

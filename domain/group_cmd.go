@@ -182,6 +182,10 @@ func (s *Service) DeleteMembership(ctx context.Context, c Caller, id string) err
 
 // ListAccountMemberships lists the memberships of an account.
 func (s *Service) ListAccountMemberships(ctx context.Context, c Caller, accountID string, p Page) (List[*Membership], error) {
+	// Not a session's: it reads its account and keys only.
+	if err := requireAdmin(c); err != nil {
+		return List[*Membership]{}, err
+	}
 	if _, err := s.GetAccount(ctx, c, accountID); err != nil {
 		return List[*Membership]{}, err
 	}
@@ -242,6 +246,10 @@ func (s *Service) ListGroupMemberships(ctx context.Context, c Caller, groupID st
 // ListAccountGroups lists the groups an account is in: one page of
 // memberships, then the groups in one batch read.
 func (s *Service) ListAccountGroups(ctx context.Context, c Caller, accountID string, p Page) (List[*Group], error) {
+	// Not a session's: it reads its account and keys only.
+	if err := requireAdmin(c); err != nil {
+		return List[*Group]{}, err
+	}
 	if p.Filtered() {
 		if _, err := s.GetAccount(ctx, c, accountID); err != nil {
 			return List[*Group]{}, err

@@ -69,6 +69,9 @@ var (
 	ErrLoginFailed     = &Error{Kind: KindInvalid, Code: CodeLoginFailed, Message: "Invalid username or password."}
 	ErrLoginDisabled   = &Error{Kind: KindInvalid, Code: CodeLoginDisabled, Message: "Login attempt failed because the Account is disabled."}
 	ErrLoginUnverified = &Error{Kind: KindInvalid, Code: CodeLoginUnverified, Message: "Login attempt failed because the Account is not verified."}
+	// ErrLoginApplicationDisabled comes before any password is checked:
+	// only the tenant's admins may ask, and they know the status.
+	ErrLoginApplicationDisabled = &Error{Kind: KindInvalid, Code: CodeLoginDirectoryDisabled, Message: "Login attempt failed because the Application is disabled."}
 )
 
 // loginState is what a Service keeps for logins: its throttle and the
@@ -123,12 +126,18 @@ func (s *Service) login() *loginState {
 // password or an unknown user writes nothing (see below).
 //
 // Errors: KindInvalid (malformed attempt, ErrLoginFailed,
-// ErrLoginDisabled, ErrLoginUnverified), KindThrottled, ErrNotFound,
+// ErrLoginDisabled, ErrLoginUnverified, ErrLoginApplicationDisabled),
+// KindThrottled, ErrNotFound,
 // ErrForbidden, ErrUnavailable.
 func (s *Service) Login(ctx context.Context, c Caller, applicationID string, in LoginAttempt) (*Account, error) {
 	app, err := s.GetApplication(ctx, c, applicationID)
 	if err != nil {
 		return nil, err
+	}
+	if app.Status != StatusEnabled {
+		// Its keys and tokens do not work either: a login that succeeds
+		// there would hand out nothing usable.
+		return nil, ErrLoginApplicationDisabled
 	}
 	switch {
 	case in.Type == "":
@@ -140,19 +149,51 @@ func (s *Service) Login(ctx context.Context, c Caller, applicationID string, in 
 	if err != nil {
 		return nil, err
 	}
-	if in.Source != "" {
-		addr, err := netip.ParseAddr(in.Source)
-		if err != nil {
-			return nil, invalid(CodeInvalidValue, "clientIp", "clientIp must be an IPv4 or IPv6 address.")
-		}
-		in.Source = addr.Unmap().String()
+	if in.Source, err = normalSource(in.Source); err != nil {
+		return nil, err
 	}
+	acc, err := s.checkPassword(ctx, app, user, password, in.Source)
+	if err != nil {
+		return nil, err
+	}
+	switch acc.Status {
+	case StatusEnabled:
+		return s.recordLogin(ctx, c, acc.ID, &events.AccountLoginSucceeded{Source: in.Source})
+	case StatusUnverified:
+		_, err = s.recordLogin(ctx, c, acc.ID, &events.AccountLoginFailed{Reason: events.LoginUnverified, Source: in.Source})
+		return nil, refused(err, ErrLoginUnverified)
+	default:
+		_, err = s.recordLogin(ctx, c, acc.ID, &events.AccountLoginFailed{Reason: events.LoginDisabled, Source: in.Source})
+		return nil, refused(err, ErrLoginDisabled)
+	}
+}
+
+// normalSource checks a login's source address and writes it the one way
+// the throttle counts it ("" stays "": unknown).
+func normalSource(source string) (string, error) {
+	if source == "" {
+		return "", nil
+	}
+	addr, err := netip.ParseAddr(source)
+	if err != nil {
+		return "", invalid(CodeInvalidValue, "clientIp", "clientIp must be an IPv4 or IPv6 address.")
+	}
+	return addr.Unmap().String(), nil
+}
+
+// checkPassword is the part of a login that the password grant shares:
+// the throttle, then the account by username or email, then the password
+// against its hash or the dummy hash, so that an unknown user costs what
+// a wrong password costs. It returns the account whose password was
+// given, whatever its status (the caller says what a disabled or
+// unverified account gets), or ErrLoginFailed, or a KindThrottled error.
+func (s *Service) checkPassword(ctx context.Context, app *Application, user, password, source string) (*Account, error) {
 	ls := s.login()
 	if ls.err != nil {
 		return nil, ls.err
 	}
 	// A source already waiting is turned away before any read.
-	if err := throttled(ls.throttle, "", in.Source); err != nil {
+	if err := throttled(ls.throttle, "", source); err != nil {
 		return nil, err
 	}
 	acc, err := s.findLogin(ctx, app, user)
@@ -164,7 +205,7 @@ func (s *Service) Login(ctx context.Context, c Caller, applicationID string, in 
 	if acc != nil {
 		key, hash = acc.ID, acc.PasswordHash
 	}
-	if err := throttled(ls.throttle, key, in.Source); err != nil {
+	if err := throttled(ls.throttle, key, source); err != nil {
 		return nil, err
 	}
 	if !s.Hasher.Verify(password, hash) || acc == nil {
@@ -172,20 +213,11 @@ func (s *Service) Login(ctx context.Context, c Caller, applicationID string, in 
 		// wrong password cost more than an unknown user, which the equal
 		// answers hide, and would let anyone holding a username grow
 		// that account's stream. The throttle counts it.
-		ls.throttle.Fail(key, in.Source)
+		ls.throttle.Fail(key, source)
 		return nil, ErrLoginFailed
 	}
-	ls.throttle.Succeeded(key, in.Source)
-	switch acc.Status {
-	case StatusEnabled:
-		return s.recordLogin(ctx, c, acc.ID, &events.AccountLoginSucceeded{Source: in.Source})
-	case StatusUnverified:
-		_, err = s.recordLogin(ctx, c, acc.ID, &events.AccountLoginFailed{Reason: events.LoginUnverified, Source: in.Source})
-		return nil, refused(err, ErrLoginUnverified)
-	default:
-		_, err = s.recordLogin(ctx, c, acc.ID, &events.AccountLoginFailed{Reason: events.LoginDisabled, Source: in.Source})
-		return nil, refused(err, ErrLoginDisabled)
-	}
+	ls.throttle.Succeeded(key, source)
+	return acc, nil
 }
 
 // refused returns err, or refusal when err is nil.

@@ -198,6 +198,16 @@ func TestLogin(t *testing.T) {
 	if _, err := e.svc.Login(ctx, other, app, domain.LoginAttempt{Type: "basic", Value: basic("tk421", "Changeme1")}); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("another tenant: %v", err)
 	}
+	// A disabled application refuses every attempt, right password or
+	// not, with Stormpath's disabled-directory code.
+	if _, err := e.svc.UpdateApplication(ctx, e.admin, app, domain.ApplicationInput{Status: ptr(domain.StatusDisabled)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, pw := range []string{"Changeme1", "Wrong1234"} {
+		if _, err := e.svc.Login(ctx, e.admin, app, domain.LoginAttempt{Type: "basic", Value: basic("tk421", pw)}); loginCode(err) != domain.CodeLoginDirectoryDisabled {
+			t.Errorf("disabled application, password %s: %v", pw, err)
+		}
+	}
 }
 
 // TestLoginThrottle: a source failing on one account waits, with a

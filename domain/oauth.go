@@ -19,7 +19,7 @@ import (
 // Token lifetimes.
 const (
 	DefaultAccessTokenTTL = time.Hour
-	MinAccessTokenTTL     = time.Minute
+	MinAccessTokenTTL     = time.Second // Stormpath's PT1S
 	MaxAccessTokenTTL     = 24 * time.Hour
 	// maxScopes bounds what one request may ask for.
 	maxScopes = 50
@@ -66,6 +66,12 @@ type AccessToken struct {
 	Admin         bool
 	IssuedAt      time.Time
 	ExpiresAt     time.Time
+	// RefreshTokenID ("rti", Stormpath's claim) names the session of a
+	// token from the password or refresh grant; ClientID is then the
+	// client that signed in (an admin key id, or the application id for
+	// a public client) and the token acts for its account alone. Empty
+	// for client credentials tokens.
+	RefreshTokenID string
 }
 
 // Scope is the space-delimited scope string.
@@ -134,6 +140,10 @@ type TokenService struct {
 	// for (RFC 9068 §3). Both are checked on every verification.
 	Issuer   string
 	Audience string
+	// Accounts checks passwords for the password grant (its Hasher,
+	// dummy hash and login throttle) and runs the grants' commits; nil
+	// refuses the password and refresh grants.
+	Accounts *Service
 }
 
 // ApplicationAudience is the aud of the access tokens of one application:
@@ -346,6 +356,9 @@ func TokenLive(ctx context.Context, store Store, tok AccessToken) (bool, error) 
 }
 
 func tokenLive(ctx context.Context, store Store, tok AccessToken) (bool, *Account, error) {
+	if tok.RefreshTokenID != "" {
+		return sessionTokenLive(ctx, store, tok)
+	}
 	// The token names all four, so one BatchGetItem reads them.
 	states, err := store.LoadMany(ctx, []Ref{{KindAPIKey, tok.ClientID}, {KindToken, tok.JTI}, {KindAccount, tok.AccountID}, {KindApplication, tok.ApplicationID}})
 	if err != nil {
@@ -399,6 +412,28 @@ func tokenLive(ctx context.Context, store Store, tok AccessToken) (bool, *Accoun
 	return !acc.Deleted() && acc.Status == StatusEnabled && acc.TenantID() == tok.TenantID, acc, nil
 }
 
+// sessionTokenLive is tokenLive for a token of a session: its record
+// (which DELETE or revocation removes), its session, its account and its
+// application, in one BatchGetItem.
+func sessionTokenLive(ctx context.Context, store Store, tok AccessToken) (bool, *Account, error) {
+	states, err := store.LoadMany(ctx, []Ref{{KindAccessToken, tok.JTI}, {KindRefreshToken, tok.RefreshTokenID}, {KindAccount, tok.AccountID}, {KindApplication, tok.ApplicationID}})
+	if err != nil {
+		return false, nil, err
+	}
+	rec, _ := one[*IssuedToken](states)
+	session, _ := one[*RefreshToken](states)
+	acc, _ := one[*Account](states)
+	app, _ := one[*Application](states)
+	switch {
+	case rec == nil || rec.Deleted() || rec.TenantID() != tok.TenantID || rec.AccountID != tok.AccountID || rec.RefreshTokenID != tok.RefreshTokenID,
+		session == nil || session.Deleted() || session.TenantID() != tok.TenantID || session.AccountID != tok.AccountID || session.ApplicationID != tok.ApplicationID,
+		app == nil || acc == nil || !sessionLive(session, app, acc),
+		issuedBy(tok, app.TokensValidAfter), issuedBy(tok, acc.TokensValidAfter):
+		return false, nil, nil
+	}
+	return true, acc, nil
+}
+
 // issuedBy reports a token issued at or before t. Token times have whole
 // seconds, so a token from the same second as t counts as before it: that
 // errs on the side of refusing.
@@ -427,6 +462,22 @@ func (t *TokenService) Revoke(ctx context.Context, keyID, secret, source, token 
 	}
 	svc := &Service{Store: t.Store, Clock: t.Clock, IDs: t.IDs}
 	c := Caller{TenantID: p.TenantID, AccountID: p.AccountID, KeyID: p.KeyID, Admin: p.Admin}
+	if tok.RefreshTokenID != "" {
+		// A session's token has a record; revoking deletes it, as
+		// DELETE /v1/accessTokens/{id} does.
+		_, err = run(ctx, svc, c, func(r *recorder) (*IssuedToken, error) {
+			cur := &IssuedToken{}
+			if err := t.Store.Load(ctx, Ref{KindAccessToken, tok.JTI}, cur); err != nil || cur.Deleted() {
+				if errors.Is(err, ErrNotFound) || err == nil {
+					return cur, nil // already gone
+				}
+				return nil, err
+			}
+			next := *cur
+			return &next, r.record(cur.Ref(), cur, &next, &events.AccessTokenRevoked{Reason: events.RevokedByRequest})
+		})
+		return err
+	}
 	_, err = run(ctx, svc, c, func(r *recorder) (*RevokedToken, error) {
 		cur := &RevokedToken{}
 		err := t.Store.Load(ctx, Ref{KindToken, tok.JTI}, cur)
@@ -521,6 +572,11 @@ func (a *TokenAuthenticator) check(ctx context.Context, token string, now time.T
 	if live {
 		e.tok = tok
 		e.principal = Principal{TenantID: tok.TenantID, ApplicationID: tok.ApplicationID, AccountID: tok.AccountID, KeyID: tok.ClientID, Admin: tok.Admin, Username: acc.Username}
+		if tok.RefreshTokenID != "" {
+			// A session's token acts for its account alone: it is no
+			// key, and never admin, whatever its claims say.
+			e.principal.KeyID, e.principal.Admin, e.principal.Session = "", false, tok.RefreshTokenID
+		}
 	}
 	return e, nil
 }

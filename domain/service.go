@@ -18,6 +18,11 @@ type Caller struct {
 	AccountID string
 	KeyID     string
 	Admin     bool
+	// Session is set for a password grant's token (its refresh token
+	// id): the caller acts for AccountID alone. It may read that account
+	// and manage its API keys; everything else is ErrNotFound, as if it
+	// did not exist (see selfOrAdmin).
+	Session   string
 	RequestID string
 	// IdempotencyKey and Fingerprint are set for requests that carry an
 	// Idempotency-Key header; Fingerprint identifies the request so that a
@@ -28,8 +33,11 @@ type Caller struct {
 
 func (c Caller) meta() events.Meta {
 	actor := ""
-	if c.KeyID != "" {
+	switch {
+	case c.KeyID != "":
 		actor = "apikey/" + c.KeyID
+	case c.Session != "":
+		actor = "session/" + c.Session
 	}
 	return events.Meta{Tenant: c.TenantID, Actor: actor, RequestID: c.RequestID}
 }
@@ -278,6 +286,10 @@ func lineage(st State) []Ref {
 	switch v := st.(type) {
 	case *APIKey:
 		return []Ref{{KindAccount, v.AccountID}, {KindApplication, v.ApplicationID}}
+	case *RefreshToken:
+		return []Ref{{KindAccount, v.AccountID}, {KindApplication, v.ApplicationID}}
+	case *IssuedToken:
+		return []Ref{{KindAccount, v.AccountID}, {KindApplication, v.ApplicationID}}
 	case Child:
 		return v.Parents()
 	}
@@ -437,9 +449,35 @@ func eachPage(ctx context.Context, st Store, collection string, fn func([]State)
 	}
 }
 
+// requireAdmin lets only admin keys and tokens through. A session's
+// caller gets ErrNotFound: what it may not reach does not exist for it,
+// so it cannot learn which ids are real.
 func requireAdmin(c Caller) error {
+	if c.Session != "" {
+		return ErrNotFound
+	}
 	if !c.Admin || c.TenantID == "" {
 		return ErrForbidden
+	}
+	return nil
+}
+
+// selfOrAdmin lets an admin through, and a session's caller for its own
+// account only.
+func selfOrAdmin(c Caller, accountID string) error {
+	if c.Session != "" {
+		if c.TenantID == "" || c.AccountID == "" || accountID != c.AccountID {
+			return ErrNotFound
+		}
+		return nil
+	}
+	return requireAdmin(c)
+}
+
+// ownKey refuses a session's caller a key of another account.
+func ownKey(c Caller, k *APIKey) error {
+	if c.Session != "" && k.AccountID != c.AccountID {
+		return ErrNotFound
 	}
 	return nil
 }

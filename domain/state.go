@@ -111,6 +111,10 @@ func NewState(kind string) (State, error) {
 		return &APIKey{}, nil
 	case KindToken:
 		return &RevokedToken{}, nil
+	case KindRefreshToken:
+		return &RefreshToken{}, nil
+	case KindAccessToken:
+		return &IssuedToken{}, nil
 	}
 	return nil, fmt.Errorf("unknown aggregate kind %q", kind)
 }

@@ -39,6 +39,13 @@ const (
 	TypeGroupCustomDataCleared       = "group.custom_data_cleared.v1"
 	TypeLoginSucceeded               = "account.login_succeeded.v1"
 	TypeLoginFailed                  = "account.login_failed.v1"
+	// Sessions of the password grant: a refresh token's stream, and the
+	// access tokens it gave.
+	TypeRefreshTokenIssued  = "refresh_token.issued.v1"
+	TypeRefreshTokenRotated = "refresh_token.rotated.v1"
+	TypeRefreshTokenRevoked = "refresh_token.revoked.v1"
+	TypeAccessTokenIssued   = "access_token.issued.v1"
+	TypeAccessTokenRevoked  = "access_token.revoked.v1"
 )
 
 // ReasonCascade marks a deletion caused by deleting the parent resource.
@@ -210,8 +217,12 @@ type APIKeyDeleted struct {
 
 // OAuthPolicySet sets an application's OAuth policy: the lifetime of the
 // access tokens issued for its keys, in seconds.
+//
+// RefreshTokenTTL, in seconds, came later: 0 (and its absence in older
+// events) means the default. Each event carries the whole policy.
 type OAuthPolicySet struct {
-	AccessTokenTTL int `json:"accessTokenTtl"`
+	AccessTokenTTL  int `json:"accessTokenTtl"`
+	RefreshTokenTTL int `json:"refreshTokenTtl,omitempty"`
 }
 
 // APIKeyScopesSet limits the scopes tokens of a key can ever carry.
@@ -261,6 +272,74 @@ type AccountLoginFailed struct {
 	Reason string `json:"reason"`
 	Source string `json:"source,omitempty"`
 }
+
+// RefreshTokenIssued starts a session: a password grant succeeded. The
+// refresh token's secret is never stored, only its SHA-256 (SecretHash,
+// base64url), as for API key secrets. ClientID is the admin API key that
+// authenticated the grant, or "" for a public client; a refresh must come
+// from the same client. Scopes are those granted, which a refresh may
+// narrow but never widen. Source is the address the grant came from.
+type RefreshTokenIssued struct {
+	ID            string    `json:"id"`
+	TenantID      string    `json:"tenantId"`
+	ApplicationID string    `json:"applicationId"`
+	AccountID     string    `json:"accountId"`
+	ClientID      string    `json:"clientId,omitempty"`
+	SecretHash    string    `json:"secretHash"`
+	Scopes        []string  `json:"scopes,omitempty"`
+	ExpiresAt     time.Time `json:"expiresAt"`
+	Source        string    `json:"source,omitempty"`
+}
+
+// RefreshTokenRotated records a refresh: the presented secret is spent
+// and SecretHash is the new one's. The spent hashes stay in the state, so
+// that presenting a spent secret again is recognised as reuse (RFC 9700
+// §4.14) and ends the session.
+type RefreshTokenRotated struct {
+	SecretHash string `json:"secretHash"`
+	Source     string `json:"source,omitempty"`
+}
+
+// Reasons a session ends.
+const (
+	// RevokedByRequest: DELETE of the refresh token, or RFC 7009
+	// revocation.
+	RevokedByRequest = "revoked"
+	// RevokedForReuse: a spent refresh token was presented again.
+	RevokedForReuse = "reuse"
+)
+
+// RefreshTokenRevoked ends a session.
+type RefreshTokenRevoked struct {
+	Reason string `json:"reason"`
+	Source string `json:"source,omitempty"`
+}
+
+// AccessTokenIssued records an access token of a session (password or
+// refresh grant), by its jti: the account's accessTokens collection lists
+// these, and a deleted one stops working. The signed token itself is not
+// stored: it is a bearer credential. Client credentials tokens are not
+// recorded (see the README's "Access and refresh tokens").
+type AccessTokenIssued struct {
+	ID             string    `json:"id"`
+	TenantID       string    `json:"tenantId"`
+	ApplicationID  string    `json:"applicationId"`
+	AccountID      string    `json:"accountId"`
+	RefreshTokenID string    `json:"refreshTokenId"`
+	Scopes         []string  `json:"scopes,omitempty"`
+	ExpiresAt      time.Time `json:"expiresAt"`
+}
+
+// AccessTokenRevoked ends one access token of a session.
+type AccessTokenRevoked struct {
+	Reason string `json:"reason"`
+}
+
+func (RefreshTokenIssued) EventType() string  { return TypeRefreshTokenIssued }
+func (RefreshTokenRotated) EventType() string { return TypeRefreshTokenRotated }
+func (RefreshTokenRevoked) EventType() string { return TypeRefreshTokenRevoked }
+func (AccessTokenIssued) EventType() string   { return TypeAccessTokenIssued }
+func (AccessTokenRevoked) EventType() string  { return TypeAccessTokenRevoked }
 
 func (TenantCreated) EventType() string      { return TypeTenantCreated }
 func (ApplicationCreated) EventType() string { return TypeApplicationCreated }
@@ -325,4 +404,9 @@ func init() {
 	register(func() Event { return &GroupCustomDataCleared{} })
 	register(func() Event { return &AccountLoginSucceeded{} })
 	register(func() Event { return &AccountLoginFailed{} })
+	register(func() Event { return &RefreshTokenIssued{} })
+	register(func() Event { return &RefreshTokenRotated{} })
+	register(func() Event { return &RefreshTokenRevoked{} })
+	register(func() Event { return &AccessTokenIssued{} })
+	register(func() Event { return &AccessTokenRevoked{} })
 }

@@ -38,7 +38,7 @@ func main() {
 	api := httpapi.API{Svc: svc, Decider: authorizer.New(store, svc.Clock, authCfg).Decider, AuthCacheTTL: authCfg.CacheTTL,
 		Tokens: &domain.TokenService{Store: store, Signer: &rotation.FirstKeySigner{Signer: tokens.NewSigner(keys, svc.Clock), Keys: keys, Publish: store.PutJWKS, Clock: svc.Clock},
 			Verifier: verifier,
-			Throttle: domain.NewThrottle(svc.Clock), Clock: svc.Clock, IDs: svc.IDs, Issuer: issuer, Audience: audience},
+			Throttle: domain.NewThrottle(svc.Clock), Clock: svc.Clock, IDs: svc.IDs, Issuer: issuer, Audience: audience, Accounts: svc},
 		// The published document, the one the authorizer verifies with:
 		// one source of truth, and a public endpoint that never reads the
 		// private secret.

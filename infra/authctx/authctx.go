@@ -17,6 +17,10 @@ const (
 	KeyAdmin         = "admin"
 	KeyScope         = "scope"
 	KeyUsername      = "username"
+	// KeyRefreshTokenID is set only for a password grant's token: the
+	// session it belongs to. Such a credential has no API key and acts
+	// for its account alone.
+	KeyRefreshTokenID = "refreshTokenId"
 )
 
 // Auth types.
@@ -38,6 +42,9 @@ type Identity struct {
 	Scope string
 	// Username is the account's username.
 	Username string
+	// RefreshTokenID is the session of a password grant's token ("" for
+	// API keys and client credentials tokens); APIKeyID is then empty.
+	RefreshTokenID string
 }
 
 // Map encodes an identity as an authorizer context.
@@ -46,7 +53,7 @@ func (id Identity) Map() map[string]any {
 	if id.Admin {
 		admin = "true"
 	}
-	return map[string]any{
+	m := map[string]any{
 		KeyAccountHref:   id.AccountHref,
 		KeyAccountID:     id.AccountID,
 		KeyAPIKeyID:      id.APIKeyID,
@@ -57,6 +64,10 @@ func (id Identity) Map() map[string]any {
 		KeyScope:         id.Scope,
 		KeyUsername:      id.Username,
 	}
+	if id.RefreshTokenID != "" {
+		m[KeyRefreshTokenID] = id.RefreshTokenID
+	}
+	return m
 }
 
 // FromMap decodes an authorizer context as API Gateway delivers it (REST
@@ -75,18 +86,22 @@ func FromMap(m map[string]any) (Identity, error) {
 		}
 	}
 	id := Identity{
-		AccountHref:   str(KeyAccountHref),
-		AccountID:     str(KeyAccountID),
-		APIKeyID:      str(KeyAPIKeyID),
-		TenantID:      str(KeyTenantID),
-		ApplicationID: str(KeyApplicationID),
-		AuthType:      str(KeyAuthType),
-		Admin:         strings.EqualFold(str(KeyAdmin), "true"),
-		Scope:         str(KeyScope),
-		Username:      str(KeyUsername),
+		AccountHref:    str(KeyAccountHref),
+		AccountID:      str(KeyAccountID),
+		APIKeyID:       str(KeyAPIKeyID),
+		TenantID:       str(KeyTenantID),
+		ApplicationID:  str(KeyApplicationID),
+		AuthType:       str(KeyAuthType),
+		Admin:          strings.EqualFold(str(KeyAdmin), "true"),
+		Scope:          str(KeyScope),
+		Username:       str(KeyUsername),
+		RefreshTokenID: str(KeyRefreshTokenID),
 	}
-	if id.TenantID == "" || id.APIKeyID == "" || id.AccountID == "" {
-		return Identity{}, fmt.Errorf("authorizer context lacks tenant, account or key")
+	if id.TenantID == "" || id.AccountID == "" || (id.APIKeyID == "") == (id.RefreshTokenID == "") {
+		return Identity{}, fmt.Errorf("authorizer context lacks tenant, account, or exactly one of key and session")
+	}
+	if id.RefreshTokenID != "" && id.Admin {
+		return Identity{}, fmt.Errorf("authorizer context: a session is never admin")
 	}
 	return id, nil
 }

@@ -29,3 +29,25 @@ func TestBooleanAdminAndMissingFields(t *testing.T) {
 		t.Fatal("empty context accepted")
 	}
 }
+
+// TestSessionIdentity: a password grant's token has a session and no
+// key, and is never admin; a context with both, or neither, is refused.
+func TestSessionIdentity(t *testing.T) {
+	id := authctx.Identity{AccountID: "acc", TenantID: "tnt", ApplicationID: "app", AuthType: authctx.AuthBearer, RefreshTokenID: "rtk"}
+	got, err := authctx.FromMap(id.Map())
+	if err != nil || got.RefreshTokenID != "rtk" || got.APIKeyID != "" || got.Admin {
+		t.Fatalf("round trip: %+v %v", got, err)
+	}
+	if _, ok := (authctx.Identity{APIKeyID: "k"}).Map()[authctx.KeyRefreshTokenID]; ok {
+		t.Fatal("a key's context names a session")
+	}
+	for name, m := range map[string]map[string]any{
+		"both":          {authctx.KeyTenantID: "tnt", authctx.KeyAccountID: "acc", authctx.KeyAPIKeyID: "k", authctx.KeyRefreshTokenID: "rtk"},
+		"neither":       {authctx.KeyTenantID: "tnt", authctx.KeyAccountID: "acc"},
+		"admin session": {authctx.KeyTenantID: "tnt", authctx.KeyAccountID: "acc", authctx.KeyRefreshTokenID: "rtk", authctx.KeyAdmin: "true"},
+	} {
+		if got, err := authctx.FromMap(m); err == nil {
+			t.Errorf("%s: accepted as %+v", name, got)
+		}
+	}
+}

@@ -47,15 +47,16 @@ type Decision struct {
 // account's absolute href, which only the transport can build.
 func (d Decision) Identity(accountHref string) authctx.Identity {
 	return authctx.Identity{
-		AccountHref:   accountHref,
-		AccountID:     d.Principal.AccountID,
-		APIKeyID:      d.Principal.KeyID,
-		TenantID:      d.Principal.TenantID,
-		ApplicationID: d.Principal.ApplicationID,
-		AuthType:      d.AuthType,
-		Admin:         d.Principal.Admin,
-		Scope:         d.Scope,
-		Username:      d.Principal.Username,
+		AccountHref:    accountHref,
+		AccountID:      d.Principal.AccountID,
+		APIKeyID:       d.Principal.KeyID,
+		TenantID:       d.Principal.TenantID,
+		ApplicationID:  d.Principal.ApplicationID,
+		AuthType:       d.AuthType,
+		Admin:          d.Principal.Admin,
+		Scope:          d.Scope,
+		Username:       d.Principal.Username,
+		RefreshTokenID: d.Principal.Session,
 	}
 }
 
@@ -73,14 +74,18 @@ type Decider struct {
 }
 
 // ErrForbidden is the answer for good credentials that may not call this
-// API: a developer's key or token on the management API (403).
+// API: a developer's key or client credentials token on the management
+// API (403). A password grant's token passes: it may manage its own
+// account's keys there, and the functions answer 404 to everything else
+// (domain.Caller.Session).
 var ErrForbidden = errors.New("forbidden")
 
 // Binding says which credentials an API accepts.
 type Binding struct {
 	// Management marks Keystorm's own management API: only admin keys
-	// and tokens, of any tenant (the functions then act inside the
-	// caller's tenant), and Applications is ignored.
+	// and tokens, and password grant tokens (self service), of any
+	// tenant (the functions then act inside the caller's tenant, and
+	// for a session inside its account), and Applications is ignored.
 	Management bool
 	// Applications are the ids of the applications whose keys and tokens
 	// the API accepts. Empty accepts none; AnyApplication accepts every
@@ -126,7 +131,7 @@ func (d *Decider) Decide(ctx context.Context, authorization, source string, b Bi
 		return Decision{}, err
 	}
 	switch {
-	case b.Management && !dec.Principal.Admin:
+	case b.Management && !dec.Principal.Admin && dec.Principal.Session == "":
 		return Decision{}, fmt.Errorf("%w: a developer credential on the management API", ErrForbidden)
 	case !b.Management && !b.allows(dec.Principal.ApplicationID):
 		return Decision{}, fmt.Errorf("%w: the API is not bound to the credential's application", ErrUnauthorized)

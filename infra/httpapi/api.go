@@ -52,10 +52,11 @@ func (a *API) Handler(family string) *Router {
 		rt.Handle("POST", "/v1/applications/{applicationId}/accounts", a.doCustom(a.createAccount))
 		rt.Handle("GET", "/v1/applications/{applicationId}/accounts", a.do(a.listAccounts))
 		rt.Handle("POST", "/v1/applications/{applicationId}/loginAttempts", a.do(a.loginAttempt))
-		rt.Handle("GET", "/v1/accounts/{accountId}", a.do(a.getAccount))
+		rt.Handle("GET", "/v1/accounts/{accountId}", a.doSelf(a.getAccount))
 		rt.Handle("POST", "/v1/accounts/{accountId}", a.doCustom(a.updateAccount))
 		rt.Handle("DELETE", "/v1/accounts/{accountId}", a.do(a.deleteAccount))
 		a.customDataRoutes(rt, domain.KindAccount, "accountId")
+		a.tokenRoutes(rt)
 	case "groups":
 		rt.Handle("POST", "/v1/applications/{applicationId}/groups", a.doCustom(a.createGroup))
 		rt.Handle("GET", "/v1/applications/{applicationId}/groups", a.do(a.listGroups))
@@ -71,11 +72,11 @@ func (a *API) Handler(family string) *Router {
 		rt.Handle("GET", "/v1/accounts/{accountId}/groups", a.do(a.listAccountGroups))
 		rt.Handle("GET", "/v1/accounts/{accountId}/groupMemberships", a.do(a.listAccountMemberships))
 	case "apikeys":
-		rt.Handle("POST", "/v1/accounts/{accountId}/apiKeys", a.do(a.createAPIKey))
-		rt.Handle("GET", "/v1/accounts/{accountId}/apiKeys", a.do(a.listAPIKeys))
-		rt.Handle("GET", "/v1/apiKeys/{apiKeyId}", a.do(a.getAPIKey))
-		rt.Handle("POST", "/v1/apiKeys/{apiKeyId}", a.do(a.updateAPIKey))
-		rt.Handle("DELETE", "/v1/apiKeys/{apiKeyId}", a.do(a.deleteAPIKey))
+		rt.Handle("POST", "/v1/accounts/{accountId}/apiKeys", a.doSelf(a.createAPIKey))
+		rt.Handle("GET", "/v1/accounts/{accountId}/apiKeys", a.doSelf(a.listAPIKeys))
+		rt.Handle("GET", "/v1/apiKeys/{apiKeyId}", a.doSelf(a.getAPIKey))
+		rt.Handle("POST", "/v1/apiKeys/{apiKeyId}", a.doSelf(a.updateAPIKey))
+		rt.Handle("DELETE", "/v1/apiKeys/{apiKeyId}", a.doSelf(a.deleteAPIKey))
 		rt.Handle("GET", "/v1/applications/{applicationId}/apiKeys", a.do(a.findAPIKey))
 	case OAuthFamily:
 		a.oauthRoutes(rt)
@@ -95,35 +96,50 @@ type req struct {
 
 // do adapts a handler: it assigns a request id, reads the body (at most
 // MaxBody bytes), resolves the caller, and routes any error to WriteError.
+// A session's caller (a password grant's token) is answered 404 before
+// anything else is looked at, its body included: such a route does not
+// exist for it (see doSelf).
 func (a *API) do(h func(w http.ResponseWriter, r req) error) http.HandlerFunc {
-	return a.within(MaxBody, h)
+	return a.within(MaxBody, false, h)
+}
+
+// doSelf is do for the routes a session's caller may use too: reading
+// its account and managing its keys. The domain then refuses it every
+// other account and key (404 as well).
+func (a *API) doSelf(h func(w http.ResponseWriter, r req) error) http.HandlerFunc {
+	return a.within(MaxBody, true, h)
 }
 
 // doCustom is do for the routes whose body may carry customData: it
 // allows MaxCustomDataBody bytes.
 func (a *API) doCustom(h func(w http.ResponseWriter, r req) error) http.HandlerFunc {
-	return a.within(MaxCustomDataBody, h)
+	return a.within(MaxCustomDataBody, false, h)
 }
 
-func (a *API) within(limit int64, h func(w http.ResponseWriter, r req) error) http.HandlerFunc {
+func (a *API) within(limit int64, self bool, h func(w http.ResponseWriter, r req) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		r = withRequestID(r)
-		if err := a.serve(w, r, limit, h); err != nil {
+		if err := a.serve(w, r, limit, self, h); err != nil {
 			WriteError(w, r, err)
 		}
 	}
 }
 
-func (a *API) serve(w http.ResponseWriter, r *http.Request, limit int64, h func(w http.ResponseWriter, r req) error) error {
+func (a *API) serve(w http.ResponseWriter, r *http.Request, limit int64, self bool, h func(w http.ResponseWriter, r req) error) error {
+	c, err := caller(r)
+	if err != nil {
+		return err
+	}
+	if c.Session != "" && !self {
+		return domain.ErrNotFound
+	}
 	var body []byte
 	if r.Method == http.MethodPost {
-		var err error
 		if body, err = readBody(r, limit); err != nil {
 			return err
 		}
 	}
-	c, err := caller(r, body)
-	if err != nil {
+	if err := idempotency(r, body, &c); err != nil {
 		return err
 	}
 	return h(w, req{Request: r, c: c, body: body, base: hrefs(baseURL(r))})

@@ -52,6 +52,8 @@ type MembershipBody struct {
 type OAuthPolicyBody struct {
 	// AccessTokenTTL is an ISO 8601 duration such as PT1H.
 	AccessTokenTTL string `json:"accessTokenTtl,omitempty"`
+	// RefreshTokenTTL is an ISO 8601 duration such as P60D.
+	RefreshTokenTTL string `json:"refreshTokenTtl,omitempty"`
 }
 
 // LoginAttemptBody is a password login (Stormpath's loginAttempts).
@@ -73,8 +75,15 @@ type CustomDataInput map[string]json.RawMessage
 // ClientID and ClientSecret authenticate the client instead of HTTP Basic
 // (client_secret_post, RFC 6749 §2.3.1).
 type TokenForm struct {
-	GrantType    string `json:"grant_type"`
-	Scope        string `json:"scope,omitempty"`
+	// GrantType is client_credentials, password (at an application's
+	// token endpoint) or refresh_token.
+	GrantType string `json:"grant_type"`
+	Scope     string `json:"scope,omitempty"`
+	// Username and Password are the password grant's.
+	Username string `json:"username,omitempty"`
+	Password string `json:"password,omitempty"`
+	// RefreshToken is the refresh grant's.
+	RefreshToken string `json:"refresh_token,omitempty"`
 	ClientID     string `json:"client_id,omitempty"`
 	ClientSecret string `json:"client_secret,omitempty"`
 }

@@ -223,12 +223,25 @@ func clientCredentials(r *http.Request) (id, secret string, ok bool, err error) 
 	return id, secret, true, nil
 }
 
-// authenticatedForm reads the form and the client's credentials: HTTP
+// authenticatedForm reads the form and the client's credentials, which
+// must be there (clientForm).
+func authenticatedForm(r *http.Request) (url.Values, string, string, error) {
+	form, id, secret, err := clientForm(r)
+	if err == nil && id == "" && secret == "" {
+		err = errClientRequired
+	}
+	return form, id, secret, err
+}
+
+var errClientRequired = &domain.OAuthError{Code: domain.OAuthInvalidClient, Description: "Client authentication is required: HTTP Basic with the API key id and secret, or client_id and client_secret in the body."}
+
+// clientForm reads the form and the client's credentials, if any: HTTP
 // Basic (client_secret_basic), or client_id and client_secret in the
 // body (client_secret_post, RFC 6749 §2.3.1, which the Stormpath SDKs'
 // helpers send). Exactly one method per request: both at once is an
-// invalid_request, as the RFC requires, rather than picking one.
-func authenticatedForm(r *http.Request) (url.Values, string, string, error) {
+// invalid_request, as the RFC requires, rather than picking one. No
+// credentials at all gives empty id and secret (a public client).
+func clientForm(r *http.Request) (url.Values, string, string, error) {
 	form, err := ParseForm(r.Header.Get("Content-Type"), r.Body)
 	if err != nil {
 		return nil, "", "", err
@@ -246,42 +259,85 @@ func authenticatedForm(r *http.Request) (url.Values, string, string, error) {
 		}
 		return form, form.Get("client_id"), form.Get("client_secret"), nil
 	case !basic:
-		return nil, "", "", &domain.OAuthError{Code: domain.OAuthInvalidClient, Description: "Client authentication is required: HTTP Basic with the API key id and secret, or client_id and client_secret in the body."}
+		// A public client may name itself with client_id alone (RFC
+		// 6749 §2.3.1 is for clients with credentials): ignored.
+		return form, "", "", nil
 	}
 	if cid := form.Get("client_id"); cid != "" && cid != id {
 		return nil, "", "", invalidRequest("client_id does not match the authenticated client.")
 	}
+	if id == "" && secret == "" {
+		return nil, "", "", &domain.OAuthError{Code: domain.OAuthInvalidClient, Description: "The Basic credentials are malformed."}
+	}
 	return form, id, secret, nil
 }
 
-// TokenResponse is RFC 6749 §5.1's answer.
+// TokenResponse is RFC 6749 §5.1's answer. RefreshToken and
+// RefreshTokenExpiresIn come with the password and refresh grants, and
+// StormpathAccessTokenHref, as Stormpath answered, names the access
+// token's resource (a session's tokens are resources; client
+// credentials tokens are not).
 type TokenResponse struct {
-	AccessToken string `json:"access_token"`
-	TokenType   string `json:"token_type"`
-	ExpiresIn   int    `json:"expires_in"`
-	Scope       string `json:"scope"`
+	AccessToken              string `json:"access_token"`
+	TokenType                string `json:"token_type"`
+	ExpiresIn                int    `json:"expires_in"`
+	Scope                    string `json:"scope"`
+	RefreshToken             string `json:"refresh_token,omitempty"`
+	RefreshTokenExpiresIn    int    `json:"refresh_token_expires_in,omitempty"`
+	StormpathAccessTokenHref string `json:"stormpath_access_token_href,omitempty"`
 }
 
 func (a *API) token(w http.ResponseWriter, r *http.Request) error {
-	form, id, secret, err := authenticatedForm(r)
+	form, id, secret, err := clientForm(r)
 	if err != nil {
 		return err
 	}
-	switch gt := form.Get("grant_type"); gt {
+	gt := form.Get("grant_type")
+	switch gt {
 	case "":
 		return invalidRequest("grant_type is required.")
 	case "client_credentials":
+		if id == "" && secret == "" {
+			return errClientRequired
+		}
+		iss, err := a.Tokens.Issue(r.Context(), domain.TokenRequest{
+			KeyID: id, Secret: secret, Scope: form.Get("scope"),
+			ApplicationID: param(r, "applicationId"), BaseURL: baseURL(r), Source: sourceAddr(r),
+		})
+		if err != nil {
+			return err
+		}
+		writeOAuthJSON(w, http.StatusOK, TokenResponse{AccessToken: iss.Signed, TokenType: "bearer", ExpiresIn: iss.ExpiresIn, Scope: iss.Token.Scope()})
+		return nil
+	case "password":
+		st, err := a.Tokens.PasswordGrant(r.Context(), domain.PasswordRequest{
+			ApplicationID: param(r, "applicationId"), Username: form.Get("username"), Password: form.Get("password"),
+			Scope: form.Get("scope"), ClientID: id, ClientSecret: secret, BaseURL: baseURL(r), Source: sourceAddr(r),
+		})
+		if err != nil {
+			return err
+		}
+		return a.sessionTokens(w, r, st)
+	case "refresh_token":
+		st, err := a.Tokens.RefreshGrant(r.Context(), domain.RefreshRequest{
+			ApplicationID: param(r, "applicationId"), RefreshToken: form.Get("refresh_token"),
+			Scope: form.Get("scope"), ClientID: id, ClientSecret: secret, BaseURL: baseURL(r), Source: sourceAddr(r),
+		})
+		if err != nil {
+			return err
+		}
+		return a.sessionTokens(w, r, st)
 	default:
-		return &domain.OAuthError{Code: domain.OAuthUnsupportedGrantType, Description: "Only grant_type=client_credentials is supported."}
+		return &domain.OAuthError{Code: domain.OAuthUnsupportedGrantType, Description: "grant_type must be client_credentials, password or refresh_token."}
 	}
-	iss, err := a.Tokens.Issue(r.Context(), domain.TokenRequest{
-		KeyID: id, Secret: secret, Scope: form.Get("scope"),
-		ApplicationID: param(r, "applicationId"), BaseURL: baseURL(r), Source: sourceAddr(r),
+}
+
+func (a *API) sessionTokens(w http.ResponseWriter, r *http.Request, st domain.SessionTokens) error {
+	writeOAuthJSON(w, http.StatusOK, TokenResponse{
+		AccessToken: st.Signed, TokenType: "bearer", ExpiresIn: st.ExpiresIn, Scope: st.Token.Scope(),
+		RefreshToken: st.RefreshToken, RefreshTokenExpiresIn: st.RefreshExpiresIn,
+		StormpathAccessTokenHref: hrefs(baseURL(r)).link("/v1/accessTokens/" + st.Token.JTI).Href,
 	})
-	if err != nil {
-		return err
-	}
-	writeOAuthJSON(w, http.StatusOK, TokenResponse{AccessToken: iss.Signed, TokenType: "bearer", ExpiresIn: iss.ExpiresIn, Scope: iss.Token.Scope()})
 	return nil
 }
 
@@ -331,6 +387,9 @@ func (a *API) introspect(w http.ResponseWriter, r *http.Request) error {
 	id, err := identity(r)
 	if err != nil {
 		return err
+	}
+	if !id.Admin {
+		return domain.ErrForbidden // before the body: nothing here is a non-admin's
 	}
 	form, err := ParseForm(r.Header.Get("Content-Type"), r.Body)
 	if err != nil {

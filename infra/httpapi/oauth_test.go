@@ -82,7 +82,7 @@ func TestISODuration(t *testing.T) {
 			t.Errorf("%q parsed as %v", s, d)
 		}
 	}
-	for d, want := range map[time.Duration]string{time.Hour: "PT1H", 90 * time.Minute: "PT1H30M", 24 * time.Hour: "PT24H",
+	for d, want := range map[time.Duration]string{time.Hour: "PT1H", 90 * time.Minute: "PT1H30M", 24 * time.Hour: "P1D", 60 * 24 * time.Hour: "P60D", 26 * time.Hour: "P1DT2H",
 		time.Minute: "PT1M", 3661 * time.Second: "PT1H1M1S", 0: "PT0S"} {
 		if got := FormatISODuration(d); got != want {
 			t.Errorf("%v: %s, want %s", d, got, want)

@@ -39,6 +39,16 @@ func (a *API) updateOAuthPolicy(w http.ResponseWriter, r req) error {
 		}
 		in.AccessTokenTTL = &d
 	}
+	if s, err = f.str("refreshTokenTtl"); err != nil {
+		return err
+	}
+	if s != nil {
+		d, err := ParseISODuration(*s)
+		if err != nil {
+			return domain.E(domain.KindInvalid, domain.CodeInvalidValue, "refreshTokenTtl", "refreshTokenTtl must be an ISO 8601 duration such as P60D.")
+		}
+		in.RefreshTokenTTL = &d
+	}
 	// SDKs send the whole resource back on save.
 	if err := f.rest("accessTokenTtl", "refreshTokenTtl", "idTokenTtl", "tokenEndpoint", "revocationEndpoint"); err != nil {
 		return err
@@ -99,15 +109,24 @@ func ParseISODuration(s string) (time.Duration, error) {
 	return total, nil
 }
 
-// FormatISODuration renders a duration as PT…H…M…S (whole seconds), e.g.
-// PT1H, PT1H30M, PT45S; zero is PT0S.
+// FormatISODuration renders a duration as P…DT…H…M…S (whole seconds),
+// days when there are any, as Stormpath wrote them: PT1H, PT1H30M, P1D,
+// P60D, P1DT2H; zero is PT0S.
 func FormatISODuration(d time.Duration) string {
 	secs := int64(d / time.Second)
 	if secs <= 0 {
 		return "PT0S"
 	}
 	var b strings.Builder
-	b.WriteString("PT")
+	b.WriteString("P")
+	if days := secs / 86400; days > 0 {
+		b.WriteString(strconv.FormatInt(days, 10))
+		b.WriteByte('D')
+		secs -= days * 86400
+	}
+	if secs > 0 {
+		b.WriteByte('T')
+	}
 	for _, u := range []struct {
 		n int64
 		c byte

@@ -142,7 +142,7 @@ func openAPIDoc() (obj, error) {
 				"basic": obj{"type": "http", "scheme": "basic",
 					"description": "An API key: its id as the user name, its secret as the password. On management routes, an admin key only."},
 				"bearer": obj{"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-					"description": "An access token from the token endpoint. On management routes, one issued to an admin key."},
+					"description": "An access token from the token endpoint. On management routes, one issued to an admin key, or a password grant's token on the routes of its own account and keys."},
 			},
 			"responses": obj{
 				"Error": obj{"description": "The management API's error: status, a stable code (see the README's error table), messages and the request id.",
@@ -170,7 +170,7 @@ var familyDocs = map[string]string{
 	"accounts":     "Accounts of an application and their customData.",
 	"groups":       "Groups, group memberships and their customData.",
 	"apikeys":      "API keys of accounts.",
-	OAuthFamily:    "OAuth 2.0 (RFC 6749 client credentials, RFC 7009, RFC 7662), the JWKS, the authenticate endpoint for backends, and this document.",
+	OAuthFamily:    "OAuth 2.0 (RFC 6749 client credentials, password and refresh token grants, RFC 7009, RFC 7662), the JWKS, the authenticate endpoint for backends, and this document.",
 }
 
 func (g *generator) operation(op operation, path, tag string) (obj, error) {
@@ -182,8 +182,15 @@ func (g *generator) operation(op operation, path, tag string) (obj, error) {
 		o["description"] = op.Description
 	}
 	switch op.Auth {
-	case adminKey:
+	case adminKey, adminOrSelf:
 		o["security"] = []obj{{"basic": []string{}}, {"bearer": []string{}}}
+		if op.Auth == adminOrSelf {
+			d := "An admin key, or a password grant's token of the account itself (any other account's resources answer 404 to it)."
+			if op.Description != "" {
+				d = op.Description + " " + d
+			}
+			o["description"] = d
+		}
 	case clientKey:
 		// client_secret_post has no security scheme in OpenAPI: the
 		// alternative to Basic is the form's client_id and
@@ -201,7 +208,7 @@ func (g *generator) operation(op operation, path, tag string) (obj, error) {
 			params = append(params, obj{"name": name, "in": "path", "required": true, "schema": obj{"type": "string"}})
 		}
 	}
-	if op.Auth == adminKey && strings.HasPrefix(op.Route, "POST ") && !op.Form {
+	if (op.Auth == adminKey || op.Auth == adminOrSelf) && strings.HasPrefix(op.Route, "POST ") && !op.Form {
 		params = append(params, obj{"name": "Idempotency-Key", "in": "header", "schema": obj{"type": "string", "maxLength": maxIdempotencyKey},
 			"description": "Makes a retry safe: the same key with the same request answers as the first time, without doing it again."})
 	}
@@ -526,6 +533,9 @@ const (
 	_ security = iota
 	// adminKey: an admin key, by HTTP Basic or as a Bearer token.
 	adminKey
+	// adminOrSelf: an admin key, or a password grant's token of the
+	// account the route is about (self service).
+	adminOrSelf
 	// clientKey: any API key authenticates itself as the OAuth client,
 	// by HTTP Basic or client_secret_post.
 	clientKey

@@ -68,6 +68,8 @@ type Application struct {
 	DefaultAccountStore Link   `json:"defaultAccountStore"`
 	OAuthPolicy         Link   `json:"oAuthPolicy"`
 	CustomData          Link   `json:"customData"`
+	// LoginAttempts is where the SDKs' authenticateAccount posts.
+	LoginAttempts Link `json:"loginAttempts"`
 }
 
 func (b hrefs) application(a *domain.Application) Application {
@@ -76,25 +78,26 @@ func (b hrefs) application(a *domain.Application) Application {
 		CreatedAt: ts(a.CreatedAt), ModifiedAt: ts(a.ModifiedAt), Tenant: b.link("/v1/tenants/" + a.Tenant),
 		Accounts: b.link(p + "/accounts"), Groups: b.link(p + "/groups"), APIKeys: b.link(p + "/apiKeys"),
 		DefaultAccountStore: b.link("/v1/directories/" + a.DirectoryID), OAuthPolicy: b.link("/v1/oAuthPolicies/" + a.ID),
-		CustomData: b.customDataLink(a.Ref())}
+		CustomData: b.customDataLink(a.Ref()), LoginAttempts: b.link(p + "/loginAttempts")}
 }
 
 // OAuthPolicy is the JSON of an application's OAuth policy (Stormpath's
-// oAuthPolicy resource). Keystorm issues no refresh tokens, so there is
-// no refreshTokenTtl.
+// oAuthPolicy resource): the lifetimes of access tokens and of the
+// password grant's sessions.
 type OAuthPolicy struct {
-	Href           string `json:"href"`
-	AccessTokenTTL string `json:"accessTokenTtl"`
-	TokenEndpoint  string `json:"tokenEndpoint"`
-	CreatedAt      string `json:"createdAt"`
-	ModifiedAt     string `json:"modifiedAt"`
-	Application    Link   `json:"application"`
-	Tenant         Link   `json:"tenant"`
+	Href            string `json:"href"`
+	AccessTokenTTL  string `json:"accessTokenTtl"`
+	RefreshTokenTTL string `json:"refreshTokenTtl"`
+	TokenEndpoint   string `json:"tokenEndpoint"`
+	CreatedAt       string `json:"createdAt"`
+	ModifiedAt      string `json:"modifiedAt"`
+	Application     Link   `json:"application"`
+	Tenant          Link   `json:"tenant"`
 }
 
 func (b hrefs) oauthPolicy(a *domain.Application) OAuthPolicy {
 	return OAuthPolicy{Href: string(b) + "/v1/oAuthPolicies/" + a.ID, AccessTokenTTL: FormatISODuration(a.TokenTTL()),
-		TokenEndpoint: string(b) + "/v1/applications/" + a.ID + "/oauth/token", CreatedAt: ts(a.CreatedAt), ModifiedAt: ts(a.ModifiedAt),
+		RefreshTokenTTL: FormatISODuration(a.RefreshTTL()), TokenEndpoint: string(b) + "/v1/applications/" + a.ID + "/oauth/token", CreatedAt: ts(a.CreatedAt), ModifiedAt: ts(a.ModifiedAt),
 		Application: b.link("/v1/applications/" + a.ID), Tenant: b.link("/v1/tenants/" + a.Tenant)}
 }
 
@@ -116,6 +119,8 @@ type Account struct {
 	APIKeys                Link   `json:"apiKeys"`
 	Groups                 Link   `json:"groups"`
 	GroupMemberships       Link   `json:"groupMemberships"`
+	AccessTokens           Link   `json:"accessTokens"`
+	RefreshTokens          Link   `json:"refreshTokens"`
 	Directory              Link   `json:"directory"`
 	Application            Link   `json:"application"`
 	Tenant                 Link   `json:"tenant"`
@@ -127,6 +132,7 @@ func (b hrefs) account(a *domain.Account) Account {
 		Surname: a.Surname, FullName: a.FullName(), Status: a.Status, CreatedAt: ts(a.CreatedAt), ModifiedAt: ts(a.ModifiedAt),
 		CustomData: b.customDataLink(a.Ref()), APIKeys: b.link(p + "/apiKeys"), Groups: b.link(p + "/groups"),
 		GroupMemberships: b.link(p + "/groupMemberships"), Directory: b.link("/v1/directories/" + a.DirectoryID),
+		AccessTokens: b.link(p + "/accessTokens"), RefreshTokens: b.link(p + "/refreshTokens"),
 		Application: b.link("/v1/applications/" + a.ApplicationID), Tenant: b.link("/v1/tenants/" + a.Tenant)}
 	if a.EmailVerificationToken != "" {
 		l := b.link("/v1/accounts/emailVerificationTokens/" + a.EmailVerificationToken)

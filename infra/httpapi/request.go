@@ -80,21 +80,33 @@ func identity(r *http.Request) (authctx.Identity, error) {
 	return id, nil
 }
 
-// caller builds the domain caller for a management request. Only admin
-// keys may manage: a developer's key is refused here (and again in the
-// domain).
-func caller(r *http.Request, body []byte) (domain.Caller, error) {
+// caller builds the domain caller for a management request. Admin keys
+// and tokens manage the tenant; a password grant's token acts for its
+// account alone (the domain answers 404 beyond it); a developer's key or
+// client credentials token is refused here (and again in the domain).
+func caller(r *http.Request) (domain.Caller, error) {
 	id, err := identity(r)
 	if err != nil {
 		return domain.Caller{}, err
 	}
-	if !id.Admin {
+	var c domain.Caller
+	switch {
+	case id.RefreshTokenID != "":
+		c = domain.Caller{TenantID: id.TenantID, AccountID: id.AccountID, Session: id.RefreshTokenID, RequestID: requestID(r)}
+	case id.Admin:
+		c = domain.Caller{TenantID: id.TenantID, AccountID: id.AccountID, KeyID: id.APIKeyID, Admin: true, RequestID: requestID(r)}
+	default:
 		return domain.Caller{}, domain.ErrForbidden
 	}
-	c := domain.Caller{TenantID: id.TenantID, AccountID: id.AccountID, KeyID: id.APIKeyID, Admin: true, RequestID: requestID(r)}
+	return c, nil
+}
+
+// idempotency reads the Idempotency-Key header of a POST into c, with
+// the fingerprint of the request it was sent with.
+func idempotency(r *http.Request, body []byte, c *domain.Caller) error {
 	if k := r.Header.Get("Idempotency-Key"); k != "" && r.Method == http.MethodPost {
 		if len(k) > maxIdempotencyKey {
-			return domain.Caller{}, domain.E(domain.KindInvalid, domain.CodeInvalidValue, "Idempotency-Key", "The Idempotency-Key header must be at most %d characters.", maxIdempotencyKey)
+			return domain.E(domain.KindInvalid, domain.CodeInvalidValue, "Idempotency-Key", "The Idempotency-Key header must be at most %d characters.", maxIdempotencyKey)
 		}
 		// The query counts too (SDKs pass key names there), except the
 		// encryption parameters, which vary per client, not per request.
@@ -109,7 +121,7 @@ func caller(r *http.Request, body []byte) (domain.Caller, error) {
 		h.Write(body)
 		c.IdempotencyKey, c.Fingerprint = k, hex.EncodeToString(h.Sum(nil))
 	}
-	return c, nil
+	return nil
 }
 
 // baseURL is the absolute prefix of every href, Location and token

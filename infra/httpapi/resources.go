@@ -11,6 +11,9 @@ import (
 // --- tenants
 
 func (a *API) currentTenant(w http.ResponseWriter, r req) error {
+	if r.c.Session != "" {
+		return domain.ErrNotFound // a session reads its account and keys only
+	}
 	w.Header().Set("Location", string(r.base)+"/v1/tenants/"+r.c.TenantID)
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusFound)
@@ -482,6 +485,10 @@ func kindOf[T domain.State]() string {
 		return domain.KindAPIKey
 	case *domain.Membership:
 		return domain.KindMembership
+	case *domain.IssuedToken:
+		return domain.KindAccessToken
+	case *domain.RefreshToken:
+		return domain.KindRefreshToken
 	}
 	return ""
 }

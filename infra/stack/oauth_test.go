@@ -236,7 +236,10 @@ func TestOAuthTokenErrors(t *testing.T) {
 		{"bad encoding", dev.form("POST", "/oauth/token", "grant_type=%zz", ""), 400, "invalid_request"},
 		{"json body", dev.form("POST", "/oauth/token", `{"grant_type":"client_credentials"}`, "application/json"), 400, "invalid_request"},
 		{"no content type", dev.form("POST", "/oauth/token", grant, "text/plain"), 400, "invalid_request"},
-		{"password grant", dev.form("POST", "/oauth/token", "grant_type=password&username=a&password=b", ""), 400, "unsupported_grant_type"},
+		{"password grant with a developer key", dev.form("POST", "/oauth/token", "grant_type=password&username=a&password=b", ""), 400, "unauthorized_client"},
+		{"password grant at the tenant-wide endpoint", dev.as("", "").form("POST", "/oauth/token", "grant_type=password&username=a&password=b", ""), 400, "invalid_request"},
+		{"refresh grant without a token", dev.as("", "").form("POST", "/oauth/token", "grant_type=refresh_token", ""), 400, "invalid_request"},
+		{"refresh grant with a made-up token", dev.as("", "").form("POST", "/oauth/token", "grant_type=refresh_token&refresh_token=ksr_x.y", ""), 400, "invalid_grant"},
 		{"authorization_code", dev.form("POST", "/oauth/token", "grant_type=authorization_code&code=x", ""), 400, "unsupported_grant_type"},
 		{"malformed scope", dev.form("POST", "/oauth/token", grant+"&scope="+url.QueryEscape(`a "b"`), ""), 400, "invalid_scope"},
 		{"backslash scope", dev.form("POST", "/oauth/token", grant+"&scope="+url.QueryEscape(`a\b`), ""), 400, "invalid_scope"},
@@ -377,15 +380,27 @@ func TestOAuthPolicy(t *testing.T) {
 	if m := dev.token(""); m["expires_in"] != float64(5400) {
 		t.Fatalf("expires_in %v, want 5400", m["expires_in"])
 	}
+	// refreshTokenTtl: P60D by default, Stormpath's bounds, and it sets
+	// the life of the password grant's sessions.
+	if p["refreshTokenTtl"] != "P60D" {
+		t.Fatalf("refreshTokenTtl %v", p["refreshTokenTtl"])
+	}
+	if p = c.must(200, c.do("POST", polURL, map[string]any{"refreshTokenTtl": "P7D"})); p["refreshTokenTtl"] != "P7D" || p["accessTokenTtl"] != "PT1H30M" {
+		t.Fatalf("after refreshTokenTtl %v", p)
+	}
+	if m := c.signIn("tk421", "Changeme1"); m["refresh_token_expires_in"] != float64(7*24*3600) || m["expires_in"] != float64(5400) {
+		t.Fatalf("session %v", m)
+	}
 	for body, want := range map[string]int{
-		`{"accessTokenTtl":"1 hour"}`: 2002, `{"accessTokenTtl":"P1M"}`: 2002, `{"accessTokenTtl":"PT10S"}`: 2002,
+		`{"accessTokenTtl":"1 hour"}`: 2002, `{"accessTokenTtl":"P1M"}`: 2002, `{"accessTokenTtl":"PT0S"}`: 2002,
 		`{"accessTokenTtl":"P2D"}`: 2002, `{"accessTokenTtl":3600}`: 2004, `{"ttl":"PT1H"}`: 2015,
+		`{"refreshTokenTtl":"PT0S"}`: 2002, `{"refreshTokenTtl":"P3651D"}`: 2002, `{"refreshTokenTtl":"P1Y"}`: 2002, `{"refreshTokenTtl":60}`: 2004,
 	} {
 		if r := c.do("POST", polURL, body); r.Status != 400 || code(t, r) != want {
 			t.Errorf("%s: %d %s", body, r.Status, r.Body)
 		}
 	}
-	if got := c.must(200, c.do("GET", polURL, nil)); got["accessTokenTtl"] != "PT1H30M" {
+	if got := c.must(200, c.do("GET", polURL, nil)); got["accessTokenTtl"] != "PT1H30M" || got["refreshTokenTtl"] != "P7D" {
 		t.Fatalf("a refused update changed the policy: %v", got)
 	}
 	// Management only: a developer key and another tenant are refused.

@@ -190,9 +190,15 @@ func newOpenAPIFixture(t *testing.T, c *client) openAPIFixture {
 		c.must(200, c.do("POST", h+"/customData", map[string]any{"favoriteColor": "white"}))
 	}
 	last := func(h string) string { return h[strings.LastIndexByte(h, '/')+1:] }
+	// A session of the password grant: an access token and a refresh
+	// token to read.
+	st := c.must(200, c.as("", "").form("POST", c.app+"/oauth/token", "grant_type=password&username=openapi&password=Changeme1", ""))
+	session := strings.TrimPrefix(st["refresh_token"].(string), domain.RefreshTokenPrefix)
+	session = session[:strings.IndexByte(session, '.')]
 	return openAPIFixture{
 		ids: map[string]string{"tenantId": last(loc), "applicationId": last(c.app), "accountId": last(acc["href"].(string)),
-			"groupId": last(g["href"].(string)), "groupMembershipId": last(m["href"].(string)), "apiKeyId": keyID, "field": "favoriteColor"},
+			"groupId": last(g["href"].(string)), "groupMembershipId": last(m["href"].(string)), "apiKeyId": keyID, "field": "favoriteColor",
+			"accessTokenId": last(st["stormpath_access_token_href"].(string)), "refreshTokenId": session},
 		hrefs: map[string]string{"account": acc["href"].(string), "group": g["href"].(string)},
 	}
 }

@@ -258,7 +258,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		fns[fam] = gateway.ProxyFunc(httpapi.Proxy(api.Handler(fam), base))
 	}
 	api.Tokens = &domain.TokenService{Store: store, Signer: tokens.NewSigner(keys, o.Clock), Verifier: verifier,
-		Throttle: domain.NewThrottle(o.Clock), Clock: o.Clock, IDs: s.Service.IDs, Issuer: TokenIssuer, Audience: TokenAudience}
+		Throttle: domain.NewThrottle(o.Clock), Clock: o.Clock, IDs: s.Service.IDs, Issuer: TokenIssuer, Audience: TokenAudience, Accounts: s.Service}
 	api.JWKS = func(ctx context.Context) ([]byte, error) {
 		ring, err := keys.Load(ctx)
 		if err != nil {

@@ -71,6 +71,12 @@ var wantRoutes = []struct {
 	{"accounts", "ManagementApi", "POST", "/v1/accounts/{accountId}/customData"},
 	{"accounts", "ManagementApi", "DELETE", "/v1/accounts/{accountId}/customData"},
 	{"accounts", "ManagementApi", "DELETE", "/v1/accounts/{accountId}/customData/{field}"},
+	{"accounts", "ManagementApi", "GET", "/v1/accounts/{accountId}/accessTokens"},
+	{"accounts", "ManagementApi", "GET", "/v1/accounts/{accountId}/refreshTokens"},
+	{"accounts", "ManagementApi", "GET", "/v1/accessTokens/{accessTokenId}"},
+	{"accounts", "ManagementApi", "DELETE", "/v1/accessTokens/{accessTokenId}"},
+	{"accounts", "ManagementApi", "GET", "/v1/refreshTokens/{refreshTokenId}"},
+	{"accounts", "ManagementApi", "DELETE", "/v1/refreshTokens/{refreshTokenId}"},
 
 	{"groups", "ManagementApi", "POST", "/v1/applications/{applicationId}/groups"},
 	{"groups", "ManagementApi", "GET", "/v1/applications/{applicationId}/groups"},

@@ -8,7 +8,7 @@ const TokenType = "at+jwt"
 // accessClaims is the token payload: the registered claims of RFC 7519,
 // client_id and scope as RFC 9068 §2.2 (and RFC 8693 §4.2-4.3) define
 // them, and Keystorm's own tenant_id, application_id, account_id and
-// admin.
+// admin, and Stormpath's rti on a session's tokens.
 type accessClaims struct {
 	jwt.Claims
 	ClientID      string `json:"client_id"`
@@ -17,4 +17,7 @@ type accessClaims struct {
 	ApplicationID string `json:"application_id,omitempty"`
 	AccountID     string `json:"account_id,omitempty"`
 	Admin         bool   `json:"admin"`
+	// RefreshTokenID is Stormpath's "rti": the session of a password
+	// grant's token.
+	RefreshTokenID string `json:"rti,omitempty"`
 }

@@ -90,6 +90,7 @@ type signedClaims struct {
 	Issuer        string           `json:"iss,omitempty"`
 	ID            string           `json:"jti,omitempty"`
 	NotBefore     *jwt.NumericDate `json:"nbf,omitempty"`
+	RefreshToken  string           `json:"rti,omitempty"`
 	Scope         string           `json:"scope,omitempty"`
 	Subject       string           `json:"sub,omitempty"`
 	TenantID      string           `json:"tenant_id"`
@@ -108,6 +109,7 @@ func newSignedClaims(t domain.AccessToken) signedClaims {
 		Issuer:        t.Issuer,
 		ID:            t.JTI,
 		NotBefore:     iat,
+		RefreshToken:  t.RefreshTokenID,
 		Scope:         t.Scope(),
 		Subject:       t.Subject,
 		TenantID:      t.TenantID,

@@ -219,6 +219,22 @@ function main() {
       });
     });
   }).then(function() {
+    return step('authenticateAccount', function() {
+      needs([app, account], ['getApplication', 'createAccount']);
+      // The SDK posts a basic login attempt to the application's
+      // loginAttempts link with expand=account.
+      return call(app, 'authenticateAccount', { username: email, password: password }).then(function(result) {
+        check(result && result.account && result.account.href === account.href,
+          'authenticated as ' + JSON.stringify(result && result.account && result.account.href) + ', want the new account');
+        check(String(result.account.email).toLowerCase() === email, 'the expanded account has email ' + result.account.email);
+        return call(app, 'authenticateAccount', { username: email, password: password + 'x' }).then(function() {
+          throw new Error('a wrong password authenticated');
+        }, function(err) {
+          check(err && err.status === 400 && err.code === 7100, 'wrong password: ' + describe(err) + ', want 400/7100');
+        });
+      });
+    });
+  }).then(function() {
     return step('getAccounts', function() {
       needs([app, account], ['getApplication', 'createAccount']);
       return call(app, 'getAccounts').then(allItems).then(function(items) {
