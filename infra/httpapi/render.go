@@ -128,8 +128,10 @@ func (b hrefs) account(a *domain.Account) Account {
 		CustomData: b.customDataLink(a.Ref()), APIKeys: b.link(p + "/apiKeys"), Groups: b.link(p + "/groups"),
 		GroupMemberships: b.link(p + "/groupMemberships"), Directory: b.link("/v1/directories/" + a.DirectoryID),
 		Application: b.link("/v1/applications/" + a.ApplicationID), Tenant: b.link("/v1/tenants/" + a.Tenant)}
-	if a.EmailVerificationToken != "" {
-		l := b.link("/v1/accounts/emailVerificationTokens/" + a.EmailVerificationToken)
+	// Only the hash of the token is kept, so the live link can be shown
+	// only where the token was just made: the create response.
+	if a.IssuedVerificationToken != "" {
+		l := b.link(domain.VerificationTokenPath(a.IssuedVerificationToken))
 		out.EmailVerificationToken = &l
 	}
 	return out

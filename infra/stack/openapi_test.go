@@ -190,9 +190,14 @@ func newOpenAPIFixture(t *testing.T, c *client) openAPIFixture {
 		c.must(200, c.do("POST", h+"/customData", map[string]any{"favoriteColor": "white"}))
 	}
 	last := func(h string) string { return h[strings.LastIndexByte(h, '/')+1:] }
+	// A live password reset token, from the mail.
+	c.s.Service.MailFloor = 0
+	c.must(200, c.do("POST", c.app+"/passwordResetTokens", map[string]any{"email": acc["email"]}))
+	_, token := c.lastMailToken()
 	return openAPIFixture{
 		ids: map[string]string{"tenantId": last(loc), "applicationId": last(c.app), "accountId": last(acc["href"].(string)),
-			"groupId": last(g["href"].(string)), "groupMembershipId": last(m["href"].(string)), "apiKeyId": keyID, "field": "favoriteColor"},
+			"groupId": last(g["href"].(string)), "groupMembershipId": last(m["href"].(string)), "apiKeyId": keyID, "field": "favoriteColor",
+			"token": token},
 		hrefs: map[string]string{"account": acc["href"].(string), "group": g["href"].(string)},
 	}
 }
