@@ -82,7 +82,7 @@ func (s *Service) mailAfterCommit(ctx context.Context, m Message) {
 		return
 	}
 	if err := s.Mailer.Send(ctx, m); err != nil {
-		slog.WarnContext(ctx, "mail not sent", "subject", "(withheld)", "err", err)
+		slog.WarnContext(ctx, "mail not sent", "err", err)
 	}
 }
 
