@@ -11,17 +11,29 @@ import (
 // customData lives in the same state (see Custom).
 type Account struct {
 	Base
-	ApplicationID          string `json:"applicationId"`
-	DirectoryID            string `json:"directoryId"`
-	Username               string `json:"username"`
-	Email                  string `json:"email"`
-	GivenName              string `json:"givenName"`
-	MiddleName             string `json:"middleName"`
-	Surname                string `json:"surname"`
-	Status                 string `json:"status"`
-	PasswordHash           string `json:"passwordHash"`
-	EmailVerificationToken string `json:"emailVerificationToken,omitempty"`
-	Admin                  bool   `json:"admin,omitempty"`
+	ApplicationID string `json:"applicationId"`
+	DirectoryID   string `json:"directoryId"`
+	Username      string `json:"username"`
+	Email         string `json:"email"`
+	GivenName     string `json:"givenName"`
+	MiddleName    string `json:"middleName"`
+	Surname       string `json:"surname"`
+	Status        string `json:"status"`
+	PasswordHash  string `json:"passwordHash"`
+	Admin         bool   `json:"admin,omitempty"`
+	// ResetTokenHash is the SHA-256 (hex) of the account's one live
+	// password reset token, until ResetExpiresAt; VerificationTokenHash
+	// the same for its email verification token. Only hashes are kept:
+	// the tokens themselves exist only in the mail (reset.go). Each is
+	// a uniqueness guard too, which is how a token finds its account.
+	ResetTokenHash        string    `json:"resetTokenHash,omitempty"`
+	ResetExpiresAt        time.Time `json:"resetExpiresAt,omitzero"`
+	VerificationTokenHash string    `json:"verificationTokenHash,omitempty"`
+	VerificationExpiresAt time.Time `json:"verificationExpiresAt,omitzero"`
+	// IssuedVerificationToken is the raw verification token, set only
+	// on the account CreateAccount returns (never stored: json "-"), so
+	// that the create response can show the live link once.
+	IssuedVerificationToken string `json:"-"`
 	// Custom is the account's customData (see customdata.go).
 	Custom
 	// TokensValidAfter is when the account was last disabled: access
@@ -68,10 +80,19 @@ func (a *Account) UniqueKeys() []Unique {
 		return nil
 	}
 	d := "directory/" + a.DirectoryID
-	return []Unique{
+	keys := []Unique{
 		{Key: d + "/username/" + usernameKey(a.Username), Field: "username"},
 		{Key: d + "/email/" + emailKey(a.Email), Field: "email"},
 	}
+	// A live token's hash is a guard: Store.Owner then finds the account
+	// from the token in O(1), and a rebuild recreates the lookup.
+	if a.ResetTokenHash != "" {
+		keys = append(keys, Unique{Key: resetTokenKey + a.ResetTokenHash, Field: "token"})
+	}
+	if a.VerificationTokenHash != "" {
+		keys = append(keys, Unique{Key: verificationTokenKey + a.VerificationTokenHash, Field: "token"})
+	}
+	return keys
 }
 
 // Apply implements State.
@@ -86,7 +107,9 @@ func (a *Account) Apply(env events.Envelope) error {
 		case *events.AccountCreated:
 			a.ID, a.Tenant, a.ApplicationID, a.DirectoryID = e.ID, e.TenantID, e.ApplicationID, e.DirectoryID
 			a.Username, a.Email, a.GivenName, a.MiddleName, a.Surname = e.Username, e.Email, e.GivenName, e.MiddleName, e.Surname
-			a.Status, a.PasswordHash, a.EmailVerificationToken, a.Admin = e.Status, e.PasswordHash, e.EmailVerificationToken, e.Admin
+			// e.EmailVerificationToken (old events) was a plain token:
+			// it is deliberately never live.
+			a.Status, a.PasswordHash, a.Admin = e.Status, e.PasswordHash, e.Admin
 			a.CustomDataModifiedAt = env.At
 		case *events.AccountUpdated:
 			if a.Status == StatusEnabled && e.Status != StatusEnabled {
@@ -94,11 +117,21 @@ func (a *Account) Apply(env events.Envelope) error {
 			}
 			a.Username, a.Email, a.GivenName, a.MiddleName, a.Surname, a.Status = e.Username, e.Email, e.GivenName, e.MiddleName, e.Surname, e.Status
 			if a.Status != StatusUnverified {
-				a.EmailVerificationToken = ""
+				a.VerificationTokenHash, a.VerificationExpiresAt = "", time.Time{}
 			}
 		case *events.AccountPasswordSet:
 			a.PasswordHash = e.PasswordHash
 			a.SessionsValidAfter = env.At
+			// A new password, by reset or by an admin, ends every reset
+			// link still out: that is how a reset token is used up.
+			a.ResetTokenHash, a.ResetExpiresAt = "", time.Time{}
+		case *events.ResetTokenIssued:
+			a.ResetTokenHash, a.ResetExpiresAt = e.TokenHash, e.ExpiresAt
+		case *events.VerificationTokenIssued:
+			a.VerificationTokenHash, a.VerificationExpiresAt = e.TokenHash, e.ExpiresAt
+		case *events.EmailVerified:
+			a.Status = StatusEnabled
+			a.VerificationTokenHash, a.VerificationExpiresAt = "", time.Time{}
 		case *events.AccountDeleted:
 			a.Gone = true
 		case *events.CustomDataChanged:

@@ -65,23 +65,54 @@ func (s *Service) CreateAccount(ctx context.Context, c Caller, applicationID str
 	if ev.PasswordHash, err = s.Hasher.Hash(*in.Password); err != nil {
 		return nil, err
 	}
-	return run(ctx, s, c, func(r *recorder) (*Account, error) {
+	// verify is the verification token of an UNVERIFIED account, made
+	// once (a retry keeps it); created the application as last loaded.
+	var verify *token
+	var created *Application
+	acc, err := run(ctx, s, c, func(r *recorder) (*Account, error) {
 		app, err := load[*Application](ctx, s, c, KindApplication, applicationID)
 		if err != nil {
 			return nil, err
 		}
 		e := ev
 		e.ID, e.TenantID, e.ApplicationID, e.DirectoryID, e.Admin = s.IDs.NewID(), c.TenantID, app.ID, app.DirectoryID, app.Admin
-		if e.Status == StatusUnverified {
-			e.EmailVerificationToken = s.IDs.NewID()
+		// The application's account creation policy decides the status
+		// unless the admin gave one.
+		if in.Status == nil && app.VerificationEmailOn {
+			e.Status = StatusUnverified
 		}
+		evs := []events.Event{e}
+		if e.Status == StatusUnverified {
+			if app.VerificationEmailOn && s.Mailer == nil {
+				return nil, ErrNoMailer
+			}
+			if verify == nil {
+				if verify, err = newToken(s.Rand); err != nil {
+					return nil, err
+				}
+			}
+			evs = append(evs, events.VerificationTokenIssued{TokenHash: verify.hash, ExpiresAt: r.at.Add(VerificationTokenTTL)})
+		} else {
+			verify = nil
+		}
+		created = app
 		acc := &Account{}
-		evs := append([]events.Event{e}, initialCustomData(acc, in.CustomData)...)
+		evs = append(evs, initialCustomData(acc, in.CustomData)...)
 		// No separate check that the application still exists: the
 		// commit counts the account under it, which the store does only
 		// while the application is not deleted (see Store.Commit).
 		return acc, r.record(Ref{KindAccount, e.ID}, nil, acc, evs...)
 	})
+	if err != nil || verify == nil || acc.VerificationTokenHash != verify.hash {
+		// (An idempotent replay returns the first account, whose token
+		// this request did not make: no link, no second mail.)
+		return acc, err
+	}
+	acc.IssuedVerificationToken = verify.raw
+	if created.VerificationEmailOn {
+		s.mailAfterCommit(ctx, verificationMail(acc, created, verify.raw, c.LinkBase))
+	}
+	return acc, nil
 }
 
 // GetAccount returns an account of the caller's tenant, or a session's

@@ -27,6 +27,9 @@ type Application struct {
 	// tokens issued before it stay dead even if it is enabled again, the
 	// rule keys and accounts follow too.
 	TokensValidAfter time.Time `json:"tokensValidAfter,omitzero"`
+	// MailPolicies are the password and account creation policies
+	// (mailpolicy.go).
+	MailPolicies
 	// Custom is the application's customData (see customdata.go).
 	Custom
 	// children is the Parent child count the Store loaded: kept beside
@@ -91,6 +94,12 @@ func (a *Application) Apply(env events.Envelope) error {
 			a.Gone = true
 		case *events.OAuthPolicySet:
 			a.AccessTokenTTL, a.RefreshTokenTTL = e.AccessTokenTTL, e.RefreshTokenTTL
+		case *events.PasswordPolicySet:
+			a.ResetTokenTTLHours, a.ResetLinkBaseURL = e.ResetTokenTTL, e.LinkBaseURL
+			a.ResetEmailOff, a.ResetSuccessEmailOff = e.ResetEmailStatus == events.EmailDisabled, e.ResetSuccessEmailStatus == events.EmailDisabled
+		case *events.AccountCreationPolicySet:
+			a.VerificationEmailOn, a.VerificationLinkBaseURL = e.VerificationEmailStatus == events.EmailEnabled, e.LinkBaseURL
+			a.VerificationSuccessEmailOn = e.VerificationSuccessEmailStatus == events.EmailEnabled
 		case *events.ApplicationCustomDataChanged:
 			a.changeCustomData(events.CustomDataChanged(*e), env.At)
 		case *events.ApplicationCustomDataCleared:

@@ -71,10 +71,12 @@ const (
 	CodeHasDependents     = 8301
 	CodeProtectedResource = 8302
 	CodeIdempotencyReuse  = 8303
+	CodeMailDisabled      = 8304
 	CodeThrottled         = 8400
 	CodeInternal          = 8500
 	CodeStoreUnavailable  = 8501
 	CodeTimeout           = 8502
+	CodeMailUnavailable   = 8503
 )
 
 // CodeInfo describes one public error code: the README's error table has
@@ -131,9 +133,11 @@ var Codes = []CodeInfo{
 	{Code: CodeHasDependents, Name: "CodeHasDependents", Kind: KindConflict, Meaning: "the resource has dependents, or the change is too large"},
 	{Code: CodeProtectedResource, Name: "CodeProtectedResource", Kind: KindConflict, Meaning: "a protected resource"},
 	{Code: CodeIdempotencyReuse, Name: "CodeIdempotencyReuse", Kind: KindUnprocessable, Meaning: "an Idempotency-Key reused for another request"},
+	{Code: CodeMailDisabled, Name: "CodeMailDisabled", Kind: KindConflict, Meaning: "the application's policy has the mail this request needs turned off"},
 	{Code: CodeThrottled, Name: "CodeThrottled", Kind: KindThrottled, Meaning: "throttled by API Gateway, the WAF or the login throttle"},
 	{Code: CodeInternal, Name: "CodeInternal", Kind: KindInternal, Meaning: "an internal error"},
 	{Code: CodeStoreUnavailable, Name: "CodeStoreUnavailable", Kind: KindUnavailable, Meaning: "the store or Keystorm could not be reached"},
+	{Code: CodeMailUnavailable, Name: "CodeMailUnavailable", Kind: KindUnavailable, Meaning: "a mail could not be sent, or no mailer is configured"},
 	{Code: CodeTimeout, Name: "CodeTimeout", GatewayOnly: true, Meaning: "the function did not answer in time"},
 }
 

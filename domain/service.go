@@ -29,6 +29,10 @@ type Caller struct {
 	// reuse of the key for a different request is refused.
 	IdempotencyKey string
 	Fingerprint    string
+	// LinkBase is the API's public base URL as this request is served
+	// (e.g. https://api.example.com/prod): the default base of the links
+	// that mails carry, when the application's policy sets none.
+	LinkBase string
 }
 
 func (c Caller) meta() events.Meta {
@@ -67,6 +71,18 @@ type Service struct {
 	// first login.
 	Throttle *Throttle
 
+	// Mailer sends the password reset and email verification mails. It
+	// may be nil: then every request that must mail fails with
+	// ErrNoMailer (and nothing is written), whatever the address.
+	Mailer Mailer
+	// MailFloor is the least time a password reset request or a
+	// verification resend takes, so that an address with an account
+	// (a write and a mail) and one without (neither) answer alike: both
+	// are held until MailFloor has passed since they began, by the
+	// Clock, through Sleep. Zero, or a nil Sleep, pads nothing.
+	MailFloor time.Duration
+	Sleep     func(ctx context.Context, d time.Duration)
+
 	// loginSt is made at the first login, under loginMu: a pointer, so
 	// that a Service stays copyable (a copy shares it).
 	loginSt *loginState
@@ -81,6 +97,19 @@ func NewService(store Store) *Service {
 		Rand:   rand.Reader,
 		Hasher: DefaultArgon2id,
 		Policy: DefaultPasswordPolicy,
+		// Only the wiring names the wall clock's timers, as its Clock.
+		MailFloor: DefaultMailFloor,
+		Sleep:     SleepContext,
+	}
+}
+
+// SleepContext waits d or until ctx ends: the production Service.Sleep.
+func SleepContext(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
 	}
 }
 

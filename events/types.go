@@ -46,6 +46,13 @@ const (
 	TypeRefreshTokenRevoked = "refresh_token.revoked.v1"
 	TypeAccessTokenIssued   = "access_token.issued.v1"
 	TypeAccessTokenRevoked  = "access_token.revoked.v1"
+	// Password reset and email verification (README "Password reset and
+	// email verification").
+	TypePasswordPolicySet        = "application.password_policy_set.v1"
+	TypeAccountCreationPolicySet = "application.account_creation_policy_set.v1"
+	TypeResetTokenIssued         = "account.password_reset_token_issued.v1"
+	TypeVerificationTokenIssued  = "account.email_verification_token_issued.v1"
+	TypeEmailVerified            = "account.email_verified.v1"
 )
 
 // ReasonCascade marks a deletion caused by deleting the parent resource.
@@ -85,17 +92,21 @@ type ApplicationDeleted struct{}
 // argon2id hash (empty for accounts without a password); the plaintext
 // never reaches the log.
 type AccountCreated struct {
-	ID                     string `json:"id"`
-	TenantID               string `json:"tenantId"`
-	ApplicationID          string `json:"applicationId"`
-	DirectoryID            string `json:"directoryId"`
-	Username               string `json:"username"`
-	Email                  string `json:"email"`
-	GivenName              string `json:"givenName"`
-	MiddleName             string `json:"middleName"`
-	Surname                string `json:"surname"`
-	Status                 string `json:"status"`
-	PasswordHash           string `json:"passwordHash"`
+	ID            string `json:"id"`
+	TenantID      string `json:"tenantId"`
+	ApplicationID string `json:"applicationId"`
+	DirectoryID   string `json:"directoryId"`
+	Username      string `json:"username"`
+	Email         string `json:"email"`
+	GivenName     string `json:"givenName"`
+	MiddleName    string `json:"middleName"`
+	Surname       string `json:"surname"`
+	Status        string `json:"status"`
+	PasswordHash  string `json:"passwordHash"`
+	// EmailVerificationToken is no longer written: it held a plain
+	// token, and tokens are now stored only as hashes
+	// (VerificationTokenIssued). Old events may carry one; it is never
+	// live (Account.Apply ignores it).
 	EmailVerificationToken string `json:"emailVerificationToken,omitempty"`
 	Admin                  bool   `json:"admin,omitempty"`
 }
@@ -341,6 +352,61 @@ func (RefreshTokenRevoked) EventType() string { return TypeRefreshTokenRevoked }
 func (AccessTokenIssued) EventType() string   { return TypeAccessTokenIssued }
 func (AccessTokenRevoked) EventType() string  { return TypeAccessTokenRevoked }
 
+// Email statuses of the mail policies, as Stormpath spelled them.
+const (
+	EmailEnabled  = "ENABLED"
+	EmailDisabled = "DISABLED"
+)
+
+// PasswordPolicySet sets an application's password policy (Stormpath's
+// passwordPolicy) as a whole: the reset token's lifetime in hours, whether
+// the reset mail and the confirmation after a reset are sent, and the base
+// URL of the link in the reset mail ("" for the API's own token href).
+type PasswordPolicySet struct {
+	ResetTokenTTL           int    `json:"resetTokenTtl"`
+	ResetEmailStatus        string `json:"resetEmailStatus"`
+	ResetSuccessEmailStatus string `json:"resetSuccessEmailStatus"`
+	LinkBaseURL             string `json:"linkBaseUrl"`
+}
+
+// AccountCreationPolicySet sets an application's account creation policy
+// (Stormpath's accountCreationPolicy) as a whole: whether new accounts
+// start UNVERIFIED and are mailed a verification link, whether a
+// confirmation follows the verification, and the base URL of the link
+// ("" for the API's own token href).
+type AccountCreationPolicySet struct {
+	VerificationEmailStatus        string `json:"verificationEmailStatus"`
+	VerificationSuccessEmailStatus string `json:"verificationSuccessEmailStatus"`
+	LinkBaseURL                    string `json:"linkBaseUrl"`
+}
+
+// ResetTokenIssued records a password reset token for the account: only
+// its SHA-256 (hex), never the token, and when it expires. It replaces any
+// earlier reset token of the account; a new password ends it.
+type ResetTokenIssued struct {
+	TokenHash string    `json:"tokenHash"`
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+// VerificationTokenIssued records an email verification token for an
+// UNVERIFIED account: its SHA-256 (hex) and expiry. It replaces any
+// earlier one.
+type VerificationTokenIssued struct {
+	TokenHash string    `json:"tokenHash"`
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+// EmailVerified records that the account's owner proved the address (a
+// verification link, or a password reset link of an UNVERIFIED account):
+// the account becomes ENABLED and its verification token dies.
+type EmailVerified struct{}
+
+func (PasswordPolicySet) EventType() string        { return TypePasswordPolicySet }
+func (AccountCreationPolicySet) EventType() string { return TypeAccountCreationPolicySet }
+func (ResetTokenIssued) EventType() string         { return TypeResetTokenIssued }
+func (VerificationTokenIssued) EventType() string  { return TypeVerificationTokenIssued }
+func (EmailVerified) EventType() string            { return TypeEmailVerified }
+
 func (TenantCreated) EventType() string      { return TypeTenantCreated }
 func (ApplicationCreated) EventType() string { return TypeApplicationCreated }
 func (ApplicationUpdated) EventType() string { return TypeApplicationUpdated }
@@ -409,4 +475,9 @@ func init() {
 	register(func() Event { return &RefreshTokenRevoked{} })
 	register(func() Event { return &AccessTokenIssued{} })
 	register(func() Event { return &AccessTokenRevoked{} })
+	register(func() Event { return &PasswordPolicySet{} })
+	register(func() Event { return &AccountCreationPolicySet{} })
+	register(func() Event { return &ResetTokenIssued{} })
+	register(func() Event { return &VerificationTokenIssued{} })
+	register(func() Event { return &EmailVerified{} })
 }

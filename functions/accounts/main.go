@@ -1,5 +1,8 @@
 package main
 
-import "github.com/keystorm/keystorm/infra/runtime/management"
+import (
+	"github.com/keystorm/keystorm/infra/runtime/mailer"
+	"github.com/keystorm/keystorm/infra/runtime/management"
+)
 
-func main() { management.Serve("accounts") }
+func main() { management.Serve("accounts", mailer.Setup) }

@@ -146,7 +146,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (g *Gateway) logAccess(r *http.Request, rt template.Route, status int, start time.Time, rid string) {
-	g.Log.Info("request", "method", r.Method, "path", r.URL.Path, "route", rt.Path, "function", rt.Function,
+	g.Log.Info("request", "method", r.Method, "path", httpapi.LogPath(r.URL.Path), "route", rt.Path, "function", rt.Function,
 		"status", status, "ms", time.Since(start).Milliseconds(), "requestId", rid)
 }
 

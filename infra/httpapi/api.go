@@ -47,11 +47,20 @@ func (a *API) Handler(family string) *Router {
 		rt.Handle("DELETE", "/v1/applications/{applicationId}", a.do(a.deleteApplication))
 		rt.Handle("GET", "/v1/oAuthPolicies/{applicationId}", a.do(a.getOAuthPolicy))
 		rt.Handle("POST", "/v1/oAuthPolicies/{applicationId}", a.do(a.updateOAuthPolicy))
+		rt.Handle("GET", "/v1/passwordPolicies/{applicationId}", a.do(a.getPasswordPolicy))
+		rt.Handle("POST", "/v1/passwordPolicies/{applicationId}", a.do(a.updatePasswordPolicy))
+		rt.Handle("GET", "/v1/accountCreationPolicies/{applicationId}", a.do(a.getAccountCreationPolicy))
+		rt.Handle("POST", "/v1/accountCreationPolicies/{applicationId}", a.do(a.updateAccountCreationPolicy))
 		a.customDataRoutes(rt, domain.KindApplication, "applicationId")
 	case "accounts":
 		rt.Handle("POST", "/v1/applications/{applicationId}/accounts", a.doCustom(a.createAccount))
 		rt.Handle("GET", "/v1/applications/{applicationId}/accounts", a.do(a.listAccounts))
 		rt.Handle("POST", "/v1/applications/{applicationId}/loginAttempts", a.do(a.loginAttempt))
+		rt.Handle("POST", "/v1/applications/{applicationId}/passwordResetTokens", a.do(a.createPasswordResetToken))
+		rt.Handle("GET", "/v1/applications/{applicationId}/passwordResetTokens/{token}", a.do(a.getPasswordResetToken))
+		rt.Handle("POST", "/v1/applications/{applicationId}/passwordResetTokens/{token}", a.do(a.resetPassword))
+		rt.Handle("POST", "/v1/applications/{applicationId}/verificationEmails", a.do(a.resendVerification))
+		rt.Handle("POST", "/v1/accounts/emailVerificationTokens/{token}", a.do(a.verifyEmail))
 		rt.Handle("GET", "/v1/accounts/{accountId}", a.doSelf(a.getAccount))
 		rt.Handle("POST", "/v1/accounts/{accountId}", a.doCustom(a.updateAccount))
 		rt.Handle("DELETE", "/v1/accounts/{accountId}", a.do(a.deleteAccount))
@@ -142,7 +151,9 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, limit int64, self bo
 	if err := idempotency(r, body, &c); err != nil {
 		return err
 	}
-	return h(w, req{Request: r, c: c, body: body, base: hrefs(baseURL(r))})
+	base := baseURL(r)
+	c.LinkBase = base
+	return h(w, req{Request: r, c: c, body: body, base: hrefs(base)})
 }
 
 func created(w http.ResponseWriter, href string, v any) error {

@@ -56,6 +56,39 @@ type OAuthPolicyBody struct {
 	RefreshTokenTTL string `json:"refreshTokenTtl,omitempty"`
 }
 
+// PasswordPolicyBody updates an application's password policy.
+type PasswordPolicyBody struct {
+	// ResetTokenTTL is the reset token's lifetime in hours, 1 to 168.
+	ResetTokenTTL           int    `json:"resetTokenTtl,omitempty"`
+	ResetEmailStatus        string `json:"resetEmailStatus,omitempty"`
+	ResetSuccessEmailStatus string `json:"resetSuccessEmailStatus,omitempty"`
+	LinkBaseURL             string `json:"linkBaseUrl,omitempty"`
+}
+
+// AccountCreationPolicyBody updates an application's account creation
+// policy.
+type AccountCreationPolicyBody struct {
+	VerificationEmailStatus        string `json:"verificationEmailStatus,omitempty"`
+	VerificationSuccessEmailStatus string `json:"verificationSuccessEmailStatus,omitempty"`
+	LinkBaseURL                    string `json:"linkBaseUrl,omitempty"`
+}
+
+// PasswordResetBody asks for a password reset mail.
+type PasswordResetBody struct {
+	Email string `json:"email"`
+}
+
+// NewPasswordBody sets a password with a reset token.
+type NewPasswordBody struct {
+	Password string `json:"password"`
+}
+
+// VerificationEmailBody asks for a fresh verification mail: login is the
+// account's username or email.
+type VerificationEmailBody struct {
+	Login string `json:"login"`
+}
+
 // LoginAttemptBody is a password login (Stormpath's loginAttempts).
 type LoginAttemptBody struct {
 	// Type is "basic".

@@ -65,7 +65,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	rid := requestID(r)
 	body := Describe(err, rid)
 	if body.Status >= 500 {
-		slog.ErrorContext(r.Context(), "request failed", "requestId", rid, "method", r.Method, "path", r.URL.Path, "status", body.Status, "err", err)
+		slog.ErrorContext(r.Context(), "request failed", "requestId", rid, "method", r.Method, "path", LogPath(r.URL.Path), "status", body.Status, "err", err)
 	}
 	if body.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Basic realm="keystorm"`)

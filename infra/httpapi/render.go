@@ -68,8 +68,12 @@ type Application struct {
 	DefaultAccountStore Link   `json:"defaultAccountStore"`
 	OAuthPolicy         Link   `json:"oAuthPolicy"`
 	CustomData          Link   `json:"customData"`
-	// LoginAttempts is where the SDKs' authenticateAccount posts.
-	LoginAttempts Link `json:"loginAttempts"`
+	// LoginAttempts, PasswordResetTokens and VerificationEmails are
+	// where the SDKs' authenticateAccount, sendPasswordResetEmail and
+	// resendVerificationEmail post.
+	LoginAttempts       Link `json:"loginAttempts"`
+	PasswordResetTokens Link `json:"passwordResetTokens"`
+	VerificationEmails  Link `json:"verificationEmails"`
 }
 
 func (b hrefs) application(a *domain.Application) Application {
@@ -78,7 +82,8 @@ func (b hrefs) application(a *domain.Application) Application {
 		CreatedAt: ts(a.CreatedAt), ModifiedAt: ts(a.ModifiedAt), Tenant: b.link("/v1/tenants/" + a.Tenant),
 		Accounts: b.link(p + "/accounts"), Groups: b.link(p + "/groups"), APIKeys: b.link(p + "/apiKeys"),
 		DefaultAccountStore: b.link("/v1/directories/" + a.DirectoryID), OAuthPolicy: b.link("/v1/oAuthPolicies/" + a.ID),
-		CustomData: b.customDataLink(a.Ref()), LoginAttempts: b.link(p + "/loginAttempts")}
+		CustomData: b.customDataLink(a.Ref()), LoginAttempts: b.link(p + "/loginAttempts"),
+		PasswordResetTokens: b.link(p + "/passwordResetTokens"), VerificationEmails: b.link(p + "/verificationEmails")}
 }
 
 // OAuthPolicy is the JSON of an application's OAuth policy (Stormpath's
@@ -134,8 +139,10 @@ func (b hrefs) account(a *domain.Account) Account {
 		GroupMemberships: b.link(p + "/groupMemberships"), Directory: b.link("/v1/directories/" + a.DirectoryID),
 		AccessTokens: b.link(p + "/accessTokens"), RefreshTokens: b.link(p + "/refreshTokens"),
 		Application: b.link("/v1/applications/" + a.ApplicationID), Tenant: b.link("/v1/tenants/" + a.Tenant)}
-	if a.EmailVerificationToken != "" {
-		l := b.link("/v1/accounts/emailVerificationTokens/" + a.EmailVerificationToken)
+	// Only the hash of the token is kept, so the live link can be shown
+	// only where the token was just made: the create response.
+	if a.IssuedVerificationToken != "" {
+		l := b.link(domain.VerificationTokenPath(a.IssuedVerificationToken))
 		out.EmailVerificationToken = &l
 	}
 	return out

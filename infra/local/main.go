@@ -206,6 +206,13 @@ func printBanner(w io.Writer, listen, base string, s *stack.Stack, data, endpoin
 	default:
 		fmt.Fprintf(w, "Store: DynamoDB at %s\n", endpoint)
 	}
+	// Where password reset and verification mail goes; each message's
+	// own log line says where it went (never its body: it holds a token).
+	if s.OutboxPath != "" {
+		fmt.Fprintf(w, "Mail: each message written as an .eml file to %s\n", s.OutboxPath)
+	} else {
+		fmt.Fprintln(w, "Mail: kept in memory (use -data DIR to get .eml files in DIR/outbox)")
+	}
 	if bound := s.Authorizer.Applications; len(bound) > 0 {
 		fmt.Fprintf(w, "Example API bound to application %s\n", strings.Join(bound, ", "))
 	} else {

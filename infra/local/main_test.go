@@ -114,7 +114,8 @@ func TestDataDirSurvivesRestart(t *testing.T) {
 		banner     func(string) bool
 	}{
 		{nil, "keystorm.db", "events.jsonl", func(text string) bool {
-			return strings.Contains(text, "Store: SQLite at ") && strings.Contains(text, "(opened, nothing replayed)")
+			return strings.Contains(text, "Store: SQLite at ") && strings.Contains(text, "(opened, nothing replayed)") &&
+				strings.Contains(text, "Mail: each message written as an .eml file to ") && strings.Contains(text, "outbox")
 		}},
 		{[]string{"-store", "dynamodb"}, "events.jsonl", "keystorm.db", func(text string) bool {
 			return strings.Contains(text, "events replayed") && !strings.Contains(text, "(0 events replayed)")

@@ -39,20 +39,22 @@ func TestFunctionDependencies(t *testing.T) {
 	}
 	sdk := "github.com/aws/aws-sdk-go-v2/"
 	secrets := "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	// Only the accounts function mails (password reset, verification).
+	ses := "github.com/aws/aws-sdk-go-v2/service/sesv2"
 	cases := []struct {
 		function string
 		without  []string // import path prefixes
 	}{
 		{"example", []string{sdk}}, // reads only its event's authorizer context
-		{"tenants", []string{secrets}},
-		{"applications", []string{secrets}},
+		{"tenants", []string{secrets, ses}},
+		{"applications", []string{secrets, ses}},
 		{"accounts", []string{secrets}},
-		{"groups", []string{secrets}},
-		{"apikeys", []string{secrets}},
-		{"authorizer", []string{secrets}}, // verifies with the published JWKS, never reads the secret
+		{"groups", []string{secrets, ses}},
+		{"apikeys", []string{secrets, ses}},
+		{"authorizer", []string{secrets, ses}}, // verifies with the published JWKS, never reads the secret
 		{"oauth", nil},
 		{"rotate", nil},
-		{"sweep", []string{secrets}},
+		{"sweep", []string{secrets, ses}},
 	}
 	for _, c := range cases {
 		t.Run(c.function, func(t *testing.T) {

@@ -195,10 +195,14 @@ func newOpenAPIFixture(t *testing.T, c *client) openAPIFixture {
 	st := c.must(200, c.as("", "").form("POST", c.app+"/oauth/token", "grant_type=password&username=openapi&password=Changeme1", ""))
 	session := strings.TrimPrefix(st["refresh_token"].(string), domain.RefreshTokenPrefix)
 	session = session[:strings.IndexByte(session, '.')]
+	// A live password reset token, from the mail.
+	c.s.Service.MailFloor = 0
+	c.must(200, c.do("POST", c.app+"/passwordResetTokens", map[string]any{"email": acc["email"]}))
+	_, token := c.lastMailToken()
 	return openAPIFixture{
 		ids: map[string]string{"tenantId": last(loc), "applicationId": last(c.app), "accountId": last(acc["href"].(string)),
 			"groupId": last(g["href"].(string)), "groupMembershipId": last(m["href"].(string)), "apiKeyId": keyID, "field": "favoriteColor",
-			"accessTokenId": last(st["stormpath_access_token_href"].(string)), "refreshTokenId": session},
+			"accessTokenId": last(st["stormpath_access_token_href"].(string)), "refreshTokenId": session, "token": token},
 		hrefs: map[string]string{"account": acc["href"].(string), "group": g["href"].(string)},
 	}
 }

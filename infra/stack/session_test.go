@@ -166,16 +166,16 @@ func TestSelfTokenBOLA(t *testing.T) {
 	own := map[string]string{
 		"tenantId": c.s.Boot.Tenant.ID, "applicationId": c.s.Boot.Application.ID, "accountId": last(a["href"].(string)),
 		"apiKeyId": aKey, "groupId": last(g["href"].(string)), "groupMembershipId": last(mA["href"].(string)),
-		"accessTokenId": last(st["stormpath_access_token_href"].(string)), "refreshTokenId": sessionOf(st), "field": "rank",
+		"accessTokenId": last(st["stormpath_access_token_href"].(string)), "refreshTokenId": sessionOf(st), "field": "rank", "token": "nosuchtoken",
 	}
 	others := []map[string]string{
 		{"tenantId": c.s.Boot.Tenant.ID, "applicationId": c.s.Boot.Application.ID, "accountId": last(b["href"].(string)), "apiKeyId": bKey,
 			"groupId": last(g["href"].(string)), "groupMembershipId": last(mA["href"].(string)),
-			"accessTokenId": last(bSession["stormpath_access_token_href"].(string)), "refreshTokenId": sessionOf(bSession), "field": "rank"},
+			"accessTokenId": last(bSession["stormpath_access_token_href"].(string)), "refreshTokenId": sessionOf(bSession), "field": "rank", "token": "nosuchtoken"},
 		{"tenantId": c.s.Boot.Tenant.ID, "applicationId": last(other["href"].(string)), "accountId": last(cAcc["href"].(string)), "apiKeyId": cKey,
-			"groupId": "nosuchgroup", "groupMembershipId": "nosuchmembership", "accessTokenId": "nosuchtoken", "refreshTokenId": "nosuchsession", "field": "rank"},
+			"groupId": "nosuchgroup", "groupMembershipId": "nosuchmembership", "accessTokenId": "nosuchtoken", "refreshTokenId": "nosuchsession", "field": "rank", "token": "nosuchtoken"},
 		{"tenantId": tenant2.Tenant.ID, "applicationId": tenant2.Application.ID, "accountId": last(dAcc["href"].(string)), "apiKeyId": dKey,
-			"groupId": "nosuchgroup", "groupMembershipId": "nosuchmembership", "accessTokenId": "nosuchtoken", "refreshTokenId": "nosuchsession", "field": "rank"},
+			"groupId": "nosuchgroup", "groupMembershipId": "nosuchmembership", "accessTokenId": "nosuchtoken", "refreshTokenId": "nosuchsession", "field": "rank", "token": "nosuchtoken"},
 	}
 	// What the token may do, with its own ids; each answer's status.
 	allowed := map[string]int{

@@ -19,6 +19,7 @@ import (
 	"github.com/keystorm/keystorm/infra/gateway"
 	"github.com/keystorm/keystorm/infra/httpapi"
 	"github.com/keystorm/keystorm/infra/journal"
+	"github.com/keystorm/keystorm/infra/mail/outbox"
 	"github.com/keystorm/keystorm/infra/sqlite"
 	"github.com/keystorm/keystorm/infra/template"
 	"github.com/keystorm/keystorm/infra/tokens"
@@ -91,7 +92,20 @@ type Options struct {
 	Clock        domain.Clock
 	Hasher       domain.PasswordHasher
 	Log          *slog.Logger
+	// Mailer sends the password reset and verification mails. Nil means
+	// the local outbox (infra/mail/outbox): .eml files in
+	// DataDir/outbox, or in memory without DataDir (Stack.Outbox).
+	Mailer domain.Mailer
+	// MailFrom is the outbox's sender; empty means LocalMailFrom.
+	MailFrom string
 }
+
+// LocalMailFrom is the local outbox's default sender.
+const LocalMailFrom = "Keystorm <no-reply@keystorm.local>"
+
+// OutboxDir is where the local server writes mail under its data
+// directory.
+const OutboxDir = "outbox"
 
 // Backend is what the stack needs of its store beyond domain.Store, and
 // what both infra/dynamo and infra/sqlite provide, so that nothing here
@@ -127,6 +141,10 @@ type Stack struct {
 	// Counter counts DynamoDB calls; it stays at zero on SQLite.
 	Counter    *dynamo.Counter
 	Authorizer *authorizer.Handler
+	// Outbox is the local mailer when Options.Mailer was nil; OutboxPath
+	// its directory ("" when it keeps mail in memory).
+	Outbox     *outbox.Outbox
+	OutboxPath string
 	// Boot is set when this start created the tenant (first start).
 	Boot *domain.Bootstrapped
 	// Replayed counts the journal events loaded at start (embedded
@@ -210,6 +228,18 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	s.Service.Clock = o.Clock
 	if o.Hasher != nil {
 		s.Service.Hasher = o.Hasher
+	}
+	s.Service.Mailer = o.Mailer
+	if o.Mailer == nil {
+		from := o.MailFrom
+		if from == "" {
+			from = LocalMailFrom
+		}
+		if o.DataDir != "" {
+			s.OutboxPath = filepath.Join(o.DataDir, OutboxDir)
+		}
+		s.Outbox = outbox.New(s.OutboxPath, from, o.Clock, o.Log)
+		s.Service.Mailer = s.Outbox
 	}
 	// A store that holds an imported journal is not empty: no bootstrap.
 	empty, err := s.Store.Empty(ctx)

@@ -1,7 +1,9 @@
 package template_test
 
 import (
+	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -56,6 +58,10 @@ var wantRoutes = []struct {
 	{"applications", "ManagementApi", "DELETE", "/v1/applications/{applicationId}"},
 	{"applications", "ManagementApi", "GET", "/v1/oAuthPolicies/{applicationId}"},
 	{"applications", "ManagementApi", "POST", "/v1/oAuthPolicies/{applicationId}"},
+	{"applications", "ManagementApi", "GET", "/v1/passwordPolicies/{applicationId}"},
+	{"applications", "ManagementApi", "POST", "/v1/passwordPolicies/{applicationId}"},
+	{"applications", "ManagementApi", "GET", "/v1/accountCreationPolicies/{applicationId}"},
+	{"applications", "ManagementApi", "POST", "/v1/accountCreationPolicies/{applicationId}"},
 	{"applications", "ManagementApi", "GET", "/v1/applications/{applicationId}/customData"},
 	{"applications", "ManagementApi", "POST", "/v1/applications/{applicationId}/customData"},
 	{"applications", "ManagementApi", "DELETE", "/v1/applications/{applicationId}/customData"},
@@ -64,6 +70,11 @@ var wantRoutes = []struct {
 	{"accounts", "ManagementApi", "POST", "/v1/applications/{applicationId}/accounts"},
 	{"accounts", "ManagementApi", "GET", "/v1/applications/{applicationId}/accounts"},
 	{"accounts", "ManagementApi", "POST", "/v1/applications/{applicationId}/loginAttempts"},
+	{"accounts", "ManagementApi", "POST", "/v1/applications/{applicationId}/passwordResetTokens"},
+	{"accounts", "ManagementApi", "GET", "/v1/applications/{applicationId}/passwordResetTokens/{token}"},
+	{"accounts", "ManagementApi", "POST", "/v1/applications/{applicationId}/passwordResetTokens/{token}"},
+	{"accounts", "ManagementApi", "POST", "/v1/applications/{applicationId}/verificationEmails"},
+	{"accounts", "ManagementApi", "POST", "/v1/accounts/emailVerificationTokens/{token}"},
 	{"accounts", "ManagementApi", "GET", "/v1/accounts/{accountId}"},
 	{"accounts", "ManagementApi", "POST", "/v1/accounts/{accountId}"},
 	{"accounts", "ManagementApi", "DELETE", "/v1/accounts/{accountId}"},
@@ -486,5 +497,54 @@ func TestTokenKeyWiring(t *testing.T) {
 		if r.Function == "rotate" {
 			t.Errorf("rotate has route %s", r)
 		}
+	}
+}
+
+// Mail on AWS: only the accounts function sends, as MailFromAddress, and
+// its role may call ses:SendEmail and nothing else of SES, on the sender's
+// identities only, with the From address pinned (least privilege).
+func TestMailWiring(t *testing.T) {
+	tpl := loadReal(t)
+	for name, f := range tpl.Functions {
+		v, ok := f.Env["MAIL_FROM"]
+		if name == "AccountsFunction" {
+			if v != "!Ref MailFromAddress" {
+				t.Errorf("AccountsFunction MAIL_FROM = %q", v)
+			}
+		} else if ok {
+			t.Errorf("%s has MAIL_FROM: only the accounts function mails", name)
+		}
+	}
+	if p, ok := tpl.Parameters["MailFromAddress"]; !ok || p.Default != "" {
+		t.Fatalf("MailFromAddress parameter %+v (want an empty default: no mail until set)", p)
+	}
+	raw, err := os.ReadFile(templatePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(raw)
+	// SES action names and condition keys (not "GatewayResponses:", nor
+	// the service part of an ARN).
+	sesName := regexp.MustCompile(`\bses:[A-Za-z*]+`)
+	if got := sesName.FindAllString(text, -1); !slices.Equal(got, []string{"ses:SendEmail", "ses:FromAddress"}) {
+		t.Errorf("SES actions and keys in template.yaml: %q (want ses:SendEmail and the ses:FromAddress condition only)", got)
+	}
+	start := strings.Index(text, "\n  AccountsFunction:\n") + 1
+	if start == 0 {
+		t.Fatal("no AccountsFunction")
+	}
+	// The block ends at the next resource (a key at two spaces' indent).
+	end := len(text)
+	if loc := regexp.MustCompile(`(?m)^  [A-Za-z0-9]+:\s*$`).FindStringIndex(text[start+1:]); loc != nil {
+		end = start + 1 + loc[0]
+	}
+	block := text[start:end]
+	for _, want := range []string{"Action: ses:SendEmail", ":identity/${MailFromAddress}", ":identity/${Domain}", "ses:FromAddress: !Ref MailFromAddress", "- MailOn"} {
+		if !strings.Contains(block, want) {
+			t.Errorf("AccountsFunction's policies lack %q", want)
+		}
+	}
+	if sesName.MatchString(text[:start]) || sesName.MatchString(text[end:]) || strings.Contains(text[:start]+text[end:], ":ses:") {
+		t.Error("an SES permission outside AccountsFunction")
 	}
 }

@@ -235,6 +235,23 @@ function main() {
       });
     });
   }).then(function() {
+    return step('sendPasswordResetEmail', function() {
+      needs([app, account], ['getApplication', 'createAccount']);
+      // The token goes out by mail only; the answer names the email, and
+      // is the same for an address without an account.
+      return call(app, 'sendPasswordResetEmail', { email: email }).then(function(res) {
+        check(res && res.href && String(res.email).toLowerCase() === email, 'reset answer ' + JSON.stringify(res && res.email));
+        return call(app, 'sendPasswordResetEmail', { email: 'nobody-' + runId + '@example.com' });
+      }).then(function(res) {
+        check(res && res.href, 'an unknown address got no answer');
+        return call(app, 'verifyPasswordResetToken', 'not-a-token').then(function() {
+          throw new Error('a made-up reset token was valid');
+        }, function(err) {
+          check(err && err.status === 404, 'made-up token: ' + describe(err) + ', want 404');
+        });
+      });
+    });
+  }).then(function() {
     return step('getAccounts', function() {
       needs([app, account], ['getApplication', 'createAccount']);
       return call(app, 'getAccounts').then(allItems).then(function(items) {

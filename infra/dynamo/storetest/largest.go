@@ -45,7 +45,10 @@ func LargestStates(t testing.TB, tenant string, at time.Time) map[string]Largest
 			Name: name, Description: desc, Status: domain.StatusEnabled}, events.ApplicationCustomDataChanged(cd)},
 		domain.KindAccount: {events.AccountCreated{ID: "acc" + strings.Repeat("C", 22), TenantID: tenant, ApplicationID: app, DirectoryID: "dir" + strings.Repeat("D", 22),
 			Username: name, Email: longest(domain.MaxEmailLen), GivenName: name, MiddleName: name, Surname: name, Status: domain.StatusUnverified,
-			PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$" + strings.Repeat("s", 22) + "$" + strings.Repeat("h", 43), EmailVerificationToken: strings.Repeat("T", 25)}, cd},
+			PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$" + strings.Repeat("s", 22) + "$" + strings.Repeat("h", 43)},
+			// Both live token hashes, each also a guard.
+			events.ResetTokenIssued{TokenHash: strings.Repeat("f", 64), ExpiresAt: at.Add(domain.DefaultResetTokenTTL)},
+			events.VerificationTokenIssued{TokenHash: strings.Repeat("e", 64), ExpiresAt: at.Add(domain.VerificationTokenTTL)}, cd},
 		domain.KindGroup: {events.GroupCreated{ID: "grp" + strings.Repeat("G", 22), TenantID: tenant, ApplicationID: app, DirectoryID: "dir" + strings.Repeat("D", 22),
 			Name: name, Description: desc, Status: domain.StatusEnabled}, events.GroupCustomDataChanged(cd)},
 	} {

@@ -10,10 +10,15 @@ import (
 )
 
 // Serve runs one management resource family (an httpapi family name) as
-// a Lambda function behind API Gateway. An unknown family is fatal.
-func Serve(family string) {
+// a Lambda function behind API Gateway. An unknown family is fatal. Each
+// setup adds to the service what only that family needs (the accounts
+// function's mailer), so the others never link it.
+func Serve(family string, setup ...func(*domain.Service)) {
 	runtime.SetupLogging()
 	api := httpapi.API{Svc: domain.NewService(store.FromEnv())}
+	for _, f := range setup {
+		f(api.Svc)
+	}
 	h := api.Handler(family)
 	if h == nil {
 		runtime.Fatal("unknown resource family "+family, nil)

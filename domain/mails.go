@@ -1,0 +1,50 @@
+package domain
+
+import (
+	"fmt"
+	"time"
+)
+
+// The mails of password reset and email verification: plain text, the
+// link written out (README "Mail"). They name the application, so the
+// reader knows which service writes; nothing else of the account but its
+// address and username.
+
+func greeting(a *Account) string {
+	if n := a.FullName(); n != "" {
+		return "Hello " + n + ","
+	}
+	return "Hello " + a.Username + ","
+}
+
+func resetMail(a *Account, app *Application, raw, linkBase string) Message {
+	link := tokenLink(app.ResetLinkBaseURL, linkBase, ResetTokenPath(app.ID, raw), raw)
+	return Message{To: a.Email, Subject: "Reset your " + app.Name + " password", Text: fmt.Sprintf(
+		"%s\n\nSomeone asked to reset the password of your %s account (%s).\nTo choose a new password, open this link within %s:\n\n%s\n\nThe link works once. If you did not ask for this, ignore this mail: your password stays as it is.\n",
+		greeting(a), app.Name, a.Username, hours(app.ResetTTL()), link)}
+}
+
+func resetDoneMail(a *Account, app *Application) Message {
+	return Message{To: a.Email, Subject: "Your " + app.Name + " password was changed", Text: fmt.Sprintf(
+		"%s\n\nThe password of your %s account (%s) was just changed with a reset link, and every session that was signed in with the old one has ended.\nIf you did not do this, reset your password again at once and tell the service.\n",
+		greeting(a), app.Name, a.Username)}
+}
+
+func verificationMail(a *Account, app *Application, raw, linkBase string) Message {
+	link := tokenLink(app.VerificationLinkBaseURL, linkBase, VerificationTokenPath(raw), raw)
+	return Message{To: a.Email, Subject: "Verify your " + app.Name + " email address", Text: fmt.Sprintf(
+		"%s\n\nTo verify the address of your %s account (%s), open this link within %s:\n\n%s\n\nIf you did not create this account, ignore this mail.\n",
+		greeting(a), app.Name, a.Username, hours(VerificationTokenTTL), link)}
+}
+
+func verifiedMail(a *Account, app *Application) Message {
+	return Message{To: a.Email, Subject: "Your " + app.Name + " email address is verified", Text: fmt.Sprintf(
+		"%s\n\nThe address of your %s account (%s) is verified: the account is ready to use.\n", greeting(a), app.Name, a.Username)}
+}
+
+func hours(d time.Duration) string {
+	if h := int(d / time.Hour); h != 1 {
+		return fmt.Sprintf("%d hours", h)
+	}
+	return "1 hour"
+}
