@@ -107,14 +107,8 @@ func (t *TokenService) PasswordGrant(ctx context.Context, req PasswordRequest) (
 		return SessionTokens{}, err
 	}
 	c := Caller{TenantID: app.TenantID(), AccountID: acc.ID, KeyID: client.KeyID}
-	switch acc.Status {
-	case StatusEnabled:
-	case StatusUnverified:
-		_, err = s.recordLogin(ctx, c, acc.ID, &events.AccountLoginFailed{Reason: events.LoginUnverified, Source: req.Source})
-		return SessionTokens{}, grantRefused(err, ErrLoginUnverified)
-	default:
-		_, err = s.recordLogin(ctx, c, acc.ID, &events.AccountLoginFailed{Reason: events.LoginDisabled, Source: req.Source})
-		return SessionTokens{}, grantRefused(err, ErrLoginDisabled)
+	if err := s.loginRefused(ctx, c, acc, req.Source); err != nil {
+		return SessionTokens{}, grantRefused(err)
 	}
 	granted, err := t.grantSession(ctx, acc.ID, scopes)
 	if err != nil {
@@ -154,7 +148,7 @@ func (t *TokenService) PasswordGrant(ctx context.Context, req PasswordRequest) (
 	case errors.Is(err, ErrNotFound):
 		return SessionTokens{}, errBadPassword // deleted meanwhile
 	case errors.Is(err, ErrLoginDisabled):
-		return SessionTokens{}, grantRefused(nil, ErrLoginDisabled)
+		return SessionTokens{}, grantRefused(err)
 	case err != nil:
 		return SessionTokens{}, err
 	}
@@ -391,12 +385,15 @@ func (t *TokenService) signSession(ctx context.Context, tok AccessToken, refresh
 }
 
 // grantRefused turns a login refusal into the grant's invalid_grant,
-// with the login's message (given only after the right password).
-func grantRefused(err error, refusal *Error) error {
-	if err != nil && !errors.Is(err, ErrLoginFailed) {
-		return err
+// with the login's message (given only after the right password); other
+// errors pass.
+func grantRefused(err error) error {
+	for _, refusal := range []*Error{ErrLoginDisabled, ErrLoginUnverified, ErrLoginFailed} {
+		if errors.Is(err, refusal) {
+			return oauthErr(OAuthInvalidGrant, refusal.Message)
+		}
 	}
-	return oauthErr(OAuthInvalidGrant, refusal.Message)
+	return err
 }
 
 // one returns the first state of type T among states.

@@ -156,16 +156,26 @@ func (s *Service) Login(ctx context.Context, c Caller, applicationID string, in 
 	if err != nil {
 		return nil, err
 	}
+	if err := s.loginRefused(ctx, c, acc, in.Source); err != nil {
+		return nil, err
+	}
+	return s.recordLogin(ctx, c, acc.ID, &events.AccountLoginSucceeded{Source: in.Source})
+}
+
+// loginRefused is nil for an enabled account. For a disabled or
+// unverified one, whose right password was given, it records the refusal
+// (AccountLoginFailed) and returns ErrLoginDisabled or ErrLoginUnverified,
+// or the error that kept it from recording.
+func (s *Service) loginRefused(ctx context.Context, c Caller, acc *Account, source string) error {
+	reason, refusal := events.LoginDisabled, ErrLoginDisabled
 	switch acc.Status {
 	case StatusEnabled:
-		return s.recordLogin(ctx, c, acc.ID, &events.AccountLoginSucceeded{Source: in.Source})
+		return nil
 	case StatusUnverified:
-		_, err = s.recordLogin(ctx, c, acc.ID, &events.AccountLoginFailed{Reason: events.LoginUnverified, Source: in.Source})
-		return nil, refused(err, ErrLoginUnverified)
-	default:
-		_, err = s.recordLogin(ctx, c, acc.ID, &events.AccountLoginFailed{Reason: events.LoginDisabled, Source: in.Source})
-		return nil, refused(err, ErrLoginDisabled)
+		reason, refusal = events.LoginUnverified, ErrLoginUnverified
 	}
+	_, err := s.recordLogin(ctx, c, acc.ID, &events.AccountLoginFailed{Reason: reason, Source: source})
+	return refused(err, refusal)
 }
 
 // normalSource checks a login's source address and writes it the one way
@@ -243,8 +253,22 @@ func throttled(t *Throttle, key, source string) error {
 // guards and one account item are read whatever is found.
 func (s *Service) findLogin(ctx context.Context, app *Application, user string) (*Account, error) {
 	d := "directory/" + app.DirectoryID
+	return s.findByGuards(ctx, app, d+"/username/"+usernameKey(user), d+"/email/"+emailKey(user))
+}
+
+// findByEmail returns the application's live account whose email is
+// address, or nil: one guard read and one account read whatever is found.
+func (s *Service) findByEmail(ctx context.Context, app *Application, address string) (*Account, error) {
+	return s.findByGuards(ctx, app, "directory/"+app.DirectoryID+"/email/"+emailKey(address))
+}
+
+// findByGuards returns the application's live account that owns the
+// first of the uniqueness guards keys that an account owns, or nil. Every
+// guard is read, then one account item (noAccount when none names one),
+// so that what is found does not change what it costs.
+func (s *Service) findByGuards(ctx context.Context, app *Application, keys ...string) (*Account, error) {
 	var found *Ref
-	for _, key := range []string{d + "/username/" + usernameKey(user), d + "/email/" + emailKey(user)} {
+	for _, key := range keys {
 		ref, err := s.Store.Owner(ctx, key)
 		switch {
 		case errors.Is(err, ErrNotFound):

@@ -262,24 +262,11 @@ func (t *TokenService) authenticateClient(ctx context.Context, id, secret, sourc
 // its scopes, the key allows it. The rest is dropped silently, as RFC 6749
 // §3.3 permits; the response says what was granted.
 func (t *TokenService) grant(ctx context.Context, p Principal, key *APIKey, requested []string) ([]string, error) {
-	if len(requested) == 0 {
-		return nil, nil
+	granted, err := t.grantSession(ctx, p.AccountID, requested)
+	if err != nil || !key.ScopesRestricted {
+		return granted, err
 	}
-	names, err := t.groupNames(ctx, p.AccountID)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, s := range requested {
-		if !names[s] {
-			continue
-		}
-		if key.ScopesRestricted && !slices.Contains(key.Scopes, s) {
-			continue
-		}
-		out = append(out, s)
-	}
-	return out, nil
+	return slices.DeleteFunc(granted, func(s string) bool { return !slices.Contains(key.Scopes, s) }), nil
 }
 
 // groupNames returns the names of the enabled groups the account is in.

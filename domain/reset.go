@@ -93,32 +93,6 @@ func (s *Service) send(ctx context.Context, m Message) error {
 	return nil
 }
 
-// findByEmail returns the application's live account whose email is
-// address, or nil: one guard read and one account read whatever is found
-// (noAccount when none), as findLogin does.
-func (s *Service) findByEmail(ctx context.Context, app *Application, address string) (*Account, error) {
-	ref := Ref{KindAccount, noAccount}
-	owner, err := s.Store.Owner(ctx, "directory/"+app.DirectoryID+"/email/"+emailKey(address))
-	switch {
-	case errors.Is(err, ErrNotFound):
-	case err != nil:
-		return nil, err
-	case owner.Kind == KindAccount:
-		ref = owner
-	}
-	acc := &Account{}
-	err = s.Store.Load(ctx, ref, acc)
-	switch {
-	case errors.Is(err, ErrNotFound):
-		return nil, nil
-	case err != nil:
-		return nil, err
-	case ref.ID == noAccount || acc.Deleted() || acc.ApplicationID != app.ID || acc.TenantID() != app.TenantID():
-		return nil, nil
-	}
-	return acc, nil
-}
-
 // RequestPasswordReset mails a reset link to the application's account
 // with that email, if there is one and it is not disabled. The answer is
 // the same either way (nil), and so is its time: the same reads happen,
