@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,6 +56,21 @@ func TestStormpathNodeSDK(t *testing.T) {
 	}
 
 	c := start(t)
+	// The mail drop: check.js reads the reset link the SDK's
+	// sendPasswordResetEmail had mailed from here, as a user reads the
+	// mail, then finishes the reset with the SDK.
+	drop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		to := "To: " + r.URL.Query().Get("to") + "\r\n"
+		msgs := c.mails()
+		for i := len(msgs) - 1; i >= 0; i-- {
+			if m := tokenIn.FindStringSubmatch(msgs[i]); m != nil && strings.Contains(msgs[i], to) {
+				_, _ = w.Write([]byte(m[1]))
+				return
+			}
+		}
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(drop.Close)
 
 	ctx, cancel := context.WithTimeout(context.Background(), sdkCheckTimeout)
 	defer cancel()
@@ -67,6 +84,7 @@ func TestStormpathNodeSDK(t *testing.T) {
 		"KEYSTORM_APPLICATION_HREF="+c.app,
 		"KEYSTORM_SDKCHECK_KEEP=",
 		"KEYSTORM_SDKCHECK_TIMEOUT_MS=20000",
+		"KEYSTORM_SDKCHECK_MAIL_URL="+drop.URL,
 		// The SDK's HTTP client (request) honours HTTP_PROXY; loopback
 		// must never go through a proxy.
 		"NO_PROXY=*", "no_proxy=*",

@@ -121,6 +121,23 @@ function call(obj, method /* , args... */) {
   });
 }
 
+// fetchText GETs a URL on loopback and resolves with the body of a 200.
+function fetchText(url) {
+  return new Promise(function(resolve, reject) {
+    require('http').get(url, function(res) {
+      var body = '';
+      res.setEncoding('utf8');
+      res.on('data', function(d) { body += d; });
+      res.on('end', function() {
+        if (res.statusCode !== 200) {
+          return reject(new Error('GET ' + url + ': ' + res.statusCode));
+        }
+        resolve(body);
+      });
+    }).on('error', reject);
+  });
+}
+
 // Reads every item of a collection resource, following the SDK's own paging.
 function allItems(collection) {
   return new Promise(function(resolve, reject) {
@@ -248,6 +265,40 @@ function main() {
           throw new Error('a made-up reset token was valid');
         }, function(err) {
           check(err && err.status === 404, 'made-up token: ' + describe(err) + ', want 404');
+        });
+      });
+    });
+  }).then(function() {
+    return step('resetPassword', function() {
+      needs([app, account], ['getApplication', 'createAccount']);
+      // The link of the mail sendPasswordResetEmail had sent, read from
+      // the test's mail drop as a user reads the mail.
+      var dropUrl = process.env.KEYSTORM_SDKCHECK_MAIL_URL;
+      if (!dropUrl) {
+        throw new Error('set KEYSTORM_SDKCHECK_MAIL_URL to a server that answers ?to=<email> with the token of the last reset mail');
+      }
+      var newPassword = password + 'Reset9';
+      var token;
+      return fetchText(dropUrl + '?to=' + encodeURIComponent(email)).then(function(t) {
+        token = t;
+        return call(app, 'verifyPasswordResetToken', token);
+      }).then(function(res) {
+        check(res && res.account && res.account.href === account.href, 'the token names ' + JSON.stringify(res && res.account));
+        return call(app, 'resetPassword', token, newPassword);
+      }).then(function() {
+        return call(app, 'authenticateAccount', { username: email, password: newPassword });
+      }).then(function(result) {
+        check(result && result.account && result.account.href === account.href, 'the new password did not authenticate');
+        return call(app, 'authenticateAccount', { username: email, password: password }).then(function() {
+          throw new Error('the old password still authenticates');
+        }, function(err) {
+          check(err && err.code === 7100, 'old password: ' + describe(err) + ', want 7100');
+        });
+      }).then(function() {
+        return call(app, 'verifyPasswordResetToken', token).then(function() {
+          throw new Error('a used reset token is still valid');
+        }, function(err) {
+          check(err && err.status === 404, 'used token: ' + describe(err) + ', want 404');
         });
       });
     });
