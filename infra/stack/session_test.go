@@ -107,6 +107,17 @@ func TestPasswordAndRefreshGrantsOverHTTP(t *testing.T) {
 	conf := c.must(200, c.form("POST", c.app+"/oauth/token", "grant_type=password&username=fn2187&password=Changeme1", ""))
 	oauthErr(t, c.as("", "").form("POST", c.app+"/oauth/token", "grant_type=refresh_token&refresh_token="+url.QueryEscape(conf["refresh_token"].(string)), ""), 400, "invalid_grant")
 	c.must(200, c.form("POST", c.app+"/oauth/token", "grant_type=refresh_token&refresh_token="+url.QueryEscape(conf["refresh_token"].(string)), ""))
+	// A password reset signs the account out everywhere: its sessions'
+	// refresh tokens and access tokens stop working.
+	before := c.signIn("fn2187", "Changeme1")
+	c.must(200, c.do("POST", c.app+"/passwordResetTokens", map[string]any{"email": "fn2187@galacticempire.co"}))
+	link, _ := c.lastMailToken()
+	c.must(200, c.do("POST", link, map[string]any{"password": "Changed99x"}))
+	oauthErr(t, c.as("", "").form("POST", c.app+"/oauth/token", "grant_type=refresh_token&refresh_token="+url.QueryEscape(before["refresh_token"].(string)), ""), 400, "invalid_grant")
+	if r := c.bearerDo(before["access_token"].(string), "GET", acc["href"].(string), nil); r.Status != 401 {
+		t.Fatalf("an access token from before the reset: %d", r.Status)
+	}
+	c.signIn("fn2187", "Changed99x")
 	// No event holds a password or a refresh token.
 	streams, err := c.s.Store.ReadEvents(context.Background())
 	if err != nil {
