@@ -27,6 +27,28 @@ type APIKey struct {
 	// TokensValidAfter is when the key was last disabled: access tokens
 	// issued before it stay dead even if the key is enabled again.
 	TokensValidAfter time.Time `json:"tokensValidAfter,omitzero"`
+	// ExpiresAt is when the key stops authenticating; zero: never.
+	ExpiresAt time.Time `json:"expiresAt,omitzero"`
+	// Generation counts the key's rerolls: the secret in SecretHash is
+	// of this generation, and access tokens carry the generation of the
+	// secret they were issued for, so that a token outlives neither its
+	// secret nor that secret's grace (see TokenLive).
+	Generation int `json:"generation,omitempty"`
+	// PreviousSecretHash is the secret the last reroll replaced (of
+	// generation Generation-1); it authenticates until PreviousValidUntil.
+	// Empty when there was no grace, or it is over as of the reroll.
+	PreviousSecretHash string    `json:"previousSecretHash,omitempty"`
+	PreviousValidUntil time.Time `json:"previousValidUntil,omitzero"`
+}
+
+// Expired reports whether the key's expiry has come by now.
+func (k *APIKey) Expired(now time.Time) bool {
+	return !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt)
+}
+
+// InGrace reports whether the previous secret still authenticates now.
+func (k *APIKey) InGrace(now time.Time) bool {
+	return k.PreviousSecretHash != "" && now.Before(k.PreviousValidUntil)
 }
 
 // Ref implements State.
@@ -59,6 +81,15 @@ func (k *APIKey) Apply(env events.Envelope) error {
 			k.Gone = true
 		case *events.APIKeyScopesSet:
 			k.ScopesRestricted, k.Scopes = e.Restricted, e.Scopes
+		case *events.APIKeyExpirySet:
+			k.ExpiresAt = e.ExpiresAt
+		case *events.APIKeyRerolled:
+			k.PreviousSecretHash, k.PreviousValidUntil = "", time.Time{}
+			if e.GraceUntil.After(env.At) {
+				k.PreviousSecretHash, k.PreviousValidUntil = k.SecretHash, e.GraceUntil
+			}
+			k.SecretHash = e.SecretHash
+			k.Generation++
 		default:
 			return unexpected(e)
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/keystorm/keystorm/events"
 )
@@ -18,6 +19,39 @@ type APIKeyInput struct {
 	// Scopes, when given, limits the scopes the key's tokens can carry
 	// (Restricted false lifts the limit).
 	Scopes *ScopeLimit
+	// Expiry, when given, sets (or with a zero At lifts) the key's
+	// expiry.
+	Expiry *Expiry
+}
+
+// Expiry is a key's expiry: zero At means none.
+type Expiry struct{ At time.Time }
+
+// MaxRerollGrace is the longest a replaced secret may keep working.
+const MaxRerollGrace = 7 * 24 * time.Hour
+
+// event validates an expiry against now (it must lie ahead) and returns
+// the event that sets it, or nil when nothing changes. Times are kept to
+// the second: access tokens' exp is in whole seconds, and exp ≤ expiresAt
+// must hold exactly.
+func (x *Expiry) event(cur *APIKey, now time.Time) (*events.APIKeyExpirySet, error) {
+	if x == nil {
+		return nil, nil
+	}
+	at := x.At.UTC().Truncate(time.Second)
+	if cur != nil && cur.ExpiresAt.Equal(at) {
+		return nil, nil // SDKs send the whole key back on save, a past expiry too
+	}
+	if !x.At.IsZero() && !at.After(now) {
+		return nil, invalid(CodeInvalidValue, "expiresAt", "expiresAt must be a time in the future.")
+	}
+	if x.At.IsZero() {
+		at = time.Time{}
+	}
+	if (cur == nil && at.IsZero()) || (cur != nil && cur.ExpiresAt.Equal(at)) {
+		return nil, nil
+	}
+	return &events.APIKeyExpirySet{ExpiresAt: at}, nil
 }
 
 // ScopeLimit is a key's scope restriction.
@@ -76,6 +110,10 @@ func (s *Service) CreateAPIKey(ctx context.Context, c Caller, accountID string, 
 	if err != nil {
 		return CreatedAPIKey{}, err
 	}
+	expiry, err := in.Expiry.event(nil, s.Clock.Now())
+	if err != nil {
+		return CreatedAPIKey{}, err
+	}
 	var secret string
 	key, err := run(ctx, s, c, func(r *recorder) (*APIKey, error) {
 		acc, err := load[*Account](ctx, s, c, KindAccount, accountID)
@@ -94,6 +132,9 @@ func (s *Service) CreateAPIKey(ctx context.Context, c Caller, accountID string, 
 		evs := []events.Event{e}
 		if scopes != nil && scopes.Restricted {
 			evs = append(evs, *scopes)
+		}
+		if expiry != nil {
+			evs = append(evs, *expiry)
 		}
 		return k, r.record(Ref{KindAPIKey, e.ID}, nil, k, evs...)
 	})
@@ -192,12 +233,57 @@ func (s *Service) UpdateAPIKey(ctx context.Context, c Caller, id string, in APIK
 		if sc != nil {
 			evs = append(evs, *sc)
 		}
+		ex, err := in.Expiry.event(cur, s.Clock.Now())
+		if err != nil {
+			return nil, err
+		}
+		if ex != nil {
+			evs = append(evs, *ex)
+		}
 		if len(evs) == 0 {
 			return cur, nil
 		}
 		next := cur.clone()
 		return next, r.record(cur.Ref(), cur, next, evs...)
 	})
+}
+
+// RerollAPIKey gives a key a new secret under the same id, returned
+// once. The old secret keeps authenticating for grace (0 to
+// MaxRerollGrace), then never again; a secret replaced earlier, still in
+// its grace, ends at once. Access tokens follow their secret: those
+// issued for the old one end with its grace (TokenLive).
+// Errors: KindInvalid, ErrNotFound, ErrUnavailable.
+func (s *Service) RerollAPIKey(ctx context.Context, c Caller, id string, grace time.Duration) (CreatedAPIKey, error) {
+	if err := selfOrAdmin(c, c.AccountID); err != nil {
+		return CreatedAPIKey{}, err
+	}
+	if grace < 0 || grace > MaxRerollGrace || grace%time.Second != 0 {
+		return CreatedAPIKey{}, invalid(CodeInvalidValue, "gracePeriod", "gracePeriod must be whole seconds from PT0S to P7D.")
+	}
+	var secret string
+	key, err := run(ctx, s, c, func(r *recorder) (*APIKey, error) {
+		cur, err := s.loadKey(ctx, c, id)
+		if err != nil {
+			return nil, err
+		}
+		if secret, err = NewSecret(s.Rand); err != nil {
+			return nil, err
+		}
+		ev := events.APIKeyRerolled{SecretHash: HashSecret(secret)}
+		if grace > 0 {
+			ev.GraceUntil = r.at.Add(grace).UTC()
+		}
+		next := cur.clone()
+		return next, r.record(cur.Ref(), cur, next, ev)
+	})
+	if err != nil {
+		return CreatedAPIKey{}, err
+	}
+	if key.SecretHash != HashSecret(secret) {
+		secret = "" // an idempotent replay: the secret was shown once
+	}
+	return CreatedAPIKey{Key: key, Secret: secret}, nil
 }
 
 // DeleteAPIKey deletes a key; it stops authenticating within the

@@ -25,6 +25,15 @@ type Principal struct {
 	// token: the credential acts for its account alone (KeyID is then
 	// empty and Admin false).
 	Session string
+	// Expires is when the credential shown stops authenticating by
+	// itself: the key's expiry, or the end of the grace of a rerolled
+	// secret, whichever is first; zero when neither applies. Tokens
+	// issued on it end by then.
+	Expires time.Time
+	// SecretGeneration is the generation (APIKey.Generation) of the
+	// secret shown: the key's current one, or the one before it in its
+	// grace.
+	SecretGeneration int
 }
 
 // KeyAuthenticator checks API key id/secret pairs. It keeps the key and
@@ -61,7 +70,11 @@ type cachedKey struct {
 	// id is unknown or its hash is not one (then nothing matches).
 	sum [sha256.Size]byte
 	ok  bool
-	key *APIKey // nil when the key id is unknown
+	// prev is the hash of the secret the last reroll replaced, and
+	// prevOK whether there is one in grace (as of the read).
+	prev   [sha256.Size]byte
+	prevOK bool
+	key    *APIKey // nil when the key id is unknown
 	// account and application are loaded only after a secret matched, so
 	// a wrong secret costs exactly what an unknown key id costs: one read.
 	account     *Account
@@ -93,14 +106,22 @@ func decodeHash(h string) (sum [sha256.Size]byte, ok bool) {
 	return sum, err == nil && n == sha256.Size
 }
 
-// matches compares a presented secret's SHA-256 with the entry's hash, or
-// with dummySum when the entry has none, so that both cost the same.
-func (e *cachedKey) matches(sum *[sha256.Size]byte) bool {
+// match compares a presented secret's SHA-256 with the entry's current
+// hash and with the previous secret's, each replaced by dummySum when
+// the entry has none: both compares always run, so an unknown id, a
+// wrong secret and either secret of a rerolled key cost the same.
+func (e *cachedKey) match(sum *[sha256.Size]byte) (current, previous bool) {
 	want, ok := &e.sum, e.ok
 	if !ok {
 		want = &dummySum
 	}
-	return subtle.ConstantTimeCompare(sum[:], want[:]) == 1 && ok
+	old, oldOK := &e.prev, e.prevOK
+	if !oldOK {
+		old = &dummySum
+	}
+	c := subtle.ConstantTimeCompare(sum[:], want[:]) == 1
+	p := subtle.ConstantTimeCompare(sum[:], old[:]) == 1
+	return c && ok, p && oldOK
 }
 
 // Authenticate returns the principal for id:secret, or
@@ -145,7 +166,7 @@ func (a *KeyAuthenticator) authenticate(ctx context.Context, id, secret string) 
 			owners *APIKey
 			err    error
 		)
-		if e.matches(&sum) {
+		if cur, prev := e.match(&sum); cur || prev {
 			owners = e.key
 		}
 		if e, err = a.load(ctx, id, owners); err != nil {
@@ -154,7 +175,19 @@ func (a *KeyAuthenticator) authenticate(ctx context.Context, id, secret string) 
 		e.expires = now.Add(a.TTL)
 		a.store(id, e, now)
 	}
-	if !e.matches(&sum) || e.key == nil || e.key.Deleted() || e.key.Status != StatusEnabled {
+	cur, prev := e.match(&sum)
+	if e.key == nil || e.key.Deleted() || e.key.Status != StatusEnabled || e.key.Expired(now) {
+		return Principal{}, nil, nil, ErrUnauthenticated
+	}
+	gen, expires := e.key.Generation, e.key.ExpiresAt
+	switch {
+	case cur:
+	case prev && e.key.InGrace(now):
+		gen--
+		if expires.IsZero() || e.key.PreviousValidUntil.Before(expires) {
+			expires = e.key.PreviousValidUntil
+		}
+	default:
 		return Principal{}, nil, nil, ErrUnauthenticated
 	}
 	if e.account == nil {
@@ -172,7 +205,8 @@ func (a *KeyAuthenticator) authenticate(ctx context.Context, id, secret string) 
 		return Principal{}, nil, nil, ErrUnauthenticated
 	}
 	k := e.key
-	return Principal{TenantID: k.TenantID(), ApplicationID: k.ApplicationID, AccountID: k.AccountID, KeyID: k.ID, Admin: k.Admin, Username: acc.Username}, k, app, nil
+	return Principal{TenantID: k.TenantID(), ApplicationID: k.ApplicationID, AccountID: k.AccountID, KeyID: k.ID, Admin: k.Admin, Username: acc.Username,
+		Expires: expires, SecretGeneration: gen}, k, app, nil
 }
 
 // loadOwners reads a key's account and application with one LoadMany. A
@@ -244,6 +278,9 @@ func (a *KeyAuthenticator) load(ctx context.Context, id string, prev *APIKey) (c
 func newCachedKey(k *APIKey) cachedKey {
 	e := cachedKey{key: k}
 	e.sum, e.ok = decodeHash(k.SecretHash)
+	if k.PreviousSecretHash != "" {
+		e.prev, e.prevOK = decodeHash(k.PreviousSecretHash)
+	}
 	return e
 }
 

@@ -72,6 +72,11 @@ type AccessToken struct {
 	// a public client) and the token acts for its account alone. Empty
 	// for client credentials tokens.
 	RefreshTokenID string
+	// SecretGeneration ("ksg") is the generation of the key secret the
+	// client showed (APIKey.Generation): a token dies with its secret,
+	// at the end of that secret's grace after a reroll. Zero for keys
+	// never rerolled, and for sessions.
+	SecretGeneration int
 }
 
 // Scope is the space-delimited scope string.
@@ -197,18 +202,23 @@ func (t *TokenService) Issue(ctx context.Context, req TokenRequest) (Issued, err
 		return Issued{}, err
 	}
 	now := t.Clock.Now().UTC().Truncate(time.Second)
-	ttl := app.TokenTTL()
+	// No token outlives its key, nor the grace of the secret shown:
+	// both are whole seconds after now (the key authenticated).
+	exp := now.Add(app.TokenTTL())
+	if !p.Expires.IsZero() && p.Expires.Before(exp) {
+		exp = p.Expires.Truncate(time.Second)
+	}
 	tok := AccessToken{
 		JTI: t.IDs.NewID(), Issuer: t.Issuer, Audience: ApplicationAudience(t.Audience, p.ApplicationID),
 		Subject:  strings.TrimRight(req.BaseURL, "/") + "/v1/accounts/" + p.AccountID,
 		ClientID: p.KeyID, TenantID: p.TenantID, ApplicationID: p.ApplicationID, AccountID: p.AccountID,
-		Scopes: granted, Admin: p.Admin, IssuedAt: now, ExpiresAt: now.Add(ttl),
+		Scopes: granted, Admin: p.Admin, IssuedAt: now, ExpiresAt: exp, SecretGeneration: p.SecretGeneration,
 	}
 	signed, err := t.Signer.Sign(ctx, tok)
 	if err != nil {
 		return Issued{}, err
 	}
-	return Issued{Token: tok, Signed: signed, ExpiresIn: int(ttl / time.Second)}, nil
+	return Issued{Token: tok, Signed: signed, ExpiresIn: int(exp.Sub(now) / time.Second)}, nil
 }
 
 // clientHints are the entries of the token endpoints' KeyAuthenticators.
@@ -327,7 +337,7 @@ func (t *TokenService) Introspect(ctx context.Context, c Caller, token string) (
 	if tok.TenantID != c.TenantID {
 		return Introspection{}, nil
 	}
-	ok, err := TokenLive(ctx, t.Store, tok)
+	ok, err := TokenLive(ctx, t.Store, tok, t.Clock.Now())
 	if err != nil || !ok {
 		return Introspection{}, err
 	}
@@ -335,31 +345,36 @@ func (t *TokenService) Introspect(ctx context.Context, c Caller, token string) (
 }
 
 // TokenLive checks what a signature cannot: the token was not revoked,
-// and its key, account and application are still enabled. It costs one
-// BatchGetItem (key, revocation, account and application).
-func TokenLive(ctx context.Context, store Store, tok AccessToken) (bool, error) {
-	live, _, err := tokenLive(ctx, store, tok)
+// its key, account and application are still enabled, the key has not
+// expired by now, and the key secret it was issued for still works. It
+// costs one BatchGetItem (key, revocation, account and application).
+func TokenLive(ctx context.Context, store Store, tok AccessToken, now time.Time) (bool, error) {
+	live, _, _, err := tokenLive(ctx, store, tok, now)
 	return live, err
 }
 
-func tokenLive(ctx context.Context, store Store, tok AccessToken) (bool, *Account, error) {
+// tokenLive is TokenLive, also returning the account, and until: when
+// the answer changes by time alone (the key's expiry, or the end of the
+// grace of the token's secret), zero when it does not; a cached answer
+// must not outlive it.
+func tokenLive(ctx context.Context, store Store, tok AccessToken, now time.Time) (live bool, acc *Account, until time.Time, err error) {
 	if tok.RefreshTokenID != "" {
-		return sessionTokenLive(ctx, store, tok)
+		live, acc, err := sessionTokenLive(ctx, store, tok)
+		return live, acc, time.Time{}, err
 	}
 	// The token names all four, so one BatchGetItem reads them.
 	states, err := store.LoadMany(ctx, []Ref{{KindAPIKey, tok.ClientID}, {KindToken, tok.JTI}, {KindAccount, tok.AccountID}, {KindApplication, tok.ApplicationID}})
 	if err != nil {
-		return false, nil, err
+		return false, nil, time.Time{}, err
 	}
 	var (
 		key *APIKey
-		acc *Account
 		app *Application
 	)
 	for _, st := range states {
 		switch st := st.(type) {
 		case *RevokedToken:
-			return false, nil, nil
+			return false, nil, time.Time{}, nil
 		case *APIKey:
 			key = st
 		case *Account:
@@ -370,33 +385,51 @@ func tokenLive(ctx context.Context, store Store, tok AccessToken) (bool, *Accoun
 	}
 	if key == nil || key.Deleted() || key.Status != StatusEnabled || key.TenantID() != tok.TenantID ||
 		key.AccountID != tok.AccountID || key.ApplicationID != tok.ApplicationID {
-		return false, nil, nil
+		return false, nil, time.Time{}, nil
 	}
 	// A disabled or deleted application refuses its tokens, and enabling
 	// it again does not bring back tokens issued before.
 	if app == nil || !app.Usable() || app.TenantID() != tok.TenantID || issuedBy(tok, app.TokensValidAfter) {
-		return false, nil, nil
+		return false, nil, time.Time{}, nil
 	}
 	// Disabling a key ends its tokens for good: enabling it again does not
 	// bring back tokens issued before.
 	if issuedBy(tok, key.TokensValidAfter) {
-		return false, nil, nil
+		return false, nil, time.Time{}, nil
+	}
+	// An expired key ends its tokens (whose exp cannot pass the expiry
+	// it had when they were issued, but it may have been brought
+	// forward since).
+	if key.Expired(now) {
+		return false, nil, time.Time{}, nil
+	}
+	until = key.ExpiresAt
+	// A token lives with the key secret it was issued for: the current
+	// one, or the one a reroll replaced until its grace ends.
+	switch {
+	case tok.SecretGeneration == key.Generation:
+	case tok.SecretGeneration == key.Generation-1 && key.InGrace(now):
+		if until.IsZero() || key.PreviousValidUntil.Before(until) {
+			until = key.PreviousValidUntil
+		}
+	default:
+		return false, nil, time.Time{}, nil
 	}
 	// A key's scope restriction applies to its live tokens too.
 	if key.ScopesRestricted {
 		for _, s := range tok.Scopes {
 			if !slices.Contains(key.Scopes, s) {
-				return false, nil, nil
+				return false, nil, time.Time{}, nil
 			}
 		}
 	}
 	if acc == nil {
-		return false, nil, nil
+		return false, nil, time.Time{}, nil
 	}
 	if issuedBy(tok, acc.TokensValidAfter) {
-		return false, nil, nil
+		return false, nil, time.Time{}, nil
 	}
-	return !acc.Deleted() && acc.Status == StatusEnabled && acc.TenantID() == tok.TenantID, acc, nil
+	return !acc.Deleted() && acc.Status == StatusEnabled && acc.TenantID() == tok.TenantID, acc, until, nil
 }
 
 // sessionTokenLive is tokenLive for a token of a session: its record
@@ -546,15 +579,19 @@ func (a *TokenAuthenticator) check(ctx context.Context, token string, now time.T
 	if err != nil {
 		return cachedToken{}, err
 	}
-	live, acc, err := tokenLive(ctx, a.Store, tok)
+	live, acc, until, err := tokenLive(ctx, a.Store, tok, now)
 	if err != nil {
 		return cachedToken{}, err
 	}
 	// Never past exp: the verifier refuses an expired token (after its
-	// leeway), and a cached answer must not outlive that.
+	// leeway), and a cached answer must not outlive that, nor the key's
+	// expiry or the grace of the token's secret.
 	e := cachedToken{live: live, expires: now.Add(a.TTL)}
 	if tok.ExpiresAt.Before(e.expires) {
 		e.expires = tok.ExpiresAt
+	}
+	if !until.IsZero() && until.Before(e.expires) {
+		e.expires = until
 	}
 	if live {
 		e.tok = tok

@@ -53,6 +53,9 @@ const (
 	TypeResetTokenIssued         = "account.password_reset_token_issued.v1"
 	TypeVerificationTokenIssued  = "account.email_verification_token_issued.v1"
 	TypeEmailVerified            = "account.email_verified.v1"
+	// Key lifecycle (README "Key lifecycle").
+	TypeAPIKeyExpirySet = "apikey.expiry_set.v1"
+	TypeAPIKeyRerolled  = "apikey.rerolled.v1"
 )
 
 // ReasonCascade marks a deletion caused by deleting the parent resource.
@@ -243,6 +246,22 @@ type APIKeyScopesSet struct {
 	Scopes     []string `json:"scopes,omitempty"`
 }
 
+// APIKeyExpirySet sets the time a key stops authenticating, or lifts
+// its expiry (ExpiresAt zero). Tokens of the key never outlive it.
+type APIKeyExpirySet struct {
+	ExpiresAt time.Time `json:"expiresAt,omitzero"`
+}
+
+// APIKeyRerolled gives a key a new secret under the same id. SecretHash
+// is the new secret's hex SHA-256. The secret it replaces keeps
+// authenticating until GraceUntil; a zero GraceUntil (no grace) ends it
+// at once. Only the secret just replaced can be in grace: a secret two
+// rerolls old is dead whatever its grace was.
+type APIKeyRerolled struct {
+	SecretHash string    `json:"secretHash"`
+	GraceUntil time.Time `json:"graceUntil,omitzero"`
+}
+
 // TokenRevoked records that an access token (by its jti) was revoked. The
 // stream is token#<jti>; ExpiresAt lets readers forget it once the token
 // has expired anyway.
@@ -428,6 +447,8 @@ func (APIKeyDeleted) EventType() string      { return TypeAPIKeyDeleted }
 func (OAuthPolicySet) EventType() string     { return TypeOAuthPolicySet }
 func (APIKeyScopesSet) EventType() string    { return TypeAPIKeyScopesSet }
 func (TokenRevoked) EventType() string       { return TypeTokenRevoked }
+func (APIKeyExpirySet) EventType() string    { return TypeAPIKeyExpirySet }
+func (APIKeyRerolled) EventType() string     { return TypeAPIKeyRerolled }
 func (AccountLoginSucceeded) EventType() string {
 	return TypeLoginSucceeded
 }
@@ -462,6 +483,8 @@ func init() {
 	register(func() Event { return &OAuthPolicySet{} })
 	register(func() Event { return &APIKeyScopesSet{} })
 	register(func() Event { return &TokenRevoked{} })
+	register(func() Event { return &APIKeyExpirySet{} })
+	register(func() Event { return &APIKeyRerolled{} })
 	register(func() Event { return &TenantCustomDataChanged{} })
 	register(func() Event { return &TenantCustomDataCleared{} })
 	register(func() Event { return &ApplicationCustomDataChanged{} })

@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"time"
 
 	"github.com/keystorm/keystorm/domain"
 )
@@ -16,9 +18,12 @@ func apiKeyInput(r req) (domain.APIKeyInput, error) {
 	if in.Scopes, err = f.scopes("scopes"); err != nil {
 		return in, err
 	}
+	if in.Expiry, err = f.expiry("expiresAt"); err != nil {
+		return in, err
+	}
 	// SDKs send back the whole key on save: its secret (decrypted, or ""),
 	// the expanded account, and SDK bookkeeping.
-	return in, f.rest("secret", "account", "tenant", "apiKeyMetaData")
+	return in, f.rest("secret", "account", "tenant", "apiKeyMetaData", "previousSecretValidUntil")
 }
 
 // keyView renders keys for one request: it expands the account when asked
@@ -190,6 +195,67 @@ func (a *API) updateAPIKey(w http.ResponseWriter, r req) error {
 		return err
 	}
 	return ok(w, out)
+}
+
+// rerollAPIKey answers 200 (the key keeps its id and href) with the new
+// secret, shown this once.
+func (a *API) rerollAPIKey(w http.ResponseWriter, r req) error {
+	props, err := object(r.body)
+	if err != nil {
+		return err
+	}
+	f := bodyFields(props, RerollBody{})
+	gp, err := f.str("gracePeriod")
+	if err != nil {
+		return err
+	}
+	if err := f.rest(); err != nil {
+		return err
+	}
+	var grace time.Duration
+	if gp != nil {
+		if grace, err = ParseISODuration(*gp); err != nil {
+			return domain.E(domain.KindInvalid, domain.CodeInvalidValue, "gracePeriod", "gracePeriod must be an ISO 8601 duration from PT0S to P7D.")
+		}
+	}
+	v, err := a.keyView(r)
+	if err != nil {
+		return err
+	}
+	ck, err := a.Svc.RerollAPIKey(r.Context(), r.c, param(r.Request, "apiKeyId"), grace)
+	if err != nil {
+		return err
+	}
+	var secret *string
+	if ck.Secret != "" {
+		secret = &ck.Secret
+	}
+	out, err := v.render(r.Context(), ck.Key, secret)
+	if err != nil {
+		return err
+	}
+	return ok(w, out)
+}
+
+// expiry reads a key's expiresAt: absent leaves it, null lifts it, an
+// RFC 3339 time sets it (the domain checks that it lies ahead).
+func (f *fields) expiry(name string) (*domain.Expiry, error) {
+	raw, ok, err := f.read(name)
+	if err != nil || !ok {
+		return nil, err
+	}
+	if string(raw) == "null" {
+		return &domain.Expiry{}, nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return nil, domain.E(domain.KindInvalid, domain.CodeWrongType, name, "%s must be null or an RFC 3339 time.", name)
+	}
+	at, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil || at.IsZero() {
+		return nil, domain.E(domain.KindInvalid, domain.CodeInvalidValue, name, "%s must be an RFC 3339 time such as 2027-01-01T00:00:00Z.", name)
+	}
+	return &domain.Expiry{At: at}, nil
 }
 
 func (a *API) deleteAPIKey(w http.ResponseWriter, r req) error {

@@ -40,6 +40,15 @@ type APIKeyBody struct {
 	Description string    `json:"description,omitempty"`
 	Status      string    `json:"status,omitempty"`
 	Scopes      *[]string `json:"scopes,omitempty"`
+	// ExpiresAt (RFC 3339, in the future) is when the key stops
+	// authenticating; null lifts it.
+	ExpiresAt *string `json:"expiresAt,omitempty"`
+}
+
+// RerollBody asks for a new secret: the old one keeps working for
+// GracePeriod (ISO 8601, PT0S to P7D; PT0S when absent).
+type RerollBody struct {
+	GracePeriod string `json:"gracePeriod,omitempty"`
 }
 
 // MembershipBody puts an account in a group: both are links.

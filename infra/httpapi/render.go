@@ -216,12 +216,26 @@ type APIKey struct {
 	// Scopes limits the scopes the key's tokens may carry: null when
 	// unrestricted, a list (maybe empty) when restricted.
 	Scopes *[]string `json:"scopes"`
+	// ExpiresAt is when the key stops authenticating; null: never.
+	ExpiresAt *string `json:"expiresAt"`
+	// PreviousSecretValidUntil is, after a reroll with a grace period,
+	// when the replaced secret stops working; null when none does.
+	PreviousSecretValidUntil *string `json:"previousSecretValidUntil"`
 }
 
 func (b hrefs) apiKey(k *domain.APIKey) APIKey {
 	return APIKey{Href: string(b) + "/v1/apiKeys/" + k.ID, ID: k.ID, Status: k.Status, Name: k.Name, Description: k.Description,
 		CreatedAt: ts(k.CreatedAt), ModifiedAt: ts(k.ModifiedAt), Account: b.link("/v1/accounts/" + k.AccountID), Tenant: b.link("/v1/tenants/" + k.Tenant),
-		Scopes: keyScopes(k)}
+		Scopes: keyScopes(k), ExpiresAt: optTS(k.ExpiresAt), PreviousSecretValidUntil: optTS(k.PreviousValidUntil)}
+}
+
+// optTS renders a time that may be unset: nil (JSON null) when zero.
+func optTS(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := ts(t)
+	return &s
 }
 
 func keyScopes(k *domain.APIKey) *[]string {

@@ -196,6 +196,7 @@ func TestSelfTokenBOLA(t *testing.T) {
 		"GET /v1/apiKeys/{apiKeyId}":            200,
 		"POST /v1/apiKeys/{apiKeyId}":           200,
 		"DELETE /v1/apiKeys/{apiKeyId}":         204,
+		"POST /v1/apiKeys/{apiKeyId}/reroll":    200,
 	}
 	api := &httpapi.API{}
 	var routes []string
@@ -217,7 +218,10 @@ func TestSelfTokenBOLA(t *testing.T) {
 		}
 		return method, path
 	}
-	body := func(method string) any {
+	body := func(method, route string) any {
+		if strings.HasSuffix(route, "/reroll") {
+			return map[string]any{"gracePeriod": "PT1M"}
+		}
 		if method == "POST" {
 			return map[string]any{"name": "x", "description": "from a self token"}
 		}
@@ -228,7 +232,7 @@ func TestSelfTokenBOLA(t *testing.T) {
 		for i, ids := range others {
 			events := c.eventCount()
 			method, path := fill(route, ids)
-			r := c.bearerDo(tok, method, path, body(method))
+			r := c.bearerDo(tok, method, path, body(method, route))
 			if route == "POST /oauth/introspect" {
 				continue // an OAuth endpoint: checked below
 			}
@@ -241,7 +245,7 @@ func TestSelfTokenBOLA(t *testing.T) {
 		}
 		method, path := fill(route, own)
 		events := c.eventCount()
-		r := c.bearerDo(tok, method, path, body(method))
+		r := c.bearerDo(tok, method, path, body(method, route))
 		if route == "POST /oauth/introspect" {
 			if r.Status != 403 {
 				t.Errorf("introspection with a self token: %d %s", r.Status, r.Body)

@@ -111,6 +111,7 @@ var wantRoutes = []struct {
 	{"apikeys", "ManagementApi", "GET", "/v1/apiKeys/{apiKeyId}"},
 	{"apikeys", "ManagementApi", "POST", "/v1/apiKeys/{apiKeyId}"},
 	{"apikeys", "ManagementApi", "DELETE", "/v1/apiKeys/{apiKeyId}"},
+	{"apikeys", "ManagementApi", "POST", "/v1/apiKeys/{apiKeyId}/reroll"},
 	{"apikeys", "ManagementApi", "GET", "/v1/applications/{applicationId}/apiKeys"},
 
 	{"example", "ExampleApi", "GET", "/troopers/{id}/equipment"},

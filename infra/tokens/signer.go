@@ -89,6 +89,7 @@ type signedClaims struct {
 	IssuedAt      *jwt.NumericDate `json:"iat,omitempty"`
 	Issuer        string           `json:"iss,omitempty"`
 	ID            string           `json:"jti,omitempty"`
+	KeySecretGen  int              `json:"ksg,omitempty"`
 	NotBefore     *jwt.NumericDate `json:"nbf,omitempty"`
 	RefreshToken  string           `json:"rti,omitempty"`
 	Scope         string           `json:"scope,omitempty"`
@@ -108,6 +109,7 @@ func newSignedClaims(t domain.AccessToken) signedClaims {
 		IssuedAt:      iat,
 		Issuer:        t.Issuer,
 		ID:            t.JTI,
+		KeySecretGen:  t.SecretGeneration,
 		NotBefore:     iat,
 		RefreshToken:  t.RefreshTokenID,
 		Scope:         t.Scope(),

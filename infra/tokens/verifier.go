@@ -152,19 +152,20 @@ func (v *Verifier) check(c *accessClaims) (domain.AccessToken, error) {
 		scopes = strings.Fields(c.Scope)
 	}
 	return domain.AccessToken{
-		JTI:            c.ID,
-		Issuer:         c.Issuer,
-		Audience:       domain.ApplicationAudience(v.Audience, c.ApplicationID),
-		Subject:        c.Subject,
-		ClientID:       c.ClientID,
-		TenantID:       c.TenantID,
-		ApplicationID:  c.ApplicationID,
-		AccountID:      c.AccountID,
-		Scopes:         scopes,
-		Admin:          c.Admin,
-		IssuedAt:       iat.UTC(),
-		ExpiresAt:      exp.UTC(),
-		RefreshTokenID: c.RefreshTokenID,
+		JTI:              c.ID,
+		Issuer:           c.Issuer,
+		Audience:         domain.ApplicationAudience(v.Audience, c.ApplicationID),
+		Subject:          c.Subject,
+		ClientID:         c.ClientID,
+		TenantID:         c.TenantID,
+		ApplicationID:    c.ApplicationID,
+		AccountID:        c.AccountID,
+		Scopes:           scopes,
+		Admin:            c.Admin,
+		IssuedAt:         iat.UTC(),
+		ExpiresAt:        exp.UTC(),
+		RefreshTokenID:   c.RefreshTokenID,
+		SecretGeneration: c.SecretGeneration,
 	}, nil
 }
 
