@@ -52,17 +52,54 @@ var _ domain.UsageStore = (*Store)(nil)
 // than 100 hour items, or a lost UpdateItem response the SDK then
 // retries, can count twice.)
 //
-// Last-used times are raised afterwards with conditional UpdateItems
-// (attribute_not_exists(lastUsedAt) OR lastUsedAt < :t), idempotent, so a
-// retry after an error there does no harm to them; a failed condition
-// means a later use is recorded already, not an error.
+// Last-used times are raised first, with conditional UpdateItems
+// (attribute_not_exists(lastUsedAt) OR lastUsedAt < :t): they are
+// idempotent, so when the counters then fail, the caller's retry raises
+// them again harmlessly; and the counters, written last, are the only
+// write whose success ends the call. A failed condition means a later use
+// is recorded already, not an error.
 //
 // Hour items expire by the table's TTL (expiresAt, epoch seconds) at
 // Hour + domain.UsageRetention. DynamoDB deletes them lazily, which only
 // matters for ranges reaching back past the retention.
 func (st *Store) AddUsage(ctx context.Context, deltas []domain.UsageDelta) error {
-	// One update per hour item: a transaction may not touch an item
-	// twice, and one ADD of the sum is cheaper anyway.
+	// One conditional update per key, with the latest time of the batch.
+	latest := map[string]domain.UsageDelta{}
+	var order []string
+	for _, d := range deltas {
+		if d.LastUsed.IsZero() {
+			continue
+		}
+		cur, ok := latest[d.KeyID]
+		if !ok {
+			order = append(order, d.KeyID)
+		}
+		if !ok || d.LastUsed.After(cur.LastUsed) {
+			latest[d.KeyID] = d
+		}
+	}
+	for _, id := range order {
+		d := latest[id]
+		_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                &st.Views,
+			Key:                      key(usageKey(id), skUsageLast),
+			UpdateExpression:         aws.String("SET #l = :l, #t = :t"),
+			ConditionExpression:      aws.String("attribute_not_exists(#l) OR #l < :l"),
+			ExpressionAttributeNames: map[string]string{"#l": "lastUsedAt", "#t": "tenant"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":l": n(d.LastUsed.UnixNano()), ":t": s(d.Tenant),
+			},
+		})
+		var ccf *types.ConditionalCheckFailedException
+		if errors.As(err, &ccf) {
+			continue // a later use is recorded already: nothing to raise
+		}
+		if err != nil {
+			return storeErr(err)
+		}
+	}
+	// Then the counters, one update per hour item: a transaction may not
+	// touch an item twice, and one ADD of the sum is cheaper anyway.
 	type cell struct {
 		tenant string
 		s, f   int64
@@ -118,41 +155,6 @@ func (st *Store) AddUsage(ctx context.Context, deltas []domain.UsageDelta) error
 			if _, err := st.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: chunk}); err != nil {
 				return usageErr(err)
 			}
-		}
-	}
-	// One conditional update per key, with the latest time of the batch.
-	latest := map[string]domain.UsageDelta{}
-	var order []string
-	for _, d := range deltas {
-		if d.LastUsed.IsZero() {
-			continue
-		}
-		cur, ok := latest[d.KeyID]
-		if !ok {
-			order = append(order, d.KeyID)
-		}
-		if !ok || d.LastUsed.After(cur.LastUsed) {
-			latest[d.KeyID] = d
-		}
-	}
-	for _, id := range order {
-		d := latest[id]
-		_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                &st.Views,
-			Key:                      key(usageKey(id), skUsageLast),
-			UpdateExpression:         aws.String("SET #l = :l, #t = :t"),
-			ConditionExpression:      aws.String("attribute_not_exists(#l) OR #l < :l"),
-			ExpressionAttributeNames: map[string]string{"#l": "lastUsedAt", "#t": "tenant"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":l": n(d.LastUsed.UnixNano()), ":t": s(d.Tenant),
-			},
-		})
-		var ccf *types.ConditionalCheckFailedException
-		if errors.As(err, &ccf) {
-			continue // a later use is recorded already: nothing to raise
-		}
-		if err != nil {
-			return storeErr(err)
 		}
 	}
 	return nil
