@@ -44,7 +44,10 @@ const (
 // counters of a failed flush that no longer fit. Counters being flushed
 // are out of the pending set, so at most 2×MaxPending exist at once.
 type Recorder struct {
+	// Store receives the flushes (required).
 	Store domain.UsageStore
+	// Clock decides the hour of Record and when a flush is due
+	// (required; domain.SystemClock in wiring, a fake in tests).
 	Clock domain.Clock
 	// Every is the least time between two flushes (DefaultEvery).
 	Every time.Duration
