@@ -20,6 +20,10 @@
 //	limit#<keyId>    limit     brute-force counters of releases before the
 //	                           in-memory throttle; they expire by TTL, and a
 //	                           rebuild leaves them alone
+//	usage#<keyId>    hour#<h>  hourly verification counters of an API key (ADD
+//	                           increments, expiresAt for TTL); a rebuild
+//	                           leaves them alone
+//	usage#<keyId>    last      when the key last verified (conditional raise)
 //	jwks#current     jwks      the published public JWKS of the token signing
 //	                           keys (PutJWKS, GetJWKS), never a private key
 //

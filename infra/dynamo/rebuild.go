@@ -136,7 +136,7 @@ func (st *Store) Rebuild(ctx context.Context) (RebuildStats, error) {
 	var deletes []types.WriteRequest
 	for _, it := range old {
 		pk := it["pk"].(*types.AttributeValueMemberS).Value
-		if strings.HasPrefix(pk, "idem#") || strings.HasPrefix(pk, "limit#") || pk == PKJWKS {
+		if strings.HasPrefix(pk, "idem#") || strings.HasPrefix(pk, "limit#") || strings.HasPrefix(pk, pkUsagePrefix) || pk == PKJWKS {
 			continue
 		}
 		deletes = append(deletes, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: map[string]types.AttributeValue{"pk": it["pk"], "sk": it["sk"]}}})

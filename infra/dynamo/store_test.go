@@ -15,3 +15,11 @@ func TestStoreContract(t *testing.T) {
 		return dumpStore{embedded.New(t).Store}
 	})
 }
+
+// TestUsageContract holds the DynamoDB store to the domain.UsageStore
+// contract on minidyn.
+func TestUsageContract(t *testing.T) {
+	storetest.RunUsage(t, func(t *testing.T) domain.UsageStore {
+		return embedded.New(t).Store
+	})
+}

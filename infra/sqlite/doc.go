@@ -19,6 +19,13 @@
 //	             coll1, coll2, sortkey                       read models
 //	guards       key → owner                                 uniqueness guards
 //	idempotency  key → fingerprint, result, at, expires_at   Idempotency-Key records
+//	usage_hours  (key_id, hour) → tenant, succeeded, failed  verification counts
+//	usage_last   key_id → tenant, last_used                  last successful use
+//
+// The usage tables (usage.go, domain.UsageStore) are outside the event
+// log: AddUsage increments them with UPSERTs in one transaction, a
+// rebuild leaves them alone, and hours past domain.UsageRetention are
+// pruned by the writes themselves, as SQLite has no TTL.
 //
 // Every Commit is one SQL transaction begun IMMEDIATE (commits serialize
 // on SQLite's write lock; readers carry on under WAL). Its statements are

@@ -87,7 +87,7 @@ func (st *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("sqlite: open: %w", err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, schema); err != nil {
+	if _, err := tx.ExecContext(ctx, schema+usageSchema); err != nil {
 		return fmt.Errorf("sqlite: schema: %w", err)
 	}
 	if v < 2 {

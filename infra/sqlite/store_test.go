@@ -46,3 +46,17 @@ func TestStoreContract(t *testing.T) {
 // The contract suite only checks "nothing written" when the store is a
 // Dumper: fail here if that ever stops being true.
 var _ storetest.Dumper = (*sqlite.Store)(nil)
+
+// TestUsageContract holds the SQLite store to the domain.UsageStore
+// contract, in memory and in a WAL file (concurrent flushes through a
+// pool of connections).
+func TestUsageContract(t *testing.T) {
+	t.Run("memory", func(t *testing.T) {
+		storetest.RunUsage(t, func(t *testing.T) domain.UsageStore { return open(t, "") })
+	})
+	t.Run("file", func(t *testing.T) {
+		storetest.RunUsage(t, func(t *testing.T) domain.UsageStore {
+			return open(t, filepath.Join(t.TempDir(), "keystorm.db"))
+		})
+	})
+}

@@ -23,6 +23,11 @@
 // that the rules allow, so that the suite commits them on every store and
 // DynamoDB's tests measure their items against its 400 KB limit: the
 // reason for domain.MaxCustomDataBytes, checked rather than asserted.
+// RunUsage is the contract of the domain.UsageStore port (per-key hourly
+// verification counts and last use): increments that add up under
+// concurrent flushes, hour ranges oldest first with bounds [from, to),
+// and a last-used time that only rises.
+//
 // Workload drives the service with a random mix of every command, for the
 // stores' rebuild-equals-live tests.
 package storetest
