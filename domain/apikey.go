@@ -39,6 +39,9 @@ type APIKey struct {
 	// Empty when there was no grace, or it is over as of the reroll.
 	PreviousSecretHash string    `json:"previousSecretHash,omitempty"`
 	PreviousValidUntil time.Time `json:"previousValidUntil,omitzero"`
+	// RateLimit is the key's own limit; zero: its application's default
+	// applies (EffectiveRateLimit).
+	RateLimit RateLimit `json:"rateLimit,omitzero"`
 }
 
 // Expired reports whether the key's expiry has come by now.
@@ -81,6 +84,8 @@ func (k *APIKey) Apply(env events.Envelope) error {
 			k.Gone = true
 		case *events.APIKeyScopesSet:
 			k.ScopesRestricted, k.Scopes = e.Restricted, e.Scopes
+		case *events.APIKeyRateLimitSet:
+			k.RateLimit = rateLimitOf(events.RateLimit(*e))
 		case *events.APIKeyExpirySet:
 			k.ExpiresAt = e.ExpiresAt
 		case *events.APIKeyRerolled:

@@ -22,6 +22,8 @@ type APIKeyInput struct {
 	// Expiry, when given, sets (or with a zero At lifts) the key's
 	// expiry.
 	Expiry *Expiry
+	// RateLimit, when given, sets (or, zero, lifts) the key's own limit.
+	RateLimit *RateLimit
 }
 
 // Expiry is a key's expiry: zero At means none.
@@ -114,6 +116,9 @@ func (s *Service) CreateAPIKey(ctx context.Context, c Caller, accountID string, 
 	if err != nil {
 		return CreatedAPIKey{}, err
 	}
+	if err := checkRateLimit(in.RateLimit); err != nil {
+		return CreatedAPIKey{}, err
+	}
 	var secret string
 	key, err := run(ctx, s, c, func(r *recorder) (*APIKey, error) {
 		acc, err := load[*Account](ctx, s, c, KindAccount, accountID)
@@ -135,6 +140,9 @@ func (s *Service) CreateAPIKey(ctx context.Context, c Caller, accountID string, 
 		}
 		if expiry != nil {
 			evs = append(evs, *expiry)
+		}
+		if in.RateLimit != nil && !in.RateLimit.IsZero() {
+			evs = append(evs, events.APIKeyRateLimitSet(in.RateLimit.event()))
 		}
 		return k, r.record(Ref{KindAPIKey, e.ID}, nil, k, evs...)
 	})
@@ -199,9 +207,13 @@ func (s *Service) FindAPIKey(ctx context.Context, c Caller, applicationID, keyID
 	return out, nil
 }
 
-// UpdateAPIKey changes name, description or status.
+// UpdateAPIKey changes name, description, status, scopes, expiry or
+// rate limit.
 func (s *Service) UpdateAPIKey(ctx context.Context, c Caller, id string, in APIKeyInput) (*APIKey, error) {
 	if err := selfOrAdmin(c, c.AccountID); err != nil {
+		return nil, err
+	}
+	if err := checkRateLimit(in.RateLimit); err != nil {
 		return nil, err
 	}
 	return run(ctx, s, c, func(r *recorder) (*APIKey, error) {
@@ -239,6 +251,9 @@ func (s *Service) UpdateAPIKey(ctx context.Context, c Caller, id string, in APIK
 		}
 		if ex != nil {
 			evs = append(evs, *ex)
+		}
+		if in.RateLimit != nil && *in.RateLimit != cur.RateLimit {
+			evs = append(evs, events.APIKeyRateLimitSet(in.RateLimit.event()))
 		}
 		if len(evs) == 0 {
 			return cur, nil

@@ -27,6 +27,9 @@ type Application struct {
 	// tokens issued before it stay dead even if it is enabled again, the
 	// rule keys and accounts follow too.
 	TokensValidAfter time.Time `json:"tokensValidAfter,omitzero"`
+	// DefaultRateLimit applies to the application's keys that have no
+	// limit of their own.
+	DefaultRateLimit RateLimit `json:"rateLimit,omitzero"`
 	// MailPolicies are the password and account creation policies
 	// (mailpolicy.go).
 	MailPolicies
@@ -92,6 +95,8 @@ func (a *Application) Apply(env events.Envelope) error {
 			a.Name, a.Description, a.Status = e.Name, e.Description, e.Status
 		case *events.ApplicationDeleted:
 			a.Gone = true
+		case *events.ApplicationRateLimitSet:
+			a.DefaultRateLimit = rateLimitOf(events.RateLimit(*e))
 		case *events.OAuthPolicySet:
 			a.AccessTokenTTL, a.RefreshTokenTTL = e.AccessTokenTTL, e.RefreshTokenTTL
 		case *events.PasswordPolicySet:

@@ -17,6 +17,9 @@ type ApplicationInput struct {
 	// CustomData, when given, is merged into the customData (on create,
 	// it becomes the customData).
 	CustomData map[string]json.RawMessage
+	// RateLimit, when given, sets (or, zero, lifts) the default limit of
+	// the application's keys.
+	RateLimit *RateLimit
 }
 
 // CreateApplication creates an application and its directory.
@@ -42,6 +45,9 @@ func (s *Service) CreateApplication(ctx context.Context, c Caller, in Applicatio
 	if err := checkNewCustomData(in.CustomData); err != nil {
 		return nil, err
 	}
+	if err := checkRateLimit(in.RateLimit); err != nil {
+		return nil, err
+	}
 	return run(ctx, s, c, func(r *recorder) (*Application, error) {
 		if _, err := load[*Tenant](ctx, s, c, KindTenant, c.TenantID); err != nil {
 			return nil, err
@@ -51,6 +57,9 @@ func (s *Service) CreateApplication(ctx context.Context, c Caller, in Applicatio
 		evs := append([]events.Event{events.ApplicationCreated{
 			ID: id, TenantID: c.TenantID, DirectoryID: s.IDs.NewID(), Name: name, Description: desc, Status: st,
 		}}, initialCustomData(app, in.CustomData)...)
+		if in.RateLimit != nil && !in.RateLimit.IsZero() {
+			evs = append(evs, events.ApplicationRateLimitSet(in.RateLimit.event()))
+		}
 		return app, r.record(Ref{KindApplication, id}, nil, app, evs...)
 	})
 }
@@ -81,6 +90,9 @@ func (s *Service) UpdateApplication(ctx context.Context, c Caller, id string, in
 	if err := checkCustomData(in.CustomData); err != nil {
 		return nil, err
 	}
+	if err := checkRateLimit(in.RateLimit); err != nil {
+		return nil, err
+	}
 	return run(ctx, s, c, func(r *recorder) (*Application, error) {
 		cur, err := load[*Application](ctx, s, c, KindApplication, id)
 		if err != nil {
@@ -102,6 +114,9 @@ func (s *Service) UpdateApplication(ctx context.Context, c Caller, id string, in
 		var evs []events.Event
 		if ev != (events.ApplicationUpdated{Name: cur.Name, Description: cur.Description, Status: cur.Status}) {
 			evs = append(evs, ev)
+		}
+		if in.RateLimit != nil && *in.RateLimit != cur.DefaultRateLimit {
+			evs = append(evs, events.ApplicationRateLimitSet(in.RateLimit.event()))
 		}
 		if evs = append(evs, customDataEvents(cur, in.CustomData)...); len(evs) == 0 {
 			return cur, nil

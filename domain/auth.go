@@ -34,6 +34,9 @@ type Principal struct {
 	// secret shown: the key's current one, or the one before it in its
 	// grace.
 	SecretGeneration int
+	// RateLimit is the key's effective rate limit (EffectiveRateLimit);
+	// zero for sessions and keys without one.
+	RateLimit RateLimit
 }
 
 // KeyAuthenticator checks API key id/secret pairs. It keeps the key and
@@ -206,7 +209,7 @@ func (a *KeyAuthenticator) authenticate(ctx context.Context, id, secret string) 
 	}
 	k := e.key
 	return Principal{TenantID: k.TenantID(), ApplicationID: k.ApplicationID, AccountID: k.AccountID, KeyID: k.ID, Admin: k.Admin, Username: acc.Username,
-		Expires: expires, SecretGeneration: gen}, k, app, nil
+		Expires: expires, SecretGeneration: gen, RateLimit: EffectiveRateLimit(k, app)}, k, app, nil
 }
 
 // loadOwners reads a key's account and application with one LoadMany. A

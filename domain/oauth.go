@@ -349,32 +349,42 @@ func (t *TokenService) Introspect(ctx context.Context, c Caller, token string) (
 // expired by now, and the key secret it was issued for still works. It
 // costs one BatchGetItem (key, revocation, account and application).
 func TokenLive(ctx context.Context, store Store, tok AccessToken, now time.Time) (bool, error) {
-	live, _, _, err := tokenLive(ctx, store, tok, now)
-	return live, err
+	l, err := tokenLive(ctx, store, tok, now)
+	return l.live, err
 }
 
-// tokenLive is TokenLive, also returning the account, and until: when
-// the answer changes by time alone (the key's expiry, or the end of the
-// grace of the token's secret), zero when it does not; a cached answer
-// must not outlive it.
-func tokenLive(ctx context.Context, store Store, tok AccessToken, now time.Time) (live bool, acc *Account, until time.Time, err error) {
+// liveness is tokenLive's answer.
+type liveness struct {
+	live bool
+	acc  *Account
+	// until is when the answer changes by time alone (the key's expiry,
+	// or the end of the grace of the token's secret), zero when it does
+	// not; a cached answer must not outlive it.
+	until time.Time
+	// limit is the key's effective rate limit.
+	limit RateLimit
+}
+
+// tokenLive is TokenLive, with what the authorizer needs besides.
+func tokenLive(ctx context.Context, store Store, tok AccessToken, now time.Time) (liveness, error) {
 	if tok.RefreshTokenID != "" {
 		live, acc, err := sessionTokenLive(ctx, store, tok)
-		return live, acc, time.Time{}, err
+		return liveness{live: live, acc: acc}, err
 	}
 	// The token names all four, so one BatchGetItem reads them.
 	states, err := store.LoadMany(ctx, []Ref{{KindAPIKey, tok.ClientID}, {KindToken, tok.JTI}, {KindAccount, tok.AccountID}, {KindApplication, tok.ApplicationID}})
 	if err != nil {
-		return false, nil, time.Time{}, err
+		return liveness{}, err
 	}
 	var (
 		key *APIKey
+		acc *Account
 		app *Application
 	)
 	for _, st := range states {
 		switch st := st.(type) {
 		case *RevokedToken:
-			return false, nil, time.Time{}, nil
+			return liveness{}, nil
 		case *APIKey:
 			key = st
 		case *Account:
@@ -385,25 +395,25 @@ func tokenLive(ctx context.Context, store Store, tok AccessToken, now time.Time)
 	}
 	if key == nil || key.Deleted() || key.Status != StatusEnabled || key.TenantID() != tok.TenantID ||
 		key.AccountID != tok.AccountID || key.ApplicationID != tok.ApplicationID {
-		return false, nil, time.Time{}, nil
+		return liveness{}, nil
 	}
 	// A disabled or deleted application refuses its tokens, and enabling
 	// it again does not bring back tokens issued before.
 	if app == nil || !app.Usable() || app.TenantID() != tok.TenantID || issuedBy(tok, app.TokensValidAfter) {
-		return false, nil, time.Time{}, nil
+		return liveness{}, nil
 	}
 	// Disabling a key ends its tokens for good: enabling it again does not
 	// bring back tokens issued before.
 	if issuedBy(tok, key.TokensValidAfter) {
-		return false, nil, time.Time{}, nil
+		return liveness{}, nil
 	}
 	// An expired key ends its tokens (whose exp cannot pass the expiry
 	// it had when they were issued, but it may have been brought
 	// forward since).
 	if key.Expired(now) {
-		return false, nil, time.Time{}, nil
+		return liveness{}, nil
 	}
-	until = key.ExpiresAt
+	until := key.ExpiresAt
 	// A token lives with the key secret it was issued for: the current
 	// one, or the one a reroll replaced until its grace ends.
 	switch {
@@ -413,23 +423,26 @@ func tokenLive(ctx context.Context, store Store, tok AccessToken, now time.Time)
 			until = key.PreviousValidUntil
 		}
 	default:
-		return false, nil, time.Time{}, nil
+		return liveness{}, nil
 	}
 	// A key's scope restriction applies to its live tokens too.
 	if key.ScopesRestricted {
 		for _, s := range tok.Scopes {
 			if !slices.Contains(key.Scopes, s) {
-				return false, nil, time.Time{}, nil
+				return liveness{}, nil
 			}
 		}
 	}
 	if acc == nil {
-		return false, nil, time.Time{}, nil
+		return liveness{}, nil
 	}
 	if issuedBy(tok, acc.TokensValidAfter) {
-		return false, nil, time.Time{}, nil
+		return liveness{}, nil
 	}
-	return !acc.Deleted() && acc.Status == StatusEnabled && acc.TenantID() == tok.TenantID, acc, until, nil
+	if acc.Deleted() || acc.Status != StatusEnabled || acc.TenantID() != tok.TenantID {
+		return liveness{}, nil
+	}
+	return liveness{live: true, acc: acc, until: until, limit: EffectiveRateLimit(key, app)}, nil
 }
 
 // sessionTokenLive is tokenLive for a token of a session: its record
@@ -579,10 +592,11 @@ func (a *TokenAuthenticator) check(ctx context.Context, token string, now time.T
 	if err != nil {
 		return cachedToken{}, err
 	}
-	live, acc, until, err := tokenLive(ctx, a.Store, tok, now)
+	l, err := tokenLive(ctx, a.Store, tok, now)
 	if err != nil {
 		return cachedToken{}, err
 	}
+	live, acc, until := l.live, l.acc, l.until
 	// Never past exp: the verifier refuses an expired token (after its
 	// leeway), and a cached answer must not outlive that, nor the key's
 	// expiry or the grace of the token's secret.
@@ -595,7 +609,8 @@ func (a *TokenAuthenticator) check(ctx context.Context, token string, now time.T
 	}
 	if live {
 		e.tok = tok
-		e.principal = Principal{TenantID: tok.TenantID, ApplicationID: tok.ApplicationID, AccountID: tok.AccountID, KeyID: tok.ClientID, Admin: tok.Admin, Username: acc.Username}
+		e.principal = Principal{TenantID: tok.TenantID, ApplicationID: tok.ApplicationID, AccountID: tok.AccountID, KeyID: tok.ClientID, Admin: tok.Admin, Username: acc.Username,
+			RateLimit: l.limit, SecretGeneration: tok.SecretGeneration}
 		if tok.RefreshTokenID != "" {
 			// A session's token acts for its account alone: it is no
 			// key, and never admin, whatever its claims say.

@@ -56,6 +56,10 @@ const (
 	// Key lifecycle (README "Key lifecycle").
 	TypeAPIKeyExpirySet = "apikey.expiry_set.v1"
 	TypeAPIKeyRerolled  = "apikey.rerolled.v1"
+	// Rate limits: a key's own, and an application's default for its
+	// keys.
+	TypeAPIKeyRateLimitSet      = "apikey.rate_limit_set.v1"
+	TypeApplicationRateLimitSet = "application.rate_limit_set.v1"
 )
 
 // ReasonCascade marks a deletion caused by deleting the parent resource.
@@ -262,6 +266,21 @@ type APIKeyRerolled struct {
 	GraceUntil time.Time `json:"graceUntil,omitzero"`
 }
 
+// RateLimit is a request budget: bursts of up to Requests, refilled at
+// Requests per PeriodSeconds. Zero values lift the limit.
+type RateLimit struct {
+	Requests      int `json:"requests,omitempty"`
+	PeriodSeconds int `json:"periodSeconds,omitempty"`
+}
+
+// APIKeyRateLimitSet sets or lifts a key's own rate limit (which
+// overrides its application's default).
+type APIKeyRateLimitSet RateLimit
+
+// ApplicationRateLimitSet sets or lifts the default rate limit of an
+// application's keys.
+type ApplicationRateLimitSet RateLimit
+
 // TokenRevoked records that an access token (by its jti) was revoked. The
 // stream is token#<jti>; ExpiresAt lets readers forget it once the token
 // has expired anyway.
@@ -449,6 +468,10 @@ func (APIKeyScopesSet) EventType() string    { return TypeAPIKeyScopesSet }
 func (TokenRevoked) EventType() string       { return TypeTokenRevoked }
 func (APIKeyExpirySet) EventType() string    { return TypeAPIKeyExpirySet }
 func (APIKeyRerolled) EventType() string     { return TypeAPIKeyRerolled }
+func (APIKeyRateLimitSet) EventType() string { return TypeAPIKeyRateLimitSet }
+func (ApplicationRateLimitSet) EventType() string {
+	return TypeApplicationRateLimitSet
+}
 func (AccountLoginSucceeded) EventType() string {
 	return TypeLoginSucceeded
 }
@@ -485,6 +508,8 @@ func init() {
 	register(func() Event { return &TokenRevoked{} })
 	register(func() Event { return &APIKeyExpirySet{} })
 	register(func() Event { return &APIKeyRerolled{} })
+	register(func() Event { return &APIKeyRateLimitSet{} })
+	register(func() Event { return &ApplicationRateLimitSet{} })
 	register(func() Event { return &TenantCustomDataChanged{} })
 	register(func() Event { return &TenantCustomDataCleared{} })
 	register(func() Event { return &ApplicationCustomDataChanged{} })

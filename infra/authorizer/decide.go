@@ -60,6 +60,18 @@ func (d Decision) Identity(accountHref string) authctx.Identity {
 	}
 }
 
+// UsageIdentifierKey is what the authorizer returns as
+// usageIdentifierKey on REST APIs: the value of the API Gateway API key
+// in the usage plan of the key's effective rate limit (kept in step by
+// the projector), so that API Gateway throttles each key in its own
+// bucket. Empty when the key has no limit (or the caller is a session).
+func (d Decision) UsageIdentifierKey() string {
+	if d.Principal.KeyID == "" || d.Principal.RateLimit.IsZero() {
+		return ""
+	}
+	return domain.UsageIdentifier(d.Principal.KeyID)
+}
+
 // Decider is the transport-independent core of the authorizer, shared by
 // the Lambda authorizer and the authenticate endpoint for backends outside
 // API Gateway, so that both make exactly the same decision.

@@ -131,9 +131,10 @@ func (h *Handler) HandleToken(ctx context.Context, req events.APIGatewayCustomAu
 	}
 	href := base + "/v1/accounts/" + d.Principal.AccountID
 	return events.APIGatewayCustomAuthorizerResponse{
-		PrincipalID:    href,
-		PolicyDocument: policy("Allow", resource),
-		Context:        d.Identity(href).Map(),
+		PrincipalID:        href,
+		PolicyDocument:     policy("Allow", resource),
+		Context:            d.Identity(href).Map(),
+		UsageIdentifierKey: d.UsageIdentifierKey(),
 	}, nil
 }
 

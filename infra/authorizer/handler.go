@@ -171,9 +171,10 @@ func (h *Handler) HandleRequest(ctx context.Context, req events.APIGatewayCustom
 	}
 	href := h.baseURL(req) + "/v1/accounts/" + d.Principal.AccountID
 	a := answer{
-		PrincipalID:    href,
-		PolicyDocument: policy("Allow", resource),
-		Context:        d.Identity(href).Map(),
+		PrincipalID:        href,
+		PolicyDocument:     policy("Allow", resource),
+		Context:            d.Identity(href).Map(),
+		UsageIdentifierKey: d.UsageIdentifierKey(),
 	}
 	h.answers.put(key, a)
 	return a, nil

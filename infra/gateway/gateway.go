@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -45,6 +46,12 @@ type Gateway struct {
 	// build hrefs from. Never the client's Host header.
 	DomainName string
 	Log        *slog.Logger
+	// Plans and Limiter throttle requests as API Gateway's usage plans
+	// do: a request whose authorizer answer names a usage identifier in
+	// a plan takes a token from that identifier's bucket, or is answered
+	// 429 with Retry-After. Nil Plans throttles nothing.
+	Plans   *Plans
+	Limiter *domain.RateLimiter
 }
 
 // New returns a gateway with API Gateway's defaults.
@@ -59,6 +66,7 @@ var (
 	errTooLarge     = domain.E(domain.KindTooLarge, domain.CodeBodyTooLarge, "", "The request is too large.")
 	errInternal     = domain.E(domain.KindInternal, domain.CodeInternal, "", "Internal error.")
 	errUnreadable   = domain.E(domain.KindInvalid, domain.CodeMalformedJSON, "", "The request body could not be read.")
+	errThrottled    = domain.E(domain.KindThrottled, domain.CodeThrottled, "", "Too many requests; retry later.")
 )
 
 // gatewayError answers like the template's GatewayResponses, in the API's
@@ -121,10 +129,20 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ev := g.proxyEvent(r, rt, params, body, rid)
 	if !rt.Public {
-		authCtx, err := g.authorize(r.Context(), r, rt, params, ev, rid)
+		authCtx, usage, err := g.authorize(r.Context(), r, rt, params, ev, rid)
 		if err != nil {
 			gatewayError(w, err, rid, 0)
 			g.logAccess(r, rt, httpapi.Describe(err, rid).Status, start, rid)
+			return
+		}
+		if wait, ok := g.throttle(usage); !ok {
+			// API Gateway answers a throttled request 429 without
+			// Retry-After; the local gateway adds it, rounded up to
+			// whole seconds (RFC 9110 §10.2.3).
+			secs := int64((wait + time.Second - 1) / time.Second)
+			w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+			gatewayError(w, errThrottled, rid, 0)
+			g.logAccess(r, rt, http.StatusTooManyRequests, start, rid)
 			return
 		}
 		ev.RequestContext.Authorizer = authCtx
@@ -234,13 +252,31 @@ func (g *Gateway) methodArn(rt template.Route, method, p string) string {
 	return "arn:aws:execute-api:" + g.Region + ":" + g.AccountID + ":" + g.apiID(rt.API) + "/" + g.Stage + "/" + method + p
 }
 
+// throttle takes a request from the bucket of its usage identifier, if
+// that is in a plan: false, and how long to wait, when the bucket is
+// empty. An identifier in no plan is not throttled (the projector may
+// not have caught up with a key just created; on AWS, a method that
+// requires an API key would answer 403 meanwhile).
+func (g *Gateway) throttle(usage string) (time.Duration, bool) {
+	if usage == "" || g.Plans == nil || g.Limiter == nil {
+		return 0, true
+	}
+	limit, ok := g.Plans.Limit(usage)
+	if !ok {
+		return 0, true
+	}
+	ok, wait := g.Limiter.Allow(usage, limit)
+	return wait, ok
+}
+
 // authorize runs the authorizer as API Gateway does and returns the
-// context for the function, or the error API Gateway answers with.
-func (g *Gateway) authorize(ctx context.Context, r *http.Request, rt template.Route, params map[string]string, pe events.APIGatewayProxyRequest, rid string) (map[string]any, error) {
+// context for the function and the usage identifier it named, or the
+// error API Gateway answers with.
+func (g *Gateway) authorize(ctx context.Context, r *http.Request, rt template.Route, params map[string]string, pe events.APIGatewayProxyRequest, rid string) (map[string]any, string, error) {
 	// The identity source is the Authorization header: without it API
 	// Gateway answers 401 and never calls the authorizer.
 	if r.Header.Get("Authorization") == "" {
-		return nil, domain.ErrUnauthenticated
+		return nil, "", domain.ErrUnauthenticated
 	}
 	arn := g.methodArn(rt, r.Method, r.URL.Path)
 	ev := events.APIGatewayCustomAuthorizerRequestTypeRequest{
@@ -255,24 +291,24 @@ func (g *Gateway) authorize(ctx context.Context, r *http.Request, rt template.Ro
 		},
 	}
 	if g.Authorizer == nil {
-		return nil, errInternal
+		return nil, "", errInternal
 	}
 	resp, err := g.Authorizer(ctx, ev)
 	if err != nil {
 		if err.Error() == "Unauthorized" {
-			return nil, domain.ErrUnauthenticated
+			return nil, "", domain.ErrUnauthenticated
 		}
 		g.Log.Error("authorizer failed", "requestId", rid, "err", err)
-		return nil, errInternal
+		return nil, "", errInternal
 	}
 	if !Allows(resp.PolicyDocument, arn) {
-		return nil, errAccessDenied
+		return nil, "", errAccessDenied
 	}
 	out := map[string]any{"principalId": resp.PrincipalID}
 	for k, v := range resp.Context {
 		out[k] = v
 	}
-	return out, nil
+	return out, resp.UsageIdentifierKey, nil
 }
 
 // Allows evaluates an authorizer policy for one method ARN as IAM does:

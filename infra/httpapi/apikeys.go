@@ -21,6 +21,9 @@ func apiKeyInput(r req) (domain.APIKeyInput, error) {
 	if in.Expiry, err = f.expiry("expiresAt"); err != nil {
 		return in, err
 	}
+	if in.RateLimit, err = f.rateLimit("rateLimit"); err != nil {
+		return in, err
+	}
 	// SDKs send back the whole key on save: its secret (decrypted, or ""),
 	// the expanded account, and SDK bookkeeping.
 	return in, f.rest("secret", "account", "tenant", "apiKeyMetaData", "previousSecretValidUntil")
@@ -256,6 +259,38 @@ func (f *fields) expiry(name string) (*domain.Expiry, error) {
 		return nil, domain.E(domain.KindInvalid, domain.CodeInvalidValue, name, "%s must be an RFC 3339 time such as 2027-01-01T00:00:00Z.", name)
 	}
 	return &domain.Expiry{At: at}, nil
+}
+
+// rateLimit reads a rate limit: absent leaves it, null lifts it, an
+// object {"requests": n, "period": "PT1M"} sets it (the domain checks
+// the bounds).
+func (f *fields) rateLimit(name string) (*domain.RateLimit, error) {
+	raw, ok, err := f.read(name)
+	if err != nil || !ok {
+		return nil, err
+	}
+	if string(raw) == "null" {
+		return &domain.RateLimit{}, nil
+	}
+	bad := domain.E(domain.KindInvalid, domain.CodeWrongType, name, `%s must be null or {"requests": n, "period": "PT1M"}.`, name)
+	props, err := object(raw)
+	if err != nil {
+		return nil, bad
+	}
+	sub := bodyFields(props, RateLimitBody{})
+	var n int
+	if r, ok, _ := sub.read("requests"); !ok || json.Unmarshal(r, &n) != nil {
+		return nil, bad
+	}
+	period, err := sub.str("period")
+	if err != nil || period == nil || sub.rest() != nil || len(props) != 2 {
+		return nil, bad
+	}
+	d, err := ParseISODuration(*period)
+	if err != nil {
+		return nil, domain.E(domain.KindInvalid, domain.CodeInvalidValue, name, "%s.period must be an ISO 8601 duration from PT1S to P1D.", name)
+	}
+	return &domain.RateLimit{Requests: n, Period: d}, nil
 }
 
 func (a *API) deleteAPIKey(w http.ResponseWriter, r req) error {

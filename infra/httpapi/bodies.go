@@ -21,6 +21,23 @@ type NamedBody struct {
 	CustomData  CustomDataInput `json:"customData,omitempty"`
 }
 
+// ApplicationBody creates or updates an application: NamedBody's
+// properties, and the default rate limit of its keys.
+type ApplicationBody struct {
+	Name        string          `json:"name,omitempty"`
+	Description string          `json:"description,omitempty"`
+	Status      string          `json:"status,omitempty"`
+	CustomData  CustomDataInput `json:"customData,omitempty"`
+	RateLimit   *RateLimitBody  `json:"rateLimit,omitempty"`
+}
+
+// RateLimitBody is a key's request budget: bursts of up to Requests,
+// refilled at Requests per Period (ISO 8601, PT1S to P1D). null lifts it.
+type RateLimitBody struct {
+	Requests int    `json:"requests"`
+	Period   string `json:"period"`
+}
+
 // AccountBody creates or updates an account.
 type AccountBody struct {
 	Username   string          `json:"username,omitempty"`
@@ -43,6 +60,8 @@ type APIKeyBody struct {
 	// ExpiresAt (RFC 3339, in the future) is when the key stops
 	// authenticating; null lifts it.
 	ExpiresAt *string `json:"expiresAt,omitempty"`
+	// RateLimit is the key's own limit, over its application's default.
+	RateLimit *RateLimitBody `json:"rateLimit,omitempty"`
 }
 
 // RerollBody asks for a new secret: the old one keeps working for

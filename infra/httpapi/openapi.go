@@ -440,8 +440,11 @@ func statuses(typeName string) []string {
 
 // typeDocs describe the component schemas made from Go types.
 var typeDocs = map[string]string{
-	"NamedBody": "Creates or updates an application or a group. On update every property is optional; read-only properties " +
+	"NamedBody": "Creates or updates a group. On update every property is optional; read-only properties " +
 		"an SDK sends back (href, createdAt, modifiedAt, links) are ignored, and any other property is refused (400/2015).",
+	"ApplicationBody": "Creates or updates an application; rateLimit is the default limit of its keys (null lifts it). " +
+		"Read-only properties an SDK sends back are ignored, and any other property is refused (400/2015).",
+	"RateLimitBody": "A token bucket: bursts of up to requests, refilled at requests per period; an API Gateway usage plan's throttle on AWS.",
 	"AccountBody": "Creates or updates an account: on create, email and password are required, and username defaults to the email. " +
 		"Read-only properties sent back (href, timestamps, links, fullName, emailVerificationToken) are ignored; any other is refused (400/2015).",
 	"APIKeyBody": "Creates (the body may be empty) or updates an API key. The secret, the account and the SDKs' apiKeyMetaData " +

@@ -20,13 +20,13 @@ var operations = append([]operation{
 
 	// --- applications
 	{Route: "POST /v1/applications", Summary: "Create an application", Auth: adminKey,
-		Body: NamedBody{}, Status: http.StatusCreated, Response: Application{}},
+		Body: ApplicationBody{}, Status: http.StatusCreated, Response: Application{}},
 	{Route: "GET /v1/applications", Summary: "List the tenant's applications", Auth: adminKey,
 		Query: listParams(domain.KindApplication), Status: http.StatusOK, Response: listOf{Application{}}},
 	{Route: "GET /v1/applications/{applicationId}", Summary: "Read an application", Auth: adminKey,
 		Query: expandParam(domain.KindApplication), Status: http.StatusOK, Response: Application{}},
 	{Route: "POST /v1/applications/{applicationId}", Summary: "Update an application", Auth: adminKey,
-		Body: NamedBody{}, Status: http.StatusOK, Response: Application{}},
+		Body: ApplicationBody{}, Status: http.StatusOK, Response: Application{}},
 	{Route: "DELETE /v1/applications/{applicationId}", Summary: "Delete an application, its accounts, groups and keys", Auth: adminKey,
 		Status: http.StatusNoContent},
 	{Route: "GET /v1/oAuthPolicies/{applicationId}", Summary: "Read an application's OAuth policy", Auth: adminKey,

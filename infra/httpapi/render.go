@@ -74,6 +74,17 @@ type Application struct {
 	LoginAttempts       Link `json:"loginAttempts"`
 	PasswordResetTokens Link `json:"passwordResetTokens"`
 	VerificationEmails  Link `json:"verificationEmails"`
+	// RateLimit is the default limit of the application's keys; null:
+	// none.
+	RateLimit *RateLimitBody `json:"rateLimit"`
+}
+
+// rateLimit renders a limit, nil (JSON null) when there is none.
+func rateLimit(l domain.RateLimit) *RateLimitBody {
+	if l.IsZero() {
+		return nil
+	}
+	return &RateLimitBody{Requests: l.Requests, Period: FormatISODuration(l.Period)}
 }
 
 func (b hrefs) application(a *domain.Application) Application {
@@ -83,7 +94,8 @@ func (b hrefs) application(a *domain.Application) Application {
 		Accounts: b.link(p + "/accounts"), Groups: b.link(p + "/groups"), APIKeys: b.link(p + "/apiKeys"),
 		DefaultAccountStore: b.link("/v1/directories/" + a.DirectoryID), OAuthPolicy: b.link("/v1/oAuthPolicies/" + a.ID),
 		CustomData: b.customDataLink(a.Ref()), LoginAttempts: b.link(p + "/loginAttempts"),
-		PasswordResetTokens: b.link(p + "/passwordResetTokens"), VerificationEmails: b.link(p + "/verificationEmails")}
+		PasswordResetTokens: b.link(p + "/passwordResetTokens"), VerificationEmails: b.link(p + "/verificationEmails"),
+		RateLimit: rateLimit(a.DefaultRateLimit)}
 }
 
 // OAuthPolicy is the JSON of an application's OAuth policy (Stormpath's
@@ -221,12 +233,16 @@ type APIKey struct {
 	// PreviousSecretValidUntil is, after a reroll with a grace period,
 	// when the replaced secret stops working; null when none does.
 	PreviousSecretValidUntil *string `json:"previousSecretValidUntil"`
+	// RateLimit is the key's own limit; null: its application's default
+	// applies.
+	RateLimit *RateLimitBody `json:"rateLimit"`
 }
 
 func (b hrefs) apiKey(k *domain.APIKey) APIKey {
 	return APIKey{Href: string(b) + "/v1/apiKeys/" + k.ID, ID: k.ID, Status: k.Status, Name: k.Name, Description: k.Description,
 		CreatedAt: ts(k.CreatedAt), ModifiedAt: ts(k.ModifiedAt), Account: b.link("/v1/accounts/" + k.AccountID), Tenant: b.link("/v1/tenants/" + k.Tenant),
-		Scopes: keyScopes(k), ExpiresAt: optTS(k.ExpiresAt), PreviousSecretValidUntil: optTS(k.PreviousValidUntil)}
+		Scopes: keyScopes(k), ExpiresAt: optTS(k.ExpiresAt), PreviousSecretValidUntil: optTS(k.PreviousValidUntil),
+		RateLimit: rateLimit(k.RateLimit)}
 }
 
 // optTS renders a time that may be unset: nil (JSON null) when zero.

@@ -57,7 +57,7 @@ func named(body []byte, typ any) (f *fields, name, description, status *string, 
 }
 
 func applicationInput(body []byte) (domain.ApplicationInput, error) {
-	f, name, desc, st, err := named(body, NamedBody{})
+	f, name, desc, st, err := named(body, ApplicationBody{})
 	if err != nil {
 		return domain.ApplicationInput{}, err
 	}
@@ -65,7 +65,11 @@ func applicationInput(body []byte) (domain.ApplicationInput, error) {
 	if err != nil {
 		return domain.ApplicationInput{}, err
 	}
-	return domain.ApplicationInput{Name: name, Description: desc, Status: st, CustomData: cd}, f.rest()
+	rl, err := f.rateLimit("rateLimit")
+	if err != nil {
+		return domain.ApplicationInput{}, err
+	}
+	return domain.ApplicationInput{Name: name, Description: desc, Status: st, CustomData: cd, RateLimit: rl}, f.rest()
 }
 
 func (a *API) createApplication(w http.ResponseWriter, r req) error {

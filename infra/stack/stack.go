@@ -20,6 +20,7 @@ import (
 	"github.com/keystorm/keystorm/infra/httpapi"
 	"github.com/keystorm/keystorm/infra/journal"
 	"github.com/keystorm/keystorm/infra/mail/outbox"
+	"github.com/keystorm/keystorm/infra/projector"
 	"github.com/keystorm/keystorm/infra/sqlite"
 	"github.com/keystorm/keystorm/infra/template"
 	"github.com/keystorm/keystorm/infra/tokens"
@@ -141,6 +142,10 @@ type Stack struct {
 	// Counter counts DynamoDB calls; it stays at zero on SQLite.
 	Counter    *dynamo.Counter
 	Authorizer *authorizer.Handler
+	// Feed delivers every commit's events to the projector in-process,
+	// and Plans are the usage plans it keeps for the gateway.
+	Feed  *projector.Feed
+	Plans *gateway.Plans
 	// Outbox is the local mailer when Options.Mailer was nil; OutboxPath
 	// its directory ("" when it keeps mail in memory).
 	Outbox     *outbox.Outbox
@@ -224,7 +229,14 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The projector gets every commit's events in-process (the DynamoDB
+	// stream's stand-in), and keeps the local gateway's usage plans.
+	s.Plans = &gateway.Plans{}
+	proj := &projector.Projector{Log: o.Log}
+	s.Feed = projector.NewFeed(store, proj)
+	store = s.Feed
 	s.Service = domain.NewService(store)
+	proj.Projections = []domain.Projection{&domain.PlanSync{Store: s.Store, Plans: s.Plans}}
 	s.Service.Clock = o.Clock
 	if o.Hasher != nil {
 		s.Service.Hasher = o.Hasher
@@ -260,6 +272,15 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		return nil, fmt.Errorf("sweep: %w", err)
 	} else if n > 0 {
 		o.Log.Info("finished interrupted cascades", "parents", n)
+	}
+	// The plans live in memory: fill them from the read model, as the
+	// redelivery of every event would.
+	tenants, err := s.Store.Tenants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := (&domain.PlanSync{Store: s.Store, Plans: s.Plans}).SyncAll(ctx, tenants); err != nil {
+		return nil, fmt.Errorf("usage plans: %w", err)
 	}
 	// OAuth: signing keys live with the local data (or in memory), and the
 	// authorizer verifies Bearer tokens against the same keys' public
@@ -304,6 +325,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		s.Gateway.StageVariables[id] = api.Variables
 	}
 	s.Gateway.Log = o.Log
+	s.Gateway.Plans, s.Gateway.Limiter = s.Plans, &domain.RateLimiter{Clock: o.Clock}
 	ok = true
 	return s, nil
 }
@@ -396,6 +418,9 @@ func (s *Stack) openDynamo(ctx context.Context, o Options) (domain.Store, error)
 
 // Close stops the embedded store and closes the journal and the database.
 func (s *Stack) Close() {
+	if s.Feed != nil {
+		s.Feed.Close()
+	}
 	if s.journal != nil {
 		_ = s.journal.Close()
 	}
