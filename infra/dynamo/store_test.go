@@ -15,3 +15,13 @@ func TestStoreContract(t *testing.T) {
 		return dumpStore{embedded.New(t).Store}
 	})
 }
+
+// TestEventLogContract holds the DynamoDB store's event log to the
+// domain.EventLog contract, on minidyn: the log index, FilterExpressions
+// and cursors through the real SDK client.
+func TestEventLogContract(t *testing.T) {
+	storetest.RunEventLog(t, func(t *testing.T) (domain.Store, domain.EventLog) {
+		st := embedded.New(t).Store
+		return st, st.EventLog()
+	})
+}

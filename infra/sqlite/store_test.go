@@ -46,3 +46,20 @@ func TestStoreContract(t *testing.T) {
 // The contract suite only checks "nothing written" when the store is a
 // Dumper: fail here if that ever stops being true.
 var _ storetest.Dumper = (*sqlite.Store)(nil)
+
+// TestEventLogContract holds the SQLite store to the domain.EventLog
+// contract the DynamoDB store passes, in memory and in a file.
+func TestEventLogContract(t *testing.T) {
+	t.Run("memory", func(t *testing.T) {
+		storetest.RunEventLog(t, func(t *testing.T) (domain.Store, domain.EventLog) {
+			st := open(t, "")
+			return st, st
+		})
+	})
+	t.Run("file", func(t *testing.T) {
+		storetest.RunEventLog(t, func(t *testing.T) (domain.Store, domain.EventLog) {
+			st := open(t, filepath.Join(t.TempDir(), "keystorm.db"))
+			return st, st
+		})
+	})
+}
