@@ -325,6 +325,7 @@ func testLogFilters(t *testing.T, l *logFixture) {
 		{"type", domain.EventQuery{Types: []string{typeAppUpdated}}, isType(typeAppUpdated), 5},
 		{"types", domain.EventQuery{Types: []string{typeAppCreated, typeAppDeleted}}, isType(typeAppCreated, typeAppDeleted), 3},
 		{"type none", domain.EventQuery{Types: []string{"no.such.type.v1"}}, isType("no.such.type.v1"), 0},
+		{"types many", domain.EventQuery{Types: manyTypes(typeAppDeleted)}, isType(typeAppDeleted), 1},
 		{"actor", domain.EventQuery{Actor: "bob"}, actor("bob"), 4},
 		{"from", domain.EventQuery{From: t0.Add(time.Second)}, between(t0.Add(time.Second), time.Time{}), 5},
 		{"to", domain.EventQuery{To: t0.Add(time.Second)}, between(time.Time{}, t0.Add(time.Second)), 4},
@@ -371,6 +372,12 @@ func testLogTimeBounds(t *testing.T, l *logFixture) {
 	// An empty range and a range past the log.
 	if got := l.walk(domain.EventQuery{Tenant: l.tenantA, From: from, To: from}); len(got) != 0 {
 		t.Fatalf("From = To: %s", keys(got))
+	}
+	if got := l.walk(domain.EventQuery{Tenant: l.tenantA, From: to, To: from}); len(got) != 0 {
+		t.Fatalf("From after To: %s", keys(got))
+	}
+	if got := l.walk(domain.EventQuery{Tenant: l.tenantA, Stream: l.appA1.Stream(), From: to, To: from}); len(got) != 0 {
+		t.Fatalf("From after To, one stream: %s", keys(got))
 	}
 	if got := l.walk(domain.EventQuery{Tenant: l.tenantA, From: l.t0.Add(time.Hour)}); len(got) != 0 {
 		t.Fatalf("after the last event: %s", keys(got))
@@ -444,4 +451,14 @@ func testLogEmptyMeta(t *testing.T, l *logFixture) {
 			t.Fatalf("an event without Meta is in tenant B's log: %s v%d", e.Stream, e.Version)
 		}
 	}
+}
+
+// manyTypes is more type names than one DynamoDB IN takes (100), most of
+// them unknown and one repeated, with typ among them.
+func manyTypes(typ string) []string {
+	out := []string{typ, typ}
+	for i := range 150 {
+		out = append(out, fmt.Sprintf("no.such.type%d.v1", i))
+	}
+	return out
 }
