@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -30,13 +29,13 @@ func (st *Store) EventLog() EventLog { return EventLog{st} }
 // reach the budget with a few events.
 var (
 	// eventReadBudget bounds the Query requests one Events call makes.
-	// Types and Actor are FilterExpressions, applied after DynamoDB
-	// reads (and bills) the items, so a rare match could otherwise read
-	// a tenant's whole log in one call; at the budget the call returns
-	// what it found, possibly nothing, with a Next that resumes.
+	// Types and Actor are judged on the items read, so a rare match
+	// could otherwise read a tenant's whole log in one call; at the
+	// budget the call returns what it found, possibly nothing, with a
+	// Next that resumes.
 	eventReadBudget = 4
 	// eventReadPage is the Limit of a filtered Query: items read, not
-	// matched. Unfiltered queries read just the events the page lacks.
+	// kept. Unfiltered queries read just the events the page lacks.
 	eventReadPage = 100
 )
 
@@ -71,12 +70,17 @@ func (l EventLog) Stream(ctx context.Context, stream string) ([]events.Envelope,
 }
 
 // Events implements domain.EventLog. A tenant's log is a Query of the log
-// index, descending; one stream's is a Query of the table key, descending
-// by version (its events' times rise with their versions), with the
-// tenant as a filter so a stream of another tenant reads as empty. Types,
-// Actor and (for a stream) the time range are FilterExpressions, so a
-// page may be short under eventReadBudget; its Next then names the last
-// item read, matched or not, and the next call goes on from there.
+// index, descending, its time range in the key condition; one stream's is
+// a Query of the table key, descending by version (its events' times rise
+// with their versions), the tenant judged per item so a stream of another
+// tenant reads as empty. Types, Actor (and for a stream the time range)
+// are judged here, on the items read, not by a FilterExpression: minidyn,
+// which local servers and tests run on, applies a filtered Query's Limit
+// before its key condition (it pages through other partitions' keys), and
+// DynamoDB bills the items a filter drops all the same, so only the
+// transfer differs. Either way a call stops at eventReadBudget requests,
+// so a page may be short; its Next then names the last item read, kept or
+// not, and the next call goes on from there.
 func (l EventLog) Events(ctx context.Context, q domain.EventQuery) (domain.EventPage, error) {
 	limit := logpos.Limit(q.Limit)
 	var after *logpos.Position
@@ -90,8 +94,7 @@ func (l EventLog) Events(ctx context.Context, q domain.EventQuery) (domain.Event
 	if q.Tenant == "" {
 		return domain.EventPage{}, nil
 	}
-	// An IN takes at most 100 operands. Only registered types are ever
-	// stored, and there are fewer than that, so unknown names can go:
+	// Only registered types are ever stored, so unknown names can go:
 	// they match nothing, and a filter of nothing but them is an empty
 	// log without a read.
 	var known []string
@@ -107,26 +110,28 @@ func (l EventLog) Events(ctx context.Context, q domain.EventQuery) (domain.Event
 		// An empty range; BETWEEN would refuse the reversed bounds.
 		return domain.EventPage{}, nil
 	}
-	names := map[string]string{"#t": "tenant"}
-	values := map[string]types.AttributeValue{":t": s(q.Tenant)}
-	var filters []string
-	in := &dynamodb.QueryInput{TableName: &l.st.Events, ScanIndexForward: aws.Bool(false)}
 	from, to := "", ""
 	if !q.From.IsZero() {
 		from = logpos.AtKey(q.From)
-		values[":from"] = s(from)
 	}
 	if !q.To.IsZero() {
 		// No logsk of a time ≥ To sorts below the bare key of To: one
 		// at To is longer with the same prefix, so To stays exclusive.
 		to = logpos.AtKey(q.To)
-		values[":to"] = s(to)
 	}
-	if from != "" || to != "" {
-		// DynamoDB refuses a name the expressions do not use.
-		names["#l"] = "logsk"
+	in := &dynamodb.QueryInput{TableName: &l.st.Events, ScanIndexForward: aws.Bool(false)}
+	names := map[string]string{}
+	values := map[string]types.AttributeValue{}
+	// keep judges an item read. On the index, tenant and time are the
+	// key condition already and hold for every item.
+	keep := func(it eventItem) bool {
+		return it.Tenant == q.Tenant && (from == "" || it.LogSK >= from) && (to == "" || it.LogSK < to) &&
+			(len(known) == 0 || slices.Contains(known, it.Type)) && (q.Actor == "" || it.Meta.Actor == q.Actor)
 	}
+	filtered := len(known) > 0 || q.Actor != ""
+	partition, value := "tenant", q.Tenant
 	if q.Stream != "" {
+		partition, value = "stream", q.Stream
 		// The table itself is keyed by stream: no index, and reads can
 		// be consistent.
 		in.ConsistentRead = aws.Bool(true)
@@ -142,16 +147,22 @@ func (l EventLog) Events(ctx context.Context, q domain.EventQuery) (domain.Event
 			key += " AND #v < :v"
 		}
 		in.KeyConditionExpression = aws.String(key)
-		filters = append(filters, "#t = :t")
-		if from != "" {
-			filters = append(filters, "#l >= :from")
-		}
-		if to != "" {
-			filters = append(filters, "#l < :to")
-		}
+		// The tenant and time are judged per item here.
+		filtered = true
 	} else {
 		in.IndexName = aws.String(logIndex)
+		names["#t"] = "tenant"
+		values[":t"] = s(q.Tenant)
 		key := "#t = :t"
+		if from != "" || to != "" {
+			names["#l"] = "logsk"
+		}
+		if from != "" {
+			values[":from"] = s(from)
+		}
+		if to != "" {
+			values[":to"] = s(to)
+		}
 		switch {
 		case from != "" && to != "":
 			// BETWEEN is inclusive, but no logsk equals the bare key of
@@ -173,36 +184,6 @@ func (l EventLog) Events(ctx context.Context, q domain.EventQuery) (domain.Event
 			}
 		}
 	}
-	filtered := len(filters) > 0
-	if len(known) > 0 {
-		names["#ty"] = "type"
-		f := "#ty IN ("
-		for i, typ := range known {
-			k := ":ty" + strconv.Itoa(i)
-			values[k] = s(typ)
-			if i > 0 {
-				f += ", "
-			}
-			f += k
-		}
-		filters = append(filters, f+")")
-		filtered = true
-	}
-	if q.Actor != "" {
-		// events.Meta has no dynamodbav tags, so the SDK stores it
-		// under its Go field names.
-		names["#m"], names["#a"] = "meta", "Actor"
-		values[":a"] = s(q.Actor)
-		filters = append(filters, "#m.#a = :a")
-		filtered = true
-	}
-	if len(filters) > 0 {
-		f := filters[0]
-		for _, x := range filters[1:] {
-			f += " AND " + x
-		}
-		in.FilterExpression = aws.String(f)
-	}
 	in.ExpressionAttributeNames = names
 	in.ExpressionAttributeValues = values
 
@@ -222,6 +203,9 @@ func (l EventLog) Events(ctx context.Context, q domain.EventQuery) (domain.Event
 			if err != nil {
 				return domain.EventPage{}, err
 			}
+			if !keep(it) {
+				continue
+			}
 			page.Events = append(page.Events, env)
 			if len(page.Events) == limit {
 				if i < len(res.Items)-1 || res.LastEvaluatedKey != nil {
@@ -230,19 +214,30 @@ func (l EventLog) Events(ctx context.Context, q domain.EventQuery) (domain.Event
 				return page, nil
 			}
 		}
-		if res.LastEvaluatedKey == nil {
+		lek := res.LastEvaluatedKey
+		if lek == nil || !samePartition(lek, partition, value) {
 			return page, nil
 		}
 		if req+1 == eventReadBudget {
-			p, err := keyPosition(q.Tenant, res.LastEvaluatedKey)
+			p, err := keyPosition(q.Tenant, lek)
 			if err != nil {
 				return domain.EventPage{}, err
 			}
 			page.Next = p.Encode()
 			return page, nil
 		}
-		in.ExclusiveStartKey = res.LastEvaluatedKey
+		in.ExclusiveStartKey = lek
 	}
+}
+
+// samePartition reports whether a LastEvaluatedKey is in the partition
+// queried. DynamoDB's always is; minidyn, resuming a filtered Query,
+// hands back keys of other partitions once the queried one is read to
+// its end, and following them would skip or leak events. So a key
+// elsewhere means the end, which is right for both.
+func samePartition(lek map[string]types.AttributeValue, attr, value string) bool {
+	v, ok := lek[attr].(*types.AttributeValueMemberS)
+	return ok && v.Value == value
 }
 
 func decodeEvent(item map[string]types.AttributeValue) (events.Envelope, eventItem, error) {
