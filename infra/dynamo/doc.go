@@ -30,6 +30,11 @@
 // State items carry gsi1pk/gsi1sk (and gsi2pk/gsi2sk for the second
 // collection of a group membership) so collections are one Query each.
 //
+// Events table: (stream, version), plus tenant (the aggregate's, from the
+// committed state) and logsk (fixed-width time#stream#version), which key
+// the "log" index: a tenant's events newest first (EventLog). Rebuild
+// fills both on events written before the index.
+//
 // The same code talks to real DynamoDB and to minidyn: only the endpoint
 // differs (see NewClient).
 package dynamo

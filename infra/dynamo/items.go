@@ -11,6 +11,7 @@ import (
 
 	"github.com/keystorm/keystorm/domain"
 	"github.com/keystorm/keystorm/events"
+	"github.com/keystorm/keystorm/infra/logpos"
 )
 
 const (
@@ -19,7 +20,11 @@ const (
 	skIdem  = "idem"
 )
 
-// eventItem is the stored form of an envelope.
+// eventItem is the stored form of an envelope. Tenant and LogSK key the
+// events table's "log" index (a tenant's log, newest first); they are
+// omitted when empty because an index key may not be an empty string, and
+// an item without them is simply not in the index (events written before
+// the index existed, until a rebuild fills them: see Rebuild).
 type eventItem struct {
 	Stream  string      `dynamodbav:"stream"`
 	Version int64       `dynamodbav:"version"`
@@ -27,10 +32,28 @@ type eventItem struct {
 	At      string      `dynamodbav:"at"`
 	Data    string      `dynamodbav:"data"`
 	Meta    events.Meta `dynamodbav:"meta"`
+	Tenant  string      `dynamodbav:"tenant,omitempty"`
+	LogSK   string      `dynamodbav:"logsk,omitempty"`
 }
 
-func toEventItem(env events.Envelope) eventItem {
-	return eventItem{Stream: env.Stream, Version: env.Version, Type: env.Type, At: env.At.UTC().Format(time.RFC3339Nano), Data: string(env.Data), Meta: env.Meta}
+// logIndex is the events table's index of each tenant's log.
+const logIndex = "log"
+
+// logSK is an event's sort key in the log index: its fixed-width time
+// key, then stream and zero-padded version, so that text order is the
+// order Events lists (At, then stream, then version) and every key is
+// unique. Stream ids are "kind#id" of letters and digits, all above '#',
+// so the separator never reorders two streams.
+func logSK(atKey, stream string, version int64) string {
+	return fmt.Sprintf("%s#%s#%019d", atKey, stream, version)
+}
+
+// toEventItem stores env as an event of tenant's: the tenant of the
+// aggregate the committed state names, never env.Meta's (sweeps leave
+// Meta empty).
+func toEventItem(env events.Envelope, tenant string) eventItem {
+	return eventItem{Stream: env.Stream, Version: env.Version, Type: env.Type, At: env.At.UTC().Format(time.RFC3339Nano), Data: string(env.Data), Meta: env.Meta,
+		Tenant: tenant, LogSK: logSK(logpos.AtKey(env.At), env.Stream, env.Version)}
 }
 
 func (e eventItem) envelope() (events.Envelope, error) {
@@ -144,5 +167,6 @@ func n(v int64) types.AttributeValue {
 }
 
 // EventItem returns the stored form of an envelope, for tools that load
-// events in bulk (the local journal).
-func EventItem(env events.Envelope) any { return toEventItem(env) }
+// events in bulk (the local journal). It has no tenant (only the folded
+// state knows it): such a loader runs Rebuild afterwards, which fills it.
+func EventItem(env events.Envelope) any { return toEventItem(env, "") }

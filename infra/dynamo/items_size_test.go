@@ -66,7 +66,7 @@ func TestLargestItemsFitWithRoom(t *testing.T) {
 			t.Errorf("%s: the largest state item is %d bytes", kind, size)
 		}
 		for _, env := range ls.Events {
-			av, err := attributevalue.MarshalMap(toEventItem(env))
+			av, err := attributevalue.MarshalMap(toEventItem(env, ls.State.TenantID()))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -19,7 +19,16 @@ import (
 // ReadEvents scans the whole event table and returns every stream's
 // envelopes in version order, keyed by stream id.
 func (st *Store) ReadEvents(ctx context.Context) (map[string][]events.Envelope, error) {
-	streams := map[string][]events.Envelope{}
+	items, err := st.readEventItems(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return envelopes(items)
+}
+
+// readEventItems scans the whole event table, in no order.
+func (st *Store) readEventItems(ctx context.Context) ([]eventItem, error) {
+	var out []eventItem
 	in := &dynamodb.ScanInput{TableName: &st.Events, ConsistentRead: aws.Bool(true)}
 	for {
 		res, err := st.DB.Scan(ctx, in)
@@ -31,21 +40,69 @@ func (st *Store) ReadEvents(ctx context.Context) (map[string][]events.Envelope, 
 			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 				return nil, err
 			}
-			env, err := it.envelope()
-			if err != nil {
-				return nil, err
-			}
-			streams[env.Stream] = append(streams[env.Stream], env)
+			out = append(out, it)
 		}
 		if res.LastEvaluatedKey == nil {
-			break
+			return out, nil
 		}
 		in.ExclusiveStartKey = res.LastEvaluatedKey
+	}
+}
+
+// envelopes groups event items by stream, in version order.
+func envelopes(items []eventItem) (map[string][]events.Envelope, error) {
+	streams := map[string][]events.Envelope{}
+	for _, it := range items {
+		env, err := it.envelope()
+		if err != nil {
+			return nil, err
+		}
+		streams[env.Stream] = append(streams[env.Stream], env)
 	}
 	for _, envs := range streams {
 		sort.Slice(envs, func(i, j int) bool { return envs[i].Version < envs[j].Version })
 	}
 	return streams, nil
+}
+
+// backfillEvents rewrites the events whose log index attributes (tenant,
+// logsk) are missing or wrong: every event written before the index
+// existed, and those the local journal loads. The tenant is the stream's
+// projected state's, as Commit takes it from the committed state. Each
+// put rewrites the same event with the two attributes added, which is
+// safe only with writers stopped, as Rebuild is run. It returns how many
+// events it rewrote.
+func (st *Store) backfillEvents(ctx context.Context, items []eventItem, projected []map[string]types.AttributeValue) (int, error) {
+	tenants := map[string]string{}
+	for _, it := range projected {
+		pk, _ := it["pk"].(*types.AttributeValueMemberS)
+		sk, _ := it["sk"].(*types.AttributeValueMemberS)
+		tenant, _ := it["tenant"].(*types.AttributeValueMemberS)
+		if pk != nil && sk != nil && sk.Value == skState && tenant != nil {
+			tenants[pk.Value] = tenant.Value
+		}
+	}
+	var puts []types.WriteRequest
+	for _, it := range items {
+		env, err := it.envelope()
+		if err != nil {
+			return 0, err
+		}
+		want := toEventItem(env, tenants[it.Stream])
+		want.At = it.At // keep the stored text exactly
+		if want.Tenant == it.Tenant && want.LogSK == it.LogSK {
+			continue
+		}
+		av, err := attributevalue.MarshalMap(want)
+		if err != nil {
+			return 0, err
+		}
+		puts = append(puts, types.WriteRequest{PutRequest: &types.PutRequest{Item: av}})
+	}
+	if err := st.BatchWrite(ctx, st.Events, puts); err != nil {
+		return 0, err
+	}
+	return len(puts), nil
 }
 
 // Project computes the read-model items for a set of streams: one state
@@ -102,14 +159,17 @@ func Project(streams map[string][]events.Envelope) ([]map[string]types.Attribute
 
 // RebuildStats reports what a rebuild did.
 type RebuildStats struct {
-	Streams  int
-	Events   int
-	Items    int
-	Deleted  int
-	Duration time.Duration
+	Streams int
+	Events  int
+	Items   int
+	Deleted int
+	// Backfilled counts events given their log index attributes.
+	Backfilled int
+	Duration   time.Duration
 }
 
-// Rebuild replays the event table into the views table: it deletes every
+// Rebuild replays the event table into the views table, and first gives
+// every event its log index attributes (backfillEvents): it deletes every
 // state and guard item (idempotency records, brute-force limits and the
 // published JWKS are kept: they are not derived from events) and writes
 // the projection of the log. Run it with writers stopped: it is a repair
@@ -117,7 +177,11 @@ type RebuildStats struct {
 func (st *Store) Rebuild(ctx context.Context) (RebuildStats, error) {
 	start := time.Now()
 	var stats RebuildStats
-	streams, err := st.ReadEvents(ctx)
+	evItems, err := st.readEventItems(ctx)
+	if err != nil {
+		return stats, err
+	}
+	streams, err := envelopes(evItems)
 	if err != nil {
 		return stats, err
 	}
@@ -127,6 +191,11 @@ func (st *Store) Rebuild(ctx context.Context) (RebuildStats, error) {
 	}
 	items, err := Project(streams)
 	if err != nil {
+		return stats, err
+	}
+	// Events deployed before the log index lack its attributes; this is
+	// how scripts/rebuild (and the local journal's Load) puts them in it.
+	if stats.Backfilled, err = st.backfillEvents(ctx, evItems, items); err != nil {
 		return stats, err
 	}
 	old, err := st.ScanViews(ctx)

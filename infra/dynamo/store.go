@@ -268,7 +268,7 @@ func (st *Store) Commit(ctx context.Context, c domain.Commit) error {
 	for _, ch := range c.Changes {
 		ref := ch.After.Ref()
 		for _, env := range ch.Events {
-			av, err := attributevalue.MarshalMap(toEventItem(env))
+			av, err := attributevalue.MarshalMap(toEventItem(env, ch.After.TenantID()))
 			if err != nil {
 				return err
 			}

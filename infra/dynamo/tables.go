@@ -68,11 +68,24 @@ func (st *Store) eventsSchema() *dynamodb.CreateTableInput {
 		AttributeDefinitions: []types.AttributeDefinition{
 			{AttributeName: aws.String("stream"), AttributeType: types.ScalarAttributeTypeS},
 			{AttributeName: aws.String("version"), AttributeType: types.ScalarAttributeTypeN},
+			{AttributeName: aws.String("tenant"), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String("logsk"), AttributeType: types.ScalarAttributeTypeS},
 		},
 		KeySchema: []types.KeySchemaElement{
 			{AttributeName: aws.String("stream"), KeyType: types.KeyTypeHash},
 			{AttributeName: aws.String("version"), KeyType: types.KeyTypeRange},
 		},
+		// A tenant's log, newest first by logsk (Events). ALL: a page
+		// is whole events, and a KEYS_ONLY index would cost a read of
+		// the table per event.
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
+			IndexName: aws.String(logIndex),
+			KeySchema: []types.KeySchemaElement{
+				{AttributeName: aws.String("tenant"), KeyType: types.KeyTypeHash},
+				{AttributeName: aws.String("logsk"), KeyType: types.KeyTypeRange},
+			},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		}},
 	}
 }
 

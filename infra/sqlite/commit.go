@@ -25,6 +25,9 @@ type op struct {
 	chk   *domain.Check
 	// swept is the parent named in Commit.Swept, for a count op.
 	swept domain.Parent
+	// tenant owns an event op's event: its aggregate's, from the
+	// committed state, as events.Meta is empty on sweeps.
+	tenant string
 }
 
 // Commit implements domain.Store as one SQL transaction, begun
@@ -120,7 +123,7 @@ func plan(c domain.Commit) ([]op, error) {
 	for _, ch := range c.Changes {
 		ref := ch.After.Ref()
 		for _, env := range ch.Events {
-			ops = append(ops, op{kind: "event", ref: ref, env: env})
+			ops = append(ops, op{kind: "event", ref: ref, env: env, tenant: ch.After.TenantID()})
 		}
 		d := byParent[ref]
 		if d.Adds && ch.After.Deleted() {
@@ -201,7 +204,7 @@ func plan(c domain.Commit) ([]op, error) {
 func (o op) apply(ctx context.Context, tx *sql.Tx, c domain.Commit) error {
 	switch o.kind {
 	case "event":
-		ok, err := insertEvent(ctx, tx, o.env)
+		ok, err := insertEvent(ctx, tx, o.env, o.tenant)
 		if err != nil {
 			return err
 		}

@@ -14,7 +14,8 @@
 //
 // It mirrors the DynamoDB store table for table (see schema.go):
 //
-//	events       (stream, version) → type, at, data, meta   append-only log
+//	events       (stream, version) → type, at, data, meta,  append-only log
+//	             tenant, atkey (events_log: a tenant's log)
 //	states       stream → kind, tenant, version, deleted, data, children,
 //	             coll1, coll2, sortkey                       read models
 //	guards       key → owner                                 uniqueness guards

@@ -130,7 +130,54 @@ func TestOpenCountsSizesOfAVersion1File(t *testing.T) {
 		t.Fatalf("sizes after opening a version 1 file:\n got %v\nwant %v", got, want)
 	}
 	var v int
-	if err := st.DB().QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil || v != 2 {
-		t.Fatalf("user_version %d %v, want 2", v, err)
+	if err := st.DB().QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil || v != 3 {
+		t.Fatalf("user_version %d %v, want 3", v, err)
+	}
+}
+
+// TestOpenFillsEventTenantsOfAVersion2File: a file written before events
+// carried their tenant and sortable time (schema version 2) gains both
+// columns when it is opened, filled exactly as a live commit fills them:
+// the tenant from the stream's state, the time key from at whatever
+// fraction digits RFC3339Nano left in it.
+func TestOpenFillsEventTenantsOfAVersion2File(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "keystorm.db")
+	st := open(t, path)
+	storetest.NewWorkload(t, st, 5).Run(60)
+	// Times RFC3339Nano writes with no, some and all fraction digits:
+	// those are what text order gets wrong.
+	var stream string
+	if err := st.DB().QueryRowContext(ctx, "SELECT stream FROM events WHERE version = 3 LIMIT 1").Scan(&stream); err != nil {
+		t.Fatal(err)
+	}
+	exec(t, st, "UPDATE events SET at = '2026-11-26T10:00:00Z', atkey = '2026-11-26T10:00:00.000000000Z' WHERE stream = ? AND version = 1", stream)
+	exec(t, st, "UPDATE events SET at = '2026-11-26T10:00:00.5Z', atkey = '2026-11-26T10:00:00.500000000Z' WHERE stream = ? AND version = 2", stream)
+	exec(t, st, "UPDATE events SET at = '2026-11-26T10:00:00.123456789Z', atkey = '2026-11-26T10:00:00.123456789Z' WHERE stream = ? AND version = 3", stream)
+	want := only(dump(t, st), "event")
+	if !slices.ContainsFunc(want, func(l string) bool { return strings.Contains(l, `"tenant#`) }) {
+		t.Fatal("the workload left no tenant stream")
+	}
+	// Make it what a version 2 binary left: no index, no columns.
+	exec(t, st, "DROP INDEX events_log")
+	exec(t, st, "ALTER TABLE events DROP COLUMN tenant")
+	exec(t, st, "ALTER TABLE events DROP COLUMN atkey")
+	exec(t, st, "PRAGMA user_version = 2")
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st = open(t, path)
+	got := only(dump(t, st), "event")
+	if !slices.Equal(got, want) {
+		t.Fatalf("events after opening a version 2 file:\n%s", diffLines(want, got, 10))
+	}
+	var empty int
+	if err := st.DB().QueryRowContext(ctx, "SELECT COUNT(*) FROM events WHERE tenant = '' OR atkey = ''").Scan(&empty); err != nil || empty != 0 {
+		t.Fatalf("%d events left without tenant or atkey (%v)", empty, err)
+	}
+	// The index is back, and the log reads through it.
+	var idx int
+	if err := st.DB().QueryRowContext(ctx, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'events_log'").Scan(&idx); err != nil || idx != 1 {
+		t.Fatalf("events_log index: %d %v", idx, err)
 	}
 }

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -21,25 +20,17 @@ func (st *Store) ReadEvents(ctx context.Context) (map[string][]events.Envelope, 
 }
 
 func readEvents(ctx context.Context, q querier) (map[string][]events.Envelope, error) {
-	rows, err := q.QueryContext(ctx, "SELECT stream, version, type, at, data, meta FROM events ORDER BY stream, version")
+	rows, err := q.QueryContext(ctx, "SELECT stream, version, type, at, data, meta, atkey FROM events ORDER BY stream, version")
 	if err != nil {
 		return nil, storeErr(err)
 	}
 	defer rows.Close()
 	streams := map[string][]events.Envelope{}
 	for rows.Next() {
-		var env events.Envelope
-		var at, data, meta string
-		if err := rows.Scan(&env.Stream, &env.Version, &env.Type, &at, &data, &meta); err != nil {
-			return nil, storeErr(err)
+		env, _, err := scanEvent(rows)
+		if err != nil {
+			return nil, err
 		}
-		if env.At, err = time.Parse(time.RFC3339Nano, at); err != nil {
-			return nil, fmt.Errorf("event %s v%d: bad time: %w", env.Stream, env.Version, err)
-		}
-		if err := json.Unmarshal([]byte(meta), &env.Meta); err != nil {
-			return nil, fmt.Errorf("event %s v%d: bad meta: %w", env.Stream, env.Version, err)
-		}
-		env.Data = json.RawMessage(data)
 		streams[env.Stream] = append(streams[env.Stream], env)
 	}
 	if err := rows.Err(); err != nil {
@@ -123,7 +114,9 @@ func (st *Store) Import(ctx context.Context, envs []events.Envelope) (stats Rebu
 		return stats, false, nil
 	}
 	for _, env := range envs {
-		ok, err := insertEvent(ctx, tx, env)
+		// The tenant is the folded state's, known only after the
+		// rebuild below, which fills it.
+		ok, err := insertEvent(ctx, tx, env, "")
 		if err != nil {
 			return stats, false, err
 		}
@@ -191,6 +184,11 @@ func rebuild(ctx context.Context, tx *sql.Tx) (RebuildStats, error) {
 			stats.Items++
 		}
 	}
+	// Events take their tenant from the states just written: Import
+	// inserted them without one, and a rebuild repairs any that differ.
+	if _, err := tx.ExecContext(ctx, fillEventTenants); err != nil {
+		return stats, storeErr(err)
+	}
 	res, err := tx.ExecContext(ctx, countSizes)
 	if err != nil {
 		return stats, storeErr(err)
@@ -253,7 +251,7 @@ func (st *Store) OnlyTenant(ctx context.Context, want string) (string, error) {
 func (st *Store) Dump(ctx context.Context) ([]string, error) {
 	var out []string
 	for _, q := range []string{
-		"SELECT 'event', stream, version, type, at, data, meta FROM events",
+		"SELECT 'event', stream, version, type, at, data, meta, tenant, atkey FROM events",
 		"SELECT 'state', stream, kind, tenant, version, deleted, data, children, coll1, coll2, sortkey FROM states",
 		"SELECT 'guard', key, owner FROM guards",
 		"SELECT 'size', collection, n FROM sizes",

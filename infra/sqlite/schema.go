@@ -2,7 +2,7 @@ package sqlite
 
 // schemaVersion is stored in PRAGMA user_version. A database written by a
 // newer binary (a higher version) is refused rather than misread.
-const schemaVersion = 2
+const schemaVersion = 3
 
 // schema is the whole database. Every statement is idempotent, so Open
 // runs it on new and existing files alike.
@@ -27,6 +27,13 @@ const schemaVersion = 2
 //   - states_sweeps holds only deleted parents with children left: the
 //     pending sweeps (Store.Sweeps), found without reading the others.
 //     It is derived, so older files just gain it.
+//   - events carries its tenant (the tenant of the stream's aggregate,
+//     taken from the committed state, never from Meta: sweeps write an
+//     empty Meta) and atkey, the event time as a fixed-width UTC key
+//     (logpos.AtKey): "at" is RFC3339Nano, which trims trailing zeros
+//     and so does not sort as text. events_log serves a tenant's log
+//     newest first as one index range (version 3; Open adds both
+//     columns to an older file and fills them, see eventColumns).
 //   - guards and idempotency are keyed by their key, the uniqueness the
 //     DynamoDB store gets from conditional puts on its views table.
 const schema = `
@@ -37,6 +44,8 @@ CREATE TABLE IF NOT EXISTS events (
 	at      TEXT    NOT NULL,
 	data    TEXT    NOT NULL,
 	meta    TEXT    NOT NULL,
+	tenant  TEXT    NOT NULL DEFAULT '',
+	atkey   TEXT    NOT NULL DEFAULT '',
 	PRIMARY KEY (stream, version)
 ) WITHOUT ROWID;
 
@@ -87,3 +96,36 @@ INSERT INTO sizes (collection, n)
 		UNION ALL
 		SELECT coll2 FROM states WHERE coll2 IS NOT NULL
 	) GROUP BY coll`
+
+// eventIndexes runs after the migration, which adds the columns it
+// indexes to a file written before version 3.
+const eventIndexes = `
+CREATE INDEX IF NOT EXISTS events_log ON events (tenant, atkey, stream, version);
+`
+
+// eventColumns are the events columns version 3 added, with their
+// definitions: ALTER TABLE has no IF NOT EXISTS, so Open adds the ones
+// table_info does not list. They are last in a new table too, so old and
+// new files have the same column order.
+var eventColumns = []struct{ name, def string }{
+	{"tenant", "TEXT NOT NULL DEFAULT ''"},
+	{"atkey", "TEXT NOT NULL DEFAULT ''"},
+}
+
+// fillEventTenants sets each event's tenant to its stream's state's:
+// every stream has a state row, and the state's tenant is the
+// aggregate's. It touches only rows that differ, so it is idempotent; a
+// rebuild runs it too, which is how Import fills tenants.
+const fillEventTenants = `
+UPDATE events SET tenant = (SELECT s.tenant FROM states s WHERE s.stream = events.stream)
+	WHERE EXISTS (SELECT 1 FROM states s WHERE s.stream = events.stream AND s.tenant <> events.tenant)`
+
+// fillEventAtKeys writes atkey for rows without one (a version 2 file)
+// from at, which insertEvent always wrote as UTC RFC3339Nano:
+// "YYYY-MM-DDTHH:MM:SS[.fraction]Z" becomes the same second with the
+// fraction right-padded to nine digits, exactly logpos.AtKey.
+const fillEventAtKeys = `
+UPDATE events SET atkey = substr(at, 1, 19) || '.' || substr(
+		CASE WHEN instr(at, '.') > 0 THEN substr(at, instr(at, '.') + 1, length(at) - instr(at, '.') - 1) ELSE '' END || '000000000',
+		1, 9) || 'Z'
+	WHERE atkey = ''`

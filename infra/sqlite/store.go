@@ -14,6 +14,7 @@ import (
 
 	"github.com/keystorm/keystorm/domain"
 	"github.com/keystorm/keystorm/events"
+	"github.com/keystorm/keystorm/infra/logpos"
 )
 
 // Store implements domain.Store on one SQLite database.
@@ -95,10 +96,39 @@ func (st *Store) migrate(ctx context.Context) error {
 			return fmt.Errorf("sqlite: schema: %w", err)
 		}
 	}
+	if v < 3 {
+		if err := addEventColumns(ctx, tx); err != nil {
+			return fmt.Errorf("sqlite: schema: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, fillEventTenants+";"+fillEventAtKeys); err != nil {
+			return fmt.Errorf("sqlite: schema: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, eventIndexes); err != nil {
+		return fmt.Errorf("sqlite: schema: %w", err)
+	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
 		return fmt.Errorf("sqlite: schema: %w", err)
 	}
 	return tx.Commit()
+}
+
+// addEventColumns adds the version 3 columns an older events table
+// lacks.
+func addEventColumns(ctx context.Context, tx *sql.Tx) error {
+	for _, c := range eventColumns {
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM pragma_table_info('events') WHERE name = ?", c.name).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, "ALTER TABLE events ADD COLUMN "+c.name+" "+c.def); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Close closes the database. An in-memory store is gone after it.
@@ -315,13 +345,15 @@ func insertState(ctx context.Context, q querier, r stateRow, children sql.NullIn
 	return affected(res, err)
 }
 
-func insertEvent(ctx context.Context, q querier, env events.Envelope) (bool, error) {
+// insertEvent appends an event of tenant's; it reports false when the
+// version exists. tenant is "" only for Import, whose rebuild fills it.
+func insertEvent(ctx context.Context, q querier, env events.Envelope, tenant string) (bool, error) {
 	meta, err := json.Marshal(env.Meta)
 	if err != nil {
 		return false, err
 	}
-	res, err := q.ExecContext(ctx, "INSERT INTO events (stream, version, type, at, data, meta) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-		env.Stream, env.Version, env.Type, env.At.UTC().Format(time.RFC3339Nano), string(env.Data), string(meta))
+	res, err := q.ExecContext(ctx, "INSERT INTO events (stream, version, type, at, data, meta, tenant, atkey) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+		env.Stream, env.Version, env.Type, env.At.UTC().Format(time.RFC3339Nano), string(env.Data), string(meta), tenant, logpos.AtKey(env.At))
 	return affected(res, err)
 }
 

@@ -60,3 +60,29 @@ func TestUsageContract(t *testing.T) {
 		})
 	})
 }
+
+// TestEventLogContract holds the SQLite store to the domain.EventLog
+// contract the DynamoDB store passes, in memory and in a file.
+func TestEventLogContract(t *testing.T) {
+	t.Run("memory", func(t *testing.T) {
+		storetest.RunEventLog(t, func(t *testing.T) (domain.Store, domain.EventLog) {
+			st := open(t, "")
+			return st, st
+		})
+	})
+	// A budget of 3 rows makes filtered pages short all the time: the
+	// walks must still list every match exactly once.
+	t.Run("small-budget", func(t *testing.T) {
+		sqlite.SetEventScan(t, 3)
+		storetest.RunEventLog(t, func(t *testing.T) (domain.Store, domain.EventLog) {
+			st := open(t, "")
+			return st, st
+		})
+	})
+	t.Run("file", func(t *testing.T) {
+		storetest.RunEventLog(t, func(t *testing.T) (domain.Store, domain.EventLog) {
+			st := open(t, filepath.Join(t.TempDir(), "keystorm.db"))
+			return st, st
+		})
+	})
+}

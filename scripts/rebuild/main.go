@@ -82,6 +82,9 @@ func rebuild(ctx context.Context, cfg dynamo.Config, out io.Writer) (dynamo.Rebu
 	if err != nil {
 		return dynamo.RebuildStats{}, err
 	}
+	// Rebuild also gives events written before the events table's log
+	// index their tenant and logsk (stats.Backfilled), so running this
+	// once after deploying the index puts the old log in the audit log.
 	stats, err := dynamo.New(db, cfg).Rebuild(ctx)
 	if err != nil {
 		return stats, fmt.Errorf("%s → %s: %w", cfg.EventsTable, cfg.ViewsTable, err)
