@@ -48,10 +48,23 @@ type KeyAuthenticator struct {
 	Store Store
 	Clock Clock
 	TTL   time.Duration
+	// Usage, when set, counts each verification of a key that exists
+	// (lastUsedAt and the usage endpoint). It must not block: it is
+	// called on the request path (infra/usage.Recorder aggregates in
+	// memory and writes later).
+	Usage UsageSink
 
 	entries keyCache
 	// shared, when set, is used instead of entries (see clientHints).
 	shared *keyCache
+}
+
+// UsageSink counts verifications per key. ok is false for a key that
+// exists but was refused (wrong secret, disabled, expired...); a key id
+// that does not exist is never counted, so a flood of made-up ids adds
+// nothing.
+type UsageSink interface {
+	Record(tenant, keyID string, ok bool)
 }
 
 // keyCache is a KeyAuthenticator's entries, by key id.
@@ -179,6 +192,16 @@ func (a *KeyAuthenticator) authenticate(ctx context.Context, id, secret string) 
 		a.store(id, e, now)
 	}
 	cur, prev := e.match(&sum)
+	p, k, app, err := a.decide(ctx, id, e, cur, prev, now)
+	if a.Usage != nil && e.key != nil && !e.key.Deleted() && (err == nil || errors.Is(err, ErrUnauthenticated)) {
+		a.Usage.Record(e.key.TenantID(), e.key.ID, err == nil)
+	}
+	return p, k, app, err
+}
+
+// decide finishes authenticate once the entry is read: the key's state,
+// which secret matched, then its account and application.
+func (a *KeyAuthenticator) decide(ctx context.Context, id string, e cachedKey, cur, prev bool, now time.Time) (Principal, *APIKey, *Application, error) {
 	if e.key == nil || e.key.Deleted() || e.key.Status != StatusEnabled || e.key.Expired(now) {
 		return Principal{}, nil, nil, ErrUnauthenticated
 	}

@@ -149,6 +149,9 @@ type TokenService struct {
 	// dummy hash and login throttle) and runs the grants' commits; nil
 	// refuses the password and refresh grants.
 	Accounts *Service
+	// Usage, when set, counts the client's key verifications, as the
+	// authorizer's do (KeyAuthenticator.Usage).
+	Usage UsageSink
 }
 
 // ApplicationAudience is the aud of the access tokens of one application:
@@ -253,7 +256,7 @@ func (t *TokenService) authenticateClient(ctx context.Context, id, secret, sourc
 			return Principal{}, nil, nil, &OAuthError{Code: OAuthInvalidClient, Description: "Too many failed attempts from this address; retry later.", RetryAfter: wait}
 		}
 	}
-	auth := KeyAuthenticator{Store: t.Store, Clock: t.Clock, shared: &clientHints}
+	auth := KeyAuthenticator{Store: t.Store, Clock: t.Clock, shared: &clientHints, Usage: t.Usage}
 	p, key, app, err := auth.authenticate(ctx, id, secret)
 	switch {
 	case errors.Is(err, ErrUnauthenticated):
@@ -545,6 +548,11 @@ type TokenAuthenticator struct {
 	Verifier TokenVerifier
 	Clock    Clock
 	TTL      time.Duration
+	// Usage, when set, counts each use of a client credentials token,
+	// live or refused, for its key (see KeyAuthenticator.Usage). A token
+	// whose signature fails names no key anyone can trust, and is not
+	// counted.
+	Usage UsageSink
 
 	mu    sync.RWMutex
 	cache map[[sha256.Size]byte]cachedToken
@@ -558,6 +566,9 @@ type cachedToken struct {
 	principal Principal
 	// expires is the sooner of TTL after the check and the token's exp.
 	expires time.Time
+	// tenant and keyID name the key a verified client credentials token
+	// was issued for, live or not, for usage counts.
+	tenant, keyID string
 }
 
 // Authenticate returns the token's principal and scopes, or
@@ -574,6 +585,9 @@ func (a *TokenAuthenticator) Authenticate(ctx context.Context, token string) (Pr
 			return Principal{}, AccessToken{}, err
 		}
 		a.put(sum, e, now)
+	}
+	if a.Usage != nil && e.keyID != "" {
+		a.Usage.Record(e.tenant, e.keyID, e.live)
 	}
 	if !e.live {
 		return Principal{}, AccessToken{}, ErrUnauthenticated
@@ -606,6 +620,9 @@ func (a *TokenAuthenticator) check(ctx context.Context, token string, now time.T
 	}
 	if !until.IsZero() && until.Before(e.expires) {
 		e.expires = until
+	}
+	if tok.RefreshTokenID == "" {
+		e.tenant, e.keyID = tok.TenantID, tok.ClientID
 	}
 	if live {
 		e.tok = tok

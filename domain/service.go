@@ -66,6 +66,9 @@ type Service struct {
 	// ... per batch of parent's children. An error stops the sweep there,
 	// as a crash would; tests use it to look between commits.
 	SweepHook func(ctx context.Context, parent Ref, batch int) error
+	// Usage holds per-key verification counts (lastUsedAt, the usage
+	// endpoint); nil answers none.
+	Usage UsageStore
 	// Throttle slows down sources that keep failing login attempts (see
 	// Login); nil gives the service one of its own, on its Clock, at the
 	// first login.

@@ -11,6 +11,7 @@ import (
 	"github.com/keystorm/keystorm/infra/runtime"
 	"github.com/keystorm/keystorm/infra/runtime/store"
 	"github.com/keystorm/keystorm/infra/tokens"
+	"github.com/keystorm/keystorm/infra/usage"
 )
 
 func main() {
@@ -37,7 +38,12 @@ func main() {
 	if fetch != nil {
 		cfg.Verifier = tokens.NewVerifier(tokens.NewJWKSSource(fetch, domain.SystemClock), cfg.TokenIssuer, cfg.TokenAudience, domain.SystemClock)
 	}
+	// Verifications are counted in memory and written a key at a time,
+	// at most once a minute, never per request (infra/usage).
+	cfg.Usage = &usage.Recorder{Store: store, Clock: domain.SystemClock}
 	// The Handler takes the raw event and answers every API Gateway
 	// flavour (see authorizer.Handler.Invoke).
-	lambda.Start(authorizer.New(store, domain.SystemClock, cfg))
+	h := authorizer.New(store, domain.SystemClock, cfg)
+	h.Metrics = runtime.Emitter()
+	lambda.Start(h)
 }

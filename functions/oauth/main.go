@@ -14,6 +14,7 @@ import (
 	"github.com/keystorm/keystorm/infra/runtime/signing"
 	"github.com/keystorm/keystorm/infra/runtime/store"
 	"github.com/keystorm/keystorm/infra/tokens"
+	"github.com/keystorm/keystorm/infra/usage"
 )
 
 func main() {
@@ -27,6 +28,10 @@ func main() {
 	keys := signing.TokenKeys(domain.SystemClock, tokens.DefaultSecretCache)
 	store := store.FromEnv()
 	svc := domain.NewService(store)
+	svc.Usage = store
+	// Client authentications count as the key's verifications, as the
+	// authorizer's do: in memory, written at most once a minute per key.
+	rec := &usage.Recorder{Store: store, Clock: svc.Clock}
 	// The authenticate endpoint makes the authorizer's decision: the same
 	// configuration (AUTH_CACHE_TTL), with this function's verifier.
 	authCfg, err := authorizer.ConfigFromEnv()
@@ -35,10 +40,11 @@ func main() {
 	}
 	verifier := tokens.NewVerifier(tokens.StoreKeys{Store: keys}, issuer, audience, svc.Clock)
 	authCfg.Verifier = verifier
+	authCfg.Usage = rec
 	api := httpapi.API{Svc: svc, Decider: authorizer.New(store, svc.Clock, authCfg).Decider, AuthCacheTTL: authCfg.CacheTTL,
 		Tokens: &domain.TokenService{Store: store, Signer: &rotation.FirstKeySigner{Signer: tokens.NewSigner(keys, svc.Clock), Keys: keys, Publish: store.PutJWKS, Clock: svc.Clock},
 			Verifier: verifier,
-			Throttle: domain.NewThrottle(svc.Clock), Clock: svc.Clock, IDs: svc.IDs, Issuer: issuer, Audience: audience, Accounts: svc},
+			Throttle: domain.NewThrottle(svc.Clock), Clock: svc.Clock, IDs: svc.IDs, Issuer: issuer, Audience: audience, Accounts: svc, Usage: rec},
 		// The published document, the one the authorizer verifies with:
 		// one source of truth, and a public endpoint that never reads the
 		// private secret.

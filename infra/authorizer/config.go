@@ -47,6 +47,10 @@ type Config struct {
 	TokenJWKSFile   string
 	TokenIssuer     string
 	TokenAudience   string
+	// Usage, when set, counts every verification of an existing key
+	// (domain.UsageSink; infra/usage.Recorder aggregates in memory and
+	// writes each key at most once a minute).
+	Usage domain.UsageSink
 }
 
 // Where the authorizer function reads the public token keys

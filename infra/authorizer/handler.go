@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/keystorm/keystorm/domain"
+	"github.com/keystorm/keystorm/infra/authctx"
+	"github.com/keystorm/keystorm/infra/metrics"
 )
 
 // Handler is Keystorm's Lambda authorizer for every API Gateway flavour:
@@ -29,6 +31,10 @@ type Handler struct {
 	// Logger receives errors (never headers, secrets or tokens);
 	// slog.Default() when nil.
 	Logger *slog.Logger
+	// Metrics, when set, receives one EMF line per decision: Allow or
+	// Deny, by flavour and reason (fixed names, never request bytes),
+	// which the template's alarms and dashboards read.
+	Metrics *metrics.Emitter
 
 	// answers caches REQUEST Allows per route and decision.
 	answers answers
@@ -46,9 +52,9 @@ func New(store domain.Store, clock domain.Clock, cfg Config) *Handler {
 	// A TTL of 0 disables the caches: both authenticators treat an entry
 	// as expired from the instant it expires.
 	ttl := max(cfg.CacheTTL, 0)
-	d := &Decider{Keys: &domain.KeyAuthenticator{Store: store, Clock: clock, TTL: ttl}, Throttle: domain.NewThrottle(clock)}
+	d := &Decider{Keys: &domain.KeyAuthenticator{Store: store, Clock: clock, TTL: ttl, Usage: cfg.Usage}, Throttle: domain.NewThrottle(clock)}
 	if cfg.Verifier != nil {
-		d.Tokens = &domain.TokenAuthenticator{Store: store, Verifier: cfg.Verifier, Clock: clock, TTL: ttl}
+		d.Tokens = &domain.TokenAuthenticator{Store: store, Verifier: cfg.Verifier, Clock: clock, TTL: ttl, Usage: cfg.Usage}
 	}
 	return &Handler{Decider: d, BaseURL: cfg.BaseURL, HTTPAPIResponse: cfg.HTTPAPIResponse, Applications: cfg.Applications}
 }
@@ -94,23 +100,50 @@ type event struct {
 // authorize is the part of every flavour that does not depend on the
 // payload: the header, the decision, and the management API rule.
 func (h *Handler) authorize(ctx context.Context, ev event) (Decision, verdict) {
+	d, v, reason := h.decide(ctx, ev)
+	if h.Metrics != nil {
+		decision := "Allow"
+		if v != allowed {
+			decision = "Deny"
+		}
+		_ = h.Metrics.Emit(map[string]string{"Flavour": ev.flavour, "Decision": decision, "Reason": reason},
+			metrics.Metric{Name: "Decisions", Unit: metrics.UnitCount, Value: 1})
+	}
+	return d, v
+}
+
+// Reasons of decisions, the Reason dimension of the Decisions metric.
+const (
+	reasonBasic          = "basic"               // allowed, an API key
+	reasonBearer         = "bearer"              // allowed, an access token
+	reasonNoHeader       = "no_header"           // not one Authorization header
+	reasonInvalid        = "invalid_credentials" // bad, unknown, disabled, expired or throttled
+	reasonManagement     = "management_forbidden"
+	reasonCouldNotDecide = "error" // the store or a verifier failed
+)
+
+// decide is authorize without the metric, also saying why.
+func (h *Handler) decide(ctx context.Context, ev event) (Decision, verdict, string) {
 	if !ev.headerOK {
 		h.logger().DebugContext(ctx, "authorizer denied", "reason", "no single Authorization header", "flavour", ev.flavour, "requestId", ev.requestID)
-		return Decision{}, unauthorized
+		return Decision{}, unauthorized, reasonNoHeader
 	}
 	d, err := h.Decider.Decide(ctx, ev.header, ev.source, h.binding(ev.stageVars))
 	switch {
 	case errors.Is(err, ErrUnauthorized):
 		h.logger().DebugContext(ctx, "authorizer denied", "reason", err.Error(), "flavour", ev.flavour, "requestId", ev.requestID)
-		return Decision{}, unauthorized
+		return Decision{}, unauthorized, reasonInvalid
 	case errors.Is(err, ErrForbidden):
 		h.logger().InfoContext(ctx, "authorizer denied a developer credential on the management API", "flavour", ev.flavour, "requestId", ev.requestID)
-		return Decision{}, denied
+		return Decision{}, denied, reasonManagement
 	case err != nil:
 		h.fail(ctx, ev, err)
-		return Decision{}, denied
+		return Decision{}, denied, reasonCouldNotDecide
 	}
-	return d, allowed
+	if d.AuthType == authctx.AuthBearer {
+		return d, allowed, reasonBearer
+	}
+	return d, allowed, reasonBasic
 }
 
 // binding is the API's binding: the stage variable keystormApi (set in

@@ -87,6 +87,7 @@ func (a *API) Handler(family string) *Router {
 		rt.Handle("POST", "/v1/apiKeys/{apiKeyId}", a.doSelf(a.updateAPIKey))
 		rt.Handle("DELETE", "/v1/apiKeys/{apiKeyId}", a.doSelf(a.deleteAPIKey))
 		rt.Handle("POST", "/v1/apiKeys/{apiKeyId}/reroll", a.doSelf(a.rerollAPIKey))
+		rt.Handle("GET", "/v1/apiKeys/{apiKeyId}/usage", a.doSelf(a.keyUsage))
 		rt.Handle("GET", "/v1/applications/{applicationId}/apiKeys", a.do(a.findAPIKey))
 	case OAuthFamily:
 		a.oauthRoutes(rt)

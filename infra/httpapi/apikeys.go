@@ -26,7 +26,7 @@ func apiKeyInput(r req) (domain.APIKeyInput, error) {
 	}
 	// SDKs send back the whole key on save: its secret (decrypted, or ""),
 	// the expanded account, and SDK bookkeeping.
-	return in, f.rest("secret", "account", "tenant", "apiKeyMetaData", "previousSecretValidUntil")
+	return in, f.rest("secret", "account", "tenant", "apiKeyMetaData", "previousSecretValidUntil", "lastUsedAt")
 }
 
 // keyView renders keys for one request: it expands the account when asked
@@ -37,6 +37,16 @@ type keyView struct {
 	sealer *secretSealer
 	expand bool
 	accs   map[string]*domain.Account
+	// last holds the keys' lastUsedAt, read in one call per request by
+	// lastUsed; nil leaves lastUsedAt null (a key just created).
+	last map[string]time.Time
+}
+
+// lastUsed reads the lastUsedAt of the keys about to be rendered.
+func (v *keyView) lastUsed(ctx context.Context, keys ...*domain.APIKey) error {
+	m, err := v.a.Svc.LastUsed(ctx, keys)
+	v.last = m
+	return err
 }
 
 func (a *API) keyView(r req) (*keyView, error) {
@@ -54,6 +64,7 @@ func (a *API) keyView(r req) (*keyView, error) {
 
 func (v *keyView) render(ctx context.Context, k *domain.APIKey, secret *string) (APIKey, error) {
 	out := v.r.base.apiKey(k)
+	out.LastUsedAt = optTS(v.last[k.ID])
 	if v.expand {
 		acc, ok := v.accs[k.AccountID]
 		if !ok {
@@ -82,6 +93,9 @@ func (v *keyView) render(ctx context.Context, k *domain.APIKey, secret *string) 
 }
 
 func (v *keyView) list(ctx context.Context, l domain.List[*domain.APIKey]) (Collection, error) {
+	if err := v.lastUsed(ctx, l.Items...); err != nil {
+		return Collection{}, err
+	}
 	items := make([]any, len(l.Items))
 	for i, k := range l.Items {
 		out, err := v.render(ctx, k, nil)
@@ -176,6 +190,9 @@ func (a *API) getAPIKey(w http.ResponseWriter, r req) error {
 	if err != nil {
 		return err
 	}
+	if err := v.lastUsed(r.Context(), k); err != nil {
+		return err
+	}
 	out, err := v.render(r.Context(), k, nil)
 	if err != nil {
 		return err
@@ -198,6 +215,15 @@ func (a *API) updateAPIKey(w http.ResponseWriter, r req) error {
 		return err
 	}
 	return ok(w, out)
+}
+
+// keyUsage answers a key's verifications per hour for 30 days.
+func (a *API) keyUsage(w http.ResponseWriter, r req) error {
+	u, err := a.Svc.APIKeyUsage(r.Context(), r.c, param(r.Request, "apiKeyId"))
+	if err != nil {
+		return err
+	}
+	return ok(w, r.base.keyUsage(u))
 }
 
 // rerollAPIKey answers 200 (the key keeps its id and href) with the new

@@ -123,6 +123,8 @@ var operations = append([]operation{
 		Status: http.StatusNoContent},
 	{Route: "POST /v1/apiKeys/{apiKeyId}/reroll", Summary: "Give an API key a new secret; the old one works for the grace period, then never again", Auth: adminOrSelf,
 		Query: encryptionQuery(), Body: RerollBody{}, Status: http.StatusOK, Response: APIKey{}, ResponseDoc: "The key with its new secret, shown this once."},
+	{Route: "GET /v1/apiKeys/{apiKeyId}/usage", Summary: "An API key's successful and failed verifications per hour for 30 days", Auth: adminOrSelf,
+		Status: http.StatusOK, Response: KeyUsage{}, ResponseDoc: "Hours without verifications are left out; the last minute may not be counted yet."},
 	{Route: "GET /v1/applications/{applicationId}/apiKeys", Summary: "Find an application's API key by its id", Auth: adminKey,
 		Query:  append(append([]queryParam{{Name: "id", Required: true, Doc: "The API key id."}}, expandParam(domain.KindAPIKey)...), encryptionQuery()...),
 		Status: http.StatusOK, Response: listOf{APIKey{}}, ResponseDoc: "A collection of the key, or empty."},

@@ -236,13 +236,48 @@ type APIKey struct {
 	// RateLimit is the key's own limit; null: its application's default
 	// applies.
 	RateLimit *RateLimitBody `json:"rateLimit"`
+	// LastUsedAt is the key's last successful verification as last
+	// flushed (within about a minute); null when none is known.
+	LastUsedAt *string `json:"lastUsedAt"`
+	// Usage is the key's verifications per hour for 30 days.
+	Usage Link `json:"usage"`
+}
+
+// KeyUsage is GET /v1/apiKeys/{id}/usage: successful and failed
+// verifications per hour, hours without any left out.
+type KeyUsage struct {
+	Href       string      `json:"href"`
+	APIKey     Link        `json:"apiKey"`
+	From       string      `json:"from"`
+	To         string      `json:"to"`
+	Succeeded  int64       `json:"succeeded"`
+	Failed     int64       `json:"failed"`
+	LastUsedAt *string     `json:"lastUsedAt"`
+	Hours      []UsageHour `json:"hours"`
+}
+
+// UsageHour is one hour of a key's verifications.
+type UsageHour struct {
+	Hour      string `json:"hour"`
+	Succeeded int64  `json:"succeeded"`
+	Failed    int64  `json:"failed"`
+}
+
+func (b hrefs) keyUsage(u domain.KeyUsage) KeyUsage {
+	p := "/v1/apiKeys/" + u.Key.ID
+	out := KeyUsage{Href: string(b) + p + "/usage", APIKey: b.link(p), From: ts(u.From), To: ts(u.To),
+		Succeeded: u.Succeeded, Failed: u.Failed, LastUsedAt: optTS(u.LastUsedAt), Hours: make([]UsageHour, len(u.Hours))}
+	for i, h := range u.Hours {
+		out.Hours[i] = UsageHour{Hour: ts(h.Hour), Succeeded: h.Succeeded, Failed: h.Failed}
+	}
+	return out
 }
 
 func (b hrefs) apiKey(k *domain.APIKey) APIKey {
 	return APIKey{Href: string(b) + "/v1/apiKeys/" + k.ID, ID: k.ID, Status: k.Status, Name: k.Name, Description: k.Description,
 		CreatedAt: ts(k.CreatedAt), ModifiedAt: ts(k.ModifiedAt), Account: b.link("/v1/accounts/" + k.AccountID), Tenant: b.link("/v1/tenants/" + k.Tenant),
 		Scopes: keyScopes(k), ExpiresAt: optTS(k.ExpiresAt), PreviousSecretValidUntil: optTS(k.PreviousValidUntil),
-		RateLimit: rateLimit(k.RateLimit)}
+		RateLimit: rateLimit(k.RateLimit), Usage: b.link("/v1/apiKeys/" + k.ID + "/usage")}
 }
 
 // optTS renders a time that may be unset: nil (JSON null) when zero.

@@ -126,7 +126,8 @@ func TestForgedPathsUnderEmulator(t *testing.T) {
 }
 
 // checkFunctionOutput: every line that is not the emulator's own is a
-// slog JSON record (time, level, msg), and none is a forged one. It
+// slog JSON record (time, level, msg) or an EMF metric line, and none is
+// a forged one. It
 // returns how many records it saw.
 func checkFunctionOutput(t *testing.T, output string) int {
 	t.Helper()
@@ -140,6 +141,9 @@ func checkFunctionOutput(t *testing.T, output string) int {
 			continue
 		}
 		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err == nil && rec["_aws"] != nil {
+			continue // an EMF metric line (Measured)
+		}
 		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec["time"] == nil || rec["level"] == nil || rec["msg"] == nil {
 			t.Errorf("not a slog JSON line: %q", line)
 			continue

@@ -57,5 +57,14 @@ func Proxy(h http.Handler) httpapi.ProxyFunc {
 			Fatal("KEYSTORM_BASE_URL", err)
 		}
 	}
-	return httpapi.Proxy(h, base)
+	return Measured(functionName(), Emitter(), httpapi.Proxy(h, base))
+}
+
+// functionName is the Lambda's name for metric dimensions; "local" when
+// not on Lambda.
+func functionName() string {
+	if n := os.Getenv("AWS_LAMBDA_FUNCTION_NAME"); n != "" {
+		return n
+	}
+	return "local"
 }

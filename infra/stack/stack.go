@@ -24,6 +24,7 @@ import (
 	"github.com/keystorm/keystorm/infra/sqlite"
 	"github.com/keystorm/keystorm/infra/template"
 	"github.com/keystorm/keystorm/infra/tokens"
+	"github.com/keystorm/keystorm/infra/usage"
 )
 
 // TokenIssuer and TokenAudience go into (and are checked on) every access
@@ -123,6 +124,8 @@ type Backend interface {
 	OnlyTenant(ctx context.Context, want string) (string, error)
 	// ReadEvents returns the log, for tests and tools that count events.
 	ReadEvents(ctx context.Context) (map[string][]events.Envelope, error)
+	// UsageStore keeps the keys' verification counts.
+	domain.UsageStore
 }
 
 // Stack is a running API.
@@ -146,6 +149,8 @@ type Stack struct {
 	// and Plans are the usage plans it keeps for the gateway.
 	Feed  *projector.Feed
 	Plans *gateway.Plans
+	// Usage counts key verifications; Close flushes it.
+	Usage *usage.Recorder
 	// Outbox is the local mailer when Options.Mailer was nil; OutboxPath
 	// its directory ("" when it keeps mail in memory).
 	Outbox     *outbox.Outbox
@@ -236,6 +241,10 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	s.Feed = projector.NewFeed(store, proj)
 	store = s.Feed
 	s.Service = domain.NewService(store)
+	s.Service.Usage = s.Store
+	// Verifications are counted in memory and written a key at a time,
+	// at most once a minute, as the deployed authorizer does.
+	s.Usage = &usage.Recorder{Store: s.Store, Clock: o.Clock, OnError: func(err error) { o.Log.Warn("usage flush failed", "err", err) }}
 	proj.Projections = []domain.Projection{&domain.PlanSync{Store: s.Store, Plans: s.Plans}}
 	s.Service.Clock = o.Clock
 	if o.Hasher != nil {
@@ -300,7 +309,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.Authorizer = authorizer.New(s.Store, o.Clock, authorizer.Config{CacheTTL: o.AuthCacheTTL, Verifier: verifier, BaseURL: base, Applications: apps})
+	s.Authorizer = authorizer.New(s.Store, o.Clock, authorizer.Config{CacheTTL: o.AuthCacheTTL, Verifier: verifier, BaseURL: base, Applications: apps, Usage: s.Usage})
 	// The authenticate endpoint decides exactly as the authorizer does.
 	api := &httpapi.API{Svc: s.Service, Decider: s.Authorizer.Decider, AuthCacheTTL: o.AuthCacheTTL}
 	// httpapi.Proxy, as every function's wiring (infra/runtime) uses it.
@@ -309,7 +318,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		fns[fam] = gateway.ProxyFunc(httpapi.Proxy(api.Handler(fam), base))
 	}
 	api.Tokens = &domain.TokenService{Store: store, Signer: tokens.NewSigner(keys, o.Clock), Verifier: verifier,
-		Throttle: domain.NewThrottle(o.Clock), Clock: o.Clock, IDs: s.Service.IDs, Issuer: TokenIssuer, Audience: TokenAudience, Accounts: s.Service}
+		Throttle: domain.NewThrottle(o.Clock), Clock: o.Clock, IDs: s.Service.IDs, Issuer: TokenIssuer, Audience: TokenAudience, Accounts: s.Service, Usage: s.Usage}
 	api.JWKS = func(ctx context.Context) ([]byte, error) {
 		ring, err := keys.Load(ctx)
 		if err != nil {
@@ -418,6 +427,13 @@ func (s *Stack) openDynamo(ctx context.Context, o Options) (domain.Store, error)
 
 // Close stops the embedded store and closes the journal and the database.
 func (s *Stack) Close() {
+	if s.Usage != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := s.Usage.Flush(ctx); err != nil {
+			slog.Warn("usage counts not flushed at close", "err", err)
+		}
+		cancel()
+	}
 	if s.Feed != nil {
 		s.Feed.Close()
 	}

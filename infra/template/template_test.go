@@ -112,6 +112,7 @@ var wantRoutes = []struct {
 	{"apikeys", "ManagementApi", "POST", "/v1/apiKeys/{apiKeyId}"},
 	{"apikeys", "ManagementApi", "DELETE", "/v1/apiKeys/{apiKeyId}"},
 	{"apikeys", "ManagementApi", "POST", "/v1/apiKeys/{apiKeyId}/reroll"},
+	{"apikeys", "ManagementApi", "GET", "/v1/apiKeys/{apiKeyId}/usage"},
 	{"apikeys", "ManagementApi", "GET", "/v1/applications/{applicationId}/apiKeys"},
 
 	{"example", "ExampleApi", "GET", "/troopers/{id}/equipment"},

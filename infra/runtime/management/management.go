@@ -15,7 +15,10 @@ import (
 // function's mailer), so the others never link it.
 func Serve(family string, setup ...func(*domain.Service)) {
 	runtime.SetupLogging()
-	api := httpapi.API{Svc: domain.NewService(store.FromEnv())}
+	st := store.FromEnv()
+	api := httpapi.API{Svc: domain.NewService(st)}
+	// lastUsedAt and the usage endpoint read what the authorizer counts.
+	api.Svc.Usage = st
 	for _, f := range setup {
 		f(api.Svc)
 	}
