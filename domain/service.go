@@ -69,6 +69,9 @@ type Service struct {
 	// Usage holds per-key verification counts (lastUsedAt, the usage
 	// endpoint); nil answers none.
 	Usage UsageStore
+	// Log reads the event log back: the audit log, key history and
+	// point-in-time reads (nil answers them ErrUnavailable).
+	Log EventLog
 	// Throttle slows down sources that keep failing login attempts (see
 	// Login); nil gives the service one of its own, on its Clock, at the
 	// first login.

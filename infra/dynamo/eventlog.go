@@ -1,6 +1,7 @@
 package dynamo
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -63,10 +64,71 @@ func (l EventLog) Stream(ctx context.Context, stream string) ([]events.Envelope,
 			out = append(out, env)
 		}
 		if res.LastEvaluatedKey == nil {
+			// DynamoDB returns a partition in version order; minidyn
+			// orders number keys as text (10 before 2), so order here.
+			slices.SortFunc(out, func(a, b events.Envelope) int { return cmp.Compare(a.Version, b.Version) })
 			return out, nil
 		}
 		in.ExclusiveStartKey = res.LastEvaluatedKey
 	}
+}
+
+// streamPage is Events for one stream: the whole stream read (one
+// aggregate's events: a Query per MB), judged and paged here, newest
+// version first. Reading it whole keeps the order right on minidyn too,
+// which orders number keys as text, and a key condition on version with
+// it.
+func (l EventLog) streamPage(ctx context.Context, q domain.EventQuery, after *logpos.Position, keep func(eventItem) bool, limit int) (domain.EventPage, error) {
+	if after != nil && after.Stream != q.Stream {
+		return domain.EventPage{}, domain.ErrBadCursor
+	}
+	in := &dynamodb.QueryInput{
+		TableName:                 &l.st.Events,
+		ConsistentRead:            aws.Bool(true),
+		KeyConditionExpression:    aws.String("#s = :s"),
+		ExpressionAttributeNames:  map[string]string{"#s": "stream"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":s": s(q.Stream)},
+	}
+	type read struct {
+		env events.Envelope
+		it  eventItem
+	}
+	var all []read
+	for {
+		res, err := l.st.DB.Query(ctx, in)
+		if err != nil {
+			return domain.EventPage{}, storeErr(err)
+		}
+		for _, item := range res.Items {
+			env, it, err := decodeEvent(item)
+			if err != nil {
+				return domain.EventPage{}, err
+			}
+			all = append(all, read{env, it})
+		}
+		if res.LastEvaluatedKey == nil {
+			break
+		}
+		in.ExclusiveStartKey = res.LastEvaluatedKey
+	}
+	slices.SortFunc(all, func(a, b read) int { return cmp.Compare(b.it.Version, a.it.Version) })
+	var page domain.EventPage
+	for i, r := range all {
+		if after != nil && r.it.Version >= after.Version {
+			continue
+		}
+		if !keep(r.it) {
+			continue
+		}
+		page.Events = append(page.Events, r.env)
+		if len(page.Events) == limit {
+			if i < len(all)-1 {
+				page.Next = itemPosition(q.Tenant, r.it).Encode()
+			}
+			break
+		}
+	}
+	return page, nil
 }
 
 // Events implements domain.EventLog. A tenant's log is a Query of the log
@@ -131,57 +193,39 @@ func (l EventLog) Events(ctx context.Context, q domain.EventQuery) (domain.Event
 	filtered := len(known) > 0 || q.Actor != ""
 	partition, value := "tenant", q.Tenant
 	if q.Stream != "" {
-		partition, value = "stream", q.Stream
-		// The table itself is keyed by stream: no index, and reads can
-		// be consistent.
-		in.ConsistentRead = aws.Bool(true)
-		names["#s"] = "stream"
-		values[":s"] = s(q.Stream)
-		key := "#s = :s"
-		if after != nil {
-			if after.Stream != q.Stream {
-				return domain.EventPage{}, domain.ErrBadCursor
-			}
-			names["#v"] = "version"
-			values[":v"] = n(after.Version)
-			key += " AND #v < :v"
+		return l.streamPage(ctx, q, after, keep, limit)
+	}
+	in.IndexName = aws.String(logIndex)
+	names["#t"] = "tenant"
+	values[":t"] = s(q.Tenant)
+	key := "#t = :t"
+	if from != "" || to != "" {
+		names["#l"] = "logsk"
+	}
+	if from != "" {
+		values[":from"] = s(from)
+	}
+	if to != "" {
+		values[":to"] = s(to)
+	}
+	switch {
+	case from != "" && to != "":
+		// BETWEEN is inclusive, but no logsk equals the bare key of
+		// To (see above), so this is From ≤ At < To.
+		key += " AND #l BETWEEN :from AND :to"
+	case from != "":
+		key += " AND #l >= :from"
+	case to != "":
+		key += " AND #l < :to"
+	}
+	in.KeyConditionExpression = aws.String(key)
+	if after != nil {
+		if after.At == "" {
+			return domain.EventPage{}, domain.ErrBadCursor
 		}
-		in.KeyConditionExpression = aws.String(key)
-		// The tenant and time are judged per item here.
-		filtered = true
-	} else {
-		in.IndexName = aws.String(logIndex)
-		names["#t"] = "tenant"
-		values[":t"] = s(q.Tenant)
-		key := "#t = :t"
-		if from != "" || to != "" {
-			names["#l"] = "logsk"
-		}
-		if from != "" {
-			values[":from"] = s(from)
-		}
-		if to != "" {
-			values[":to"] = s(to)
-		}
-		switch {
-		case from != "" && to != "":
-			// BETWEEN is inclusive, but no logsk equals the bare key of
-			// To (see above), so this is From ≤ At < To.
-			key += " AND #l BETWEEN :from AND :to"
-		case from != "":
-			key += " AND #l >= :from"
-		case to != "":
-			key += " AND #l < :to"
-		}
-		in.KeyConditionExpression = aws.String(key)
-		if after != nil {
-			if after.At == "" {
-				return domain.EventPage{}, domain.ErrBadCursor
-			}
-			in.ExclusiveStartKey = map[string]types.AttributeValue{
-				"tenant": s(q.Tenant), "logsk": s(logSK(after.At, after.Stream, after.Version)),
-				"stream": s(after.Stream), "version": n(after.Version),
-			}
+		in.ExclusiveStartKey = map[string]types.AttributeValue{
+			"tenant": s(q.Tenant), "logsk": s(logSK(after.At, after.Stream, after.Version)),
+			"stream": s(after.Stream), "version": n(after.Version),
 		}
 	}
 	in.ExpressionAttributeNames = names

@@ -38,6 +38,7 @@ func (a *API) Handler(family string) *Router {
 	case "tenants":
 		rt.Handle("GET", "/v1/tenants/current", a.do(a.currentTenant))
 		rt.Handle("GET", "/v1/tenants/{tenantId}", a.do(a.getTenant))
+		rt.Handle("GET", "/v1/tenants/{tenantId}/events", a.do(a.tenantEvents))
 		a.customDataRoutes(rt, domain.KindTenant, "tenantId")
 	case "applications":
 		rt.Handle("POST", "/v1/applications", a.doCustom(a.createApplication))
@@ -88,6 +89,7 @@ func (a *API) Handler(family string) *Router {
 		rt.Handle("DELETE", "/v1/apiKeys/{apiKeyId}", a.doSelf(a.deleteAPIKey))
 		rt.Handle("POST", "/v1/apiKeys/{apiKeyId}/reroll", a.doSelf(a.rerollAPIKey))
 		rt.Handle("GET", "/v1/apiKeys/{apiKeyId}/usage", a.doSelf(a.keyUsage))
+		rt.Handle("GET", "/v1/apiKeys/{apiKeyId}/history", a.doSelf(a.keyHistory))
 		rt.Handle("GET", "/v1/applications/{applicationId}/apiKeys", a.do(a.findAPIKey))
 	case OAuthFamily:
 		a.oauthRoutes(rt)

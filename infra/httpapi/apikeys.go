@@ -182,6 +182,9 @@ func (a *API) findAPIKey(w http.ResponseWriter, r req) error {
 }
 
 func (a *API) getAPIKey(w http.ResponseWriter, r req) error {
+	if r.URL.Query().Has("at") {
+		return a.apiKeyAt(w, r)
+	}
 	v, err := a.keyView(r)
 	if err != nil {
 		return err

@@ -17,6 +17,9 @@ var operations = append([]operation{
 		Status: http.StatusFound, ResponseDoc: "A redirect to the caller's tenant (Location)."},
 	{Route: "GET /v1/tenants/{tenantId}", Summary: "Read a tenant", Auth: adminKey,
 		Query: expandParam(domain.KindTenant), Status: http.StatusOK, Response: Tenant{}},
+	{Route: "GET /v1/tenants/{tenantId}/events", Summary: "The tenant's audit log: every change, newest first", Auth: adminKey,
+		Query: append(auditParams(), queryParam{Name: "resource", Doc: "Only this resource's events: its href."}), Status: http.StatusOK, Response: AuditPage{},
+		ResponseDoc: "Never secrets, hashes or passwords. A page may be short while next is set: follow next to the end."},
 
 	// --- applications
 	{Route: "POST /v1/applications", Summary: "Create an application", Auth: adminKey,
@@ -47,8 +50,8 @@ var operations = append([]operation{
 		Body: AccountBody{}, BodyRequired: true, Status: http.StatusCreated, Response: Account{}},
 	{Route: "GET /v1/applications/{applicationId}/accounts", Summary: "List an application's accounts", Auth: adminKey,
 		Query: listParams(domain.KindAccount), Status: http.StatusOK, Response: listOf{Account{}}},
-	{Route: "GET /v1/accounts/{accountId}", Summary: "Read an account", Auth: adminOrSelf,
-		Query: expandParam(domain.KindAccount), Status: http.StatusOK, Response: Account{}},
+	{Route: "GET /v1/accounts/{accountId}", Summary: "Read an account (with at: as it was then, and whether it could sign in)", Auth: adminOrSelf,
+		Query: append(expandParam(domain.KindAccount), atParamDoc), Status: http.StatusOK, Response: Account{}},
 	{Route: "POST /v1/accounts/{accountId}", Summary: "Update an account", Auth: adminKey,
 		Body: AccountBody{}, Status: http.StatusOK, Response: Account{}},
 	{Route: "DELETE /v1/accounts/{accountId}", Summary: "Delete an account, its keys and memberships", Auth: adminKey,
@@ -115,14 +118,16 @@ var operations = append([]operation{
 		Body: APIKeyBody{}, Status: http.StatusCreated, Response: APIKey{}},
 	{Route: "GET /v1/accounts/{accountId}/apiKeys", Summary: "List an account's API keys", Auth: adminOrSelf,
 		Query: append(listParams(domain.KindAPIKey), encryptionQuery()...), Status: http.StatusOK, Response: listOf{APIKey{}}},
-	{Route: "GET /v1/apiKeys/{apiKeyId}", Summary: "Read an API key", Auth: adminOrSelf,
-		Query: append(expandParam(domain.KindAPIKey), encryptionQuery()...), Status: http.StatusOK, Response: APIKey{}},
+	{Route: "GET /v1/apiKeys/{apiKeyId}", Summary: "Read an API key (with at: as it was then, and whether it was valid)", Auth: adminOrSelf,
+		Query: append(append(expandParam(domain.KindAPIKey), encryptionQuery()...), atParamDoc), Status: http.StatusOK, Response: APIKey{}},
 	{Route: "POST /v1/apiKeys/{apiKeyId}", Summary: "Update an API key (name, description, status, scopes, expiresAt)", Auth: adminOrSelf,
 		Body: APIKeyBody{}, Status: http.StatusOK, Response: APIKey{}},
 	{Route: "DELETE /v1/apiKeys/{apiKeyId}", Summary: "Delete an API key", Auth: adminOrSelf,
 		Status: http.StatusNoContent},
 	{Route: "POST /v1/apiKeys/{apiKeyId}/reroll", Summary: "Give an API key a new secret; the old one works for the grace period, then never again", Auth: adminOrSelf,
 		Query: encryptionQuery(), Body: RerollBody{}, Status: http.StatusOK, Response: APIKey{}, ResponseDoc: "The key with its new secret, shown this once."},
+	{Route: "GET /v1/apiKeys/{apiKeyId}/history", Summary: "An API key's audit log entries, newest first", Auth: adminOrSelf,
+		Query: auditParams(), Status: http.StatusOK, Response: AuditPage{}},
 	{Route: "GET /v1/apiKeys/{apiKeyId}/usage", Summary: "An API key's successful and failed verifications per hour for 30 days", Auth: adminOrSelf,
 		Status: http.StatusOK, Response: KeyUsage{}, ResponseDoc: "Hours without verifications are left out; the last minute may not be counted yet."},
 	{Route: "GET /v1/applications/{applicationId}/apiKeys", Summary: "Find an application's API key by its id", Auth: adminKey,
@@ -169,5 +174,21 @@ func customDataOps(kind, idParam string) []operation {
 			Status: http.StatusNoContent},
 		{Route: "DELETE " + p + "/{field}", Summary: "Delete one field of a " + kind + "'s customData", Auth: adminKey,
 			Status: http.StatusNoContent},
+	}
+}
+
+// atParamDoc is a point-in-time read's parameter.
+var atParamDoc = queryParam{Name: "at", Doc: "An RFC 3339 time: the resource as folded from its events up to then, " +
+	"with verdict {at, validAt, reasons, scope}; at takes no other parameter."}
+
+// auditParams are the audit log's filters.
+func auditParams() []queryParam {
+	return []queryParam{
+		{Name: "type", Doc: "Event types, comma-separated (apikey.rerolled.v1,…)."},
+		{Name: "actor", Doc: "Who: apikey/{id} or session/{id}."},
+		{Name: "from", Doc: "From this RFC 3339 time, inclusive."},
+		{Name: "to", Doc: "Before this RFC 3339 time."},
+		{Name: "limit", Integer: true, Doc: "Entries per page, 1 to 100 (25)."},
+		{Name: "after", Doc: "Where next continues: opaque."},
 	}
 }

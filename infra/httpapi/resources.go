@@ -190,6 +190,9 @@ func (a *API) listAccounts(w http.ResponseWriter, r req) error {
 }
 
 func (a *API) getAccount(w http.ResponseWriter, r req) error {
+	if r.URL.Query().Has("at") {
+		return a.accountAt(w, r)
+	}
 	exps, err := expansionsFor(r, domain.KindAccount)
 	if err != nil {
 		return err

@@ -198,6 +198,7 @@ func TestSelfTokenBOLA(t *testing.T) {
 		"DELETE /v1/apiKeys/{apiKeyId}":         204,
 		"POST /v1/apiKeys/{apiKeyId}/reroll":    200,
 		"GET /v1/apiKeys/{apiKeyId}/usage":      200,
+		"GET /v1/apiKeys/{apiKeyId}/history":    200,
 	}
 	api := &httpapi.API{}
 	var routes []string

@@ -242,6 +242,11 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	store = s.Feed
 	s.Service = domain.NewService(store)
 	s.Service.Usage = s.Store
+	if s.SQLite != nil {
+		s.Service.Log = s.SQLite
+	} else {
+		s.Service.Log = s.Dynamo.EventLog()
+	}
 	// Verifications are counted in memory and written a key at a time,
 	// at most once a minute, as the deployed authorizer does.
 	s.Usage = &usage.Recorder{Store: s.Store, Clock: o.Clock, OnError: func(err error) { o.Log.Warn("usage flush failed", "err", err) }}

@@ -46,6 +46,7 @@ var wantRoutes = []struct {
 }{
 	{"tenants", "ManagementApi", "GET", "/v1/tenants/current"},
 	{"tenants", "ManagementApi", "GET", "/v1/tenants/{tenantId}"},
+	{"tenants", "ManagementApi", "GET", "/v1/tenants/{tenantId}/events"},
 	{"tenants", "ManagementApi", "GET", "/v1/tenants/{tenantId}/customData"},
 	{"tenants", "ManagementApi", "POST", "/v1/tenants/{tenantId}/customData"},
 	{"tenants", "ManagementApi", "DELETE", "/v1/tenants/{tenantId}/customData"},
@@ -113,6 +114,7 @@ var wantRoutes = []struct {
 	{"apikeys", "ManagementApi", "DELETE", "/v1/apiKeys/{apiKeyId}"},
 	{"apikeys", "ManagementApi", "POST", "/v1/apiKeys/{apiKeyId}/reroll"},
 	{"apikeys", "ManagementApi", "GET", "/v1/apiKeys/{apiKeyId}/usage"},
+	{"apikeys", "ManagementApi", "GET", "/v1/apiKeys/{apiKeyId}/history"},
 	{"apikeys", "ManagementApi", "GET", "/v1/applications/{applicationId}/apiKeys"},
 
 	{"example", "ExampleApi", "GET", "/troopers/{id}/equipment"},

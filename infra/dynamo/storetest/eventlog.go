@@ -36,6 +36,7 @@ func runEventLogAt(t *testing.T, at time.Time, newStore func(t *testing.T) (doma
 		{"PagingWalksEveryEventOnce", testLogPaging},
 		{"BadCursor", testLogBadCursor},
 		{"EmptyMetaBelongsToTheAggregatesTenant", testLogEmptyMeta},
+		{"LongStreamInVersionOrder", testLogLongStream},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -461,4 +462,33 @@ func manyTypes(typ string) []string {
 		out = append(out, fmt.Sprintf("no.such.type%d.v1", i))
 	}
 	return out
+}
+
+// testLogLongStream: a stream of more than nine events reads back in
+// version order, and its listing newest first, paged: versions are
+// numbers, so 10 comes after 9 (a store ordering them as text would put
+// 10 before 2).
+func testLogLongStream(t *testing.T, l *logFixture) {
+	ref := domain.Ref{Kind: domain.KindApplication, ID: "appLong"}
+	meta := events.Meta{Tenant: l.tenantA, Actor: "alice", RequestID: "req-long"}
+	st := l.put(ref, nil, l.t0.Add(10*time.Second), meta, events.ApplicationCreated{
+		ID: ref.ID, TenantID: l.tenantA, DirectoryID: "dirLong", Name: "long", Status: domain.StatusEnabled})
+	for i := range 11 {
+		st = l.put(ref, st, l.t0.Add(time.Duration(11+i)*time.Second), meta, events.ApplicationUpdated{Name: fmt.Sprintf("n%d", i), Status: domain.StatusEnabled})
+	}
+	var want []events.Envelope
+	for _, e := range l.all {
+		if e.env.Stream == ref.Stream() {
+			want = append(want, e.env)
+		}
+	}
+	got, err := l.log.Stream(l.ctx, ref.Stream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameEvents(t, "long stream", want, got)
+	slices.Reverse(want)
+	for _, limit := range []int{1, 5, 12, 25} {
+		sameEvents(t, fmt.Sprintf("long stream listed, limit %d", limit), want, l.walk(domain.EventQuery{Tenant: l.tenantA, Stream: ref.Stream(), Limit: limit}))
+	}
 }

@@ -19,6 +19,8 @@ func Serve(family string, setup ...func(*domain.Service)) {
 	api := httpapi.API{Svc: domain.NewService(st)}
 	// lastUsedAt and the usage endpoint read what the authorizer counts.
 	api.Svc.Usage = st
+	// The audit log, key history and reads at a time read the log back.
+	api.Svc.Log = st.EventLog()
 	for _, f := range setup {
 		f(api.Svc)
 	}
