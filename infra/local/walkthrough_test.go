@@ -51,29 +51,34 @@ const (
 // answer, so together they prove the story: a sample cannot be weakened
 // (or a step dropped) without this list noticing.
 var walkthroughStory = []string{
-	`"status":400,"code":8000`,                  // 1: the guide's body is not JSON
-	"HTTP/1.1 201 Created",                      // 1: with the comma
-	"Location: " + readmeBase + "/v1/accounts/", //
-	`"secret":"kss_`,                            // 2: a key, with its secret once
-	`"authType":"basic"`,                        // 3: the protected API with Basic
-	`"status":403,"code":8200`,                  // 3: a developer key on management
-	`"status":"DISABLED"`,                       // 4: disabled ...
-	"HTTP/1.1 401 Unauthorized",                 // 4: ... and refused after the TTL
-	"HTTP/1.1 204 No Content",                   // 5: deleted
-	`"secret":"kss_`,                            // 6: a second key
-	`"token_type":"bearer"`,                     // 6: a token
-	`"authType":"bearer"`,                       // 7: the protected API with Bearer
-	"needs the scope view_others_equipment",     // 7: tk422 refused without the scope
-	`"scope":"view_others_equipment"`,           // 8: the scope granted through a group
-	`{"trooper":"tk422"`,                        // 8: tk422 served with it
-	`"alg":"ES256"`,                             // 9: jose verified the token ...
-	`"typ":"at+jwt"`,                            //
-	`"aud":"keystorm:application:`,              //
-	`"iss":"https://keystorm.local"`,            //
-	`"scope":"view_others_equipment"`,           // ... and its scope
-	`"status":"DISABLED"`,                       // 10: disabled ...
-	"HTTP/1.1 401 Unauthorized",                 // 10: ... its token refused after the TTL
-	`{"error":"invalid_client"`,                 // 10: and no new token
+	`"status":400,"code":8000`,                   // 1: the guide's body is not JSON
+	"HTTP/1.1 201 Created",                       // 1: with the comma
+	"Location: " + readmeBase + "/v1/accounts/",  //
+	`"secret":"kss_`,                             // 2: a key, with its secret once
+	`"authType":"basic"`,                         // 3: the protected API with Basic
+	`"status":403,"code":8200`,                   // 3: a developer key on management
+	`"status":"DISABLED"`,                        // 4: disabled ...
+	"HTTP/1.1 401 Unauthorized",                  // 4: ... and refused after the TTL
+	"HTTP/1.1 204 No Content",                    // 5: deleted
+	`"secret":"kss_`,                             // 6: a second key
+	`"token_type":"bearer"`,                      // 6: a token
+	`"authType":"bearer"`,                        // 7: the protected API with Bearer
+	"needs the scope view_others_equipment",      // 7: tk422 refused without the scope
+	`"scope":"view_others_equipment"`,            // 8: the scope granted through a group
+	`{"trooper":"tk422"`,                         // 8: tk422 served with it
+	`"alg":"ES256"`,                              // 9: jose verified the token ...
+	`"typ":"at+jwt"`,                             //
+	`"aud":"keystorm:application:`,               //
+	`"iss":"https://keystorm.local"`,             //
+	`"scope":"view_others_equipment"`,            // ... and its scope
+	`"status":"DISABLED"`,                        // 10: disabled ...
+	"HTTP/1.1 401 Unauthorized",                  // 10: ... its token refused after the TTL
+	`{"error":"invalid_client"`,                  // 10: and no new token
+	`"rateLimit":{"requests":2,"period":"PT1M"}`, // 11: a key with an expiry and a limit
+	"HTTP/1.1 429 Too Many Requests",             // 12: throttled after two
+	"401",                                        // 13: the old secret, refused after a reroll
+	`"type":"apikey.rerolled.v1"`,                // 14: the history and the audit log
+	`"validAt":true`,                             // 15: valid before the reroll
 }
 
 // walkBlock is one ```sh block of the walkthrough and the ```text block
