@@ -182,6 +182,15 @@ func (p *Plans) Put(ctx context.Context, id string, limit domain.RateLimit) erro
 			return nil
 		}
 	}
+	if isNotFound(err) {
+		// The API key or the plan is gone (another instance removed the
+		// key, or an operator deleted the plan): forget both ids, so
+		// that the retry finds or creates them afresh.
+		p.mu.Lock()
+		delete(p.keys, id)
+		delete(p.plans, limit)
+		p.mu.Unlock()
+	}
 	if err != nil {
 		return fmt.Errorf("apigw: add key %s to plan %s: %w", keyID, planID, err)
 	}

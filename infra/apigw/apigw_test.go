@@ -252,3 +252,23 @@ func TestPlanName(t *testing.T) {
 		t.Error(got)
 	}
 }
+
+// One instance removed the key's API key while another still has its id
+// cached: the other's next Put fails once (NotFound), forgets the id,
+// and its retry recreates the API key.
+func TestStaleCachedKeyRecovers(t *testing.T) {
+	ctx := context.Background()
+	f, srv := newFake(t)
+	a := apigw.New(apigw.NewTestClient(srv.URL), stages, nil)
+	b := apigw.New(apigw.NewTestClient(srv.URL), stages, nil)
+	must(t, a.Put(ctx, idA, perMinute))
+	must(t, b.Remove(ctx, idA))
+	err := a.Put(ctx, idA, perSecond)
+	if err == nil {
+		t.Fatal("a Put with a stale API key id succeeded without recreating the key")
+	}
+	must(t, a.Put(ctx, idA, perSecond))
+	if got := f.plansOfValue(idA); !slices.Equal(got, []string{"keystorm-5-per-1s"}) {
+		t.Fatalf("in plans %v", got)
+	}
+}
