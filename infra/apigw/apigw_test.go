@@ -272,3 +272,50 @@ func TestStaleCachedKeyRecovers(t *testing.T) {
 		t.Fatalf("in plans %v", got)
 	}
 }
+
+// Another instance creates the same API key between this one's lookup
+// and its create: the 409 means it exists, and Put adopts it.
+func TestKeyCreateConflictAdopts(t *testing.T) {
+	ctx := context.Background()
+	f, p := setup(t)
+	f.mu.Lock()
+	f.raceKeyCreate = true
+	f.mu.Unlock()
+	must(t, p.Put(ctx, idA, perMinute))
+	if got := f.plansOfValue(idA); !slices.Equal(got, []string{"keystorm-100-per-60s"}) {
+		t.Fatalf("in plans %v", got)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.keys) != 1 || f.calls["POST /apikeys"] != 1 {
+		t.Fatalf("%d keys, %d creates", len(f.keys), f.calls["POST /apikeys"])
+	}
+}
+
+// Two instances created the first plan of a limit at once, so two plans
+// share its name: every instance picks the smaller id, and a key found
+// in the other one is moved, so it ends in exactly one.
+func TestDuplicatePlansConverge(t *testing.T) {
+	ctx := context.Background()
+	f, srv := newFake(t)
+	must(t, apigw.New(apigw.NewTestClient(srv.URL), stages, nil).Put(ctx, idA, perMinute))
+	f.mu.Lock()
+	if len(f.plans) != 1 {
+		t.Fatalf("%d plans", len(f.plans))
+	}
+	var first *fakePlan
+	for _, up := range f.plans {
+		first = up
+	}
+	// The duplicate (a larger id) holds the key.
+	dup := &fakePlan{ID: "id9999", Name: first.Name, Throttle: first.Throttle, APIStages: first.APIStages, keys: first.keys}
+	first.keys = nil
+	f.plans[dup.ID] = dup
+	f.mu.Unlock()
+	must(t, apigw.New(apigw.NewTestClient(srv.URL), stages, nil).Put(ctx, idA, perMinute))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(first.keys) != 1 || len(dup.keys) != 0 {
+		t.Fatalf("keys: plan %s %v, duplicate %v", first.ID, first.keys, dup.keys)
+	}
+}

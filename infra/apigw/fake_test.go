@@ -23,6 +23,9 @@ type fakeGateway struct {
 	writes int
 	// fail makes the next n calls of a route answer 429.
 	fail map[string]int
+	// raceKeyCreate makes the next CreateApiKey lose a race: another
+	// instance creates the same key just before, so this one gets 409.
+	raceKeyCreate bool
 }
 
 type fakeThrottle struct {
@@ -193,6 +196,12 @@ func (f *fakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if len(in.Value) < 20 {
 			apiError(w, 400, "BadRequestException", "API Key value should be at least 20 characters")
 			return
+		}
+		if f.raceKeyCreate {
+			f.raceKeyCreate = false
+			other := in
+			other.ID = f.id()
+			f.keys[other.ID] = &other
 		}
 		for _, k := range f.keys {
 			if k.Value == in.Value {
