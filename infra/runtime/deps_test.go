@@ -41,20 +41,23 @@ func TestFunctionDependencies(t *testing.T) {
 	secrets := "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	// Only the accounts function mails (password reset, verification).
 	ses := "github.com/aws/aws-sdk-go-v2/service/sesv2"
+	// Only the projector manages usage plans.
+	apigw := "github.com/aws/aws-sdk-go-v2/service/apigateway"
 	cases := []struct {
 		function string
 		without  []string // import path prefixes
 	}{
 		{"example", []string{sdk}}, // reads only its event's authorizer context
-		{"tenants", []string{secrets, ses}},
-		{"applications", []string{secrets, ses}},
-		{"accounts", []string{secrets}},
-		{"groups", []string{secrets, ses}},
-		{"apikeys", []string{secrets, ses}},
-		{"authorizer", []string{secrets, ses}}, // verifies with the published JWKS, never reads the secret
-		{"oauth", nil},
-		{"rotate", nil},
-		{"sweep", []string{secrets, ses}},
+		{"tenants", []string{secrets, ses, apigw}},
+		{"applications", []string{secrets, ses, apigw}},
+		{"accounts", []string{secrets, apigw}},
+		{"groups", []string{secrets, ses, apigw}},
+		{"apikeys", []string{secrets, ses, apigw}},
+		{"authorizer", []string{secrets, ses, apigw}}, // verifies with the published JWKS, never reads the secret
+		{"oauth", []string{apigw}},
+		{"rotate", []string{apigw}},
+		{"sweep", []string{secrets, ses, apigw}},
+		{"projector", []string{secrets, ses}}, // reads the views, writes only to API Gateway
 	}
 	for _, c := range cases {
 		t.Run(c.function, func(t *testing.T) {

@@ -7,11 +7,14 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	keystormevents "github.com/keystorm/keystorm/events"
+	"github.com/keystorm/keystorm/infra/dynamo"
 	"github.com/keystorm/keystorm/infra/template"
 )
 
@@ -63,11 +66,14 @@ func TestSampleEvents(t *testing.T) {
 			case "rotate", "sweep":
 				checkScheduledSample(t, tpl, folder, file)
 				return
+			case "projector":
+				checkStreamSample(t, file)
+				return
 			}
 			checkProxySample(t, tpl, folder, file)
 		})
 	}
-	for _, folder := range []string{"authorizer", "tenants", "applications", "accounts", "groups", "apikeys", "example", "oauth", "rotate", "sweep"} {
+	for _, folder := range []string{"authorizer", "tenants", "applications", "accounts", "groups", "apikeys", "example", "oauth", "rotate", "sweep", "projector"} {
 		if !seen[folder] {
 			t.Errorf("functions/%s/testdata has no sample event", folder)
 		}
@@ -247,6 +253,39 @@ func checkScheduledSample(t *testing.T, tpl *template.Template, folder, file str
 	for _, r := range tpl.Routes {
 		if r.Function == folder {
 			t.Errorf("%s has an API route %s; a scheduled function has none", folder, r)
+		}
+	}
+}
+
+// checkStreamSample: a DynamoDB stream event as Lambda delivers it from
+// the events table (template.yaml: StreamViewType NEW_IMAGE), each
+// record an insert whose new image is an event item that decodes.
+func checkStreamSample(t *testing.T, file string) {
+	var ev events.DynamoDBEvent
+	decodeStrict(t, file, &ev)
+	if len(ev.Records) == 0 {
+		t.Fatal("no records")
+	}
+	for i, r := range ev.Records {
+		if r.EventSource != "aws:dynamodb" || r.EventName != "INSERT" || r.Change.StreamViewType != "NEW_IMAGE" ||
+			!strings.Contains(r.EventSourceArn, ":table/") || !strings.Contains(r.EventSourceArn, "EventsTable") ||
+			!strings.Contains(r.EventSourceArn, "/stream/") || r.Change.SequenceNumber == "" {
+			t.Errorf("record %d: %s %s %s %s", i, r.EventSource, r.EventName, r.Change.StreamViewType, r.EventSourceArn)
+		}
+		if r.Change.OldImage != nil {
+			t.Errorf("record %d has an old image, which NEW_IMAGE never sends", i)
+		}
+		env, err := dynamo.EnvelopeFromImage(r.Change.NewImage)
+		if err != nil {
+			t.Fatalf("record %d: %v", i, err)
+		}
+		if _, err := keystormevents.Decode(env); err != nil {
+			t.Errorf("record %d: the event does not decode: %v", i, err)
+		}
+		for _, k := range []string{"stream", "version"} {
+			if a, ok := r.Change.Keys[k]; !ok || !reflect.DeepEqual(a, r.Change.NewImage[k]) {
+				t.Errorf("record %d: key %s differs from the image", i, k)
+			}
 		}
 	}
 }

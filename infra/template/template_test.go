@@ -37,6 +37,7 @@ var wantFunctions = map[string]string{
 	"OAuthFunction":        "oauth",
 	"RotateFunction":       "rotate",
 	"SweepFunction":        "sweep",
+	"ProjectorFunction":    "projector",
 }
 
 // wantRoutes is the route list of the design, written out by hand: the

@@ -138,6 +138,9 @@ func measure(ctx context.Context, n int, only string, top int, stdout, stderr io
 	for k, v := range w.Vars() {
 		env = append(env, k+"="+v)
 	}
+	// The projector's API Gateway has no local stand-in: point it where
+	// nothing listens, so a measured run never reaches AWS.
+	env = append(env, "AWS_ENDPOINT_URL_API_GATEWAY=http://127.0.0.1:1")
 	slices.Sort(env)
 	for _, t := range targets[1:] {
 		if t.event, err = firstEvent(ctx, root, w, t.name); err != nil {

@@ -41,6 +41,10 @@
 //	oauth                        TOKEN_ISSUER, TOKEN_AUDIENCE, and TOKEN_KEYS_DIR, the key
 //	                             directory (unless TOKEN_KEYS_SECRET is given)
 //	rotate                       TOKEN_KEYS_DIR (unless TOKEN_KEYS_SECRET is given)
+//	projector                    AWS_ENDPOINT_URL_API_GATEWAY=http://127.0.0.1:1 (unless
+//	                             AWS_ENDPOINT_URL is given): nothing listens there, since API
+//	                             Gateway has no local stand-in, so the sample's record is
+//	                             answered as a batch item failure, never sent to AWS
 //
 // The region comes from package rie (us-east-1). A variable counts as
 // given when an -env names it (even empty, which is how to leave one

@@ -35,7 +35,14 @@ var (
 	keysDir       = setting{name: "TOKEN_KEYS_DIR", unless: []string{"TOKEN_KEYS_SECRET"}}
 	jwksSource    = setting{name: "TOKEN_JWKS_SOURCE", unless: []string{"TOKEN_JWKS_FILE"}}
 	binding       = setting{name: "KEYSTORM_APPLICATIONS"}
+	// The projector's API Gateway (infra/apigw), unless the shared
+	// endpoint is given.
+	apiGatewayEndpoint = setting{name: "AWS_ENDPOINT_URL_API_GATEWAY", unless: []string{"AWS_ENDPOINT_URL"}}
 )
+
+// refusedEndpoint is a loopback address where nothing listens: calls
+// fail at once, locally.
+const refusedEndpoint = "http://127.0.0.1:1"
 
 // functions lists every function under ./functions and what its main
 // reads without a usable default (see each function's doc.go). A test
@@ -50,6 +57,7 @@ var functions = map[string]function{
 	"oauth":        {settings: join(storeSettings, tokenClaims, []setting{keysDir})},
 	"rotate":       {settings: join(storeSettings, []setting{keysDir})},
 	"sweep":        {settings: storeSettings},
+	"projector":    {settings: join(storeSettings, []setting{apiGatewayEndpoint})},
 	"example":      {}, // reads only the authorizer context of its event
 }
 

@@ -171,7 +171,12 @@ func prepare(ctx context.Context, name string, noSeed bool, g given, explicit []
 	for _, k := range slices.Sorted(maps.Keys(ids)) {
 		fmt.Fprintf(stderr, "invoke:   %-15s %s\n", k, ids[k])
 	}
-	defs, err := defaults(fn, g, explicit, w.Vars())
+	vars := w.Vars()
+	// API Gateway has no local stand-in: the projector is pointed where
+	// nothing listens, so an out-of-the-box run never reaches AWS and
+	// answers with its record reported as failed.
+	vars[apiGatewayEndpoint.name] = refusedEndpoint
+	defs, err := defaults(fn, g, explicit, vars)
 	if err != nil {
 		return w, nil, err
 	}

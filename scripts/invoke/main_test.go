@@ -327,6 +327,18 @@ var answers = map[string]map[string]func(t *testing.T, out []byte){
 			}
 		},
 	},
+	"projector": {
+		// The record decodes and its key is looked up; API Gateway is
+		// unreachable out of the box, so the record is reported failed,
+		// for the stream to retry.
+		"stream-insert.json": func(t *testing.T, out []byte) {
+			var got events.DynamoDBEventResponse
+			strict(t, out, &got)
+			if len(got.BatchItemFailures) != 1 || got.BatchItemFailures[0].ItemIdentifier != "4421584700000000017450439093" {
+				t.Errorf("projector answered %s", out)
+			}
+		},
+	},
 	"rotate": {
 		"scheduled.json": func(t *testing.T, out []byte) {
 			var got rotation.Result
