@@ -143,7 +143,9 @@ func CheckSweep(ch Change, d ChildDelta) error {
 
 // SweptCounts validates a commit's Swept entries for a Store and returns
 // the swept parents by ref. A swept parent is deleted, so the commit
-// cannot change it; it must lose children in it, and no more than it has.
+// cannot change it; it must lose children in it, and no more than it has
+// (ErrVersionConflict otherwise: the children were listed before another
+// sweep took some).
 func SweptCounts(c Commit, byParent map[Ref]ChildDelta, changed map[Ref]bool) (map[Ref]Parent, error) {
 	out := map[Ref]Parent{}
 	for _, s := range c.Swept {
@@ -152,8 +154,15 @@ func SweptCounts(c Commit, byParent map[Ref]ChildDelta, changed map[Ref]bool) (m
 		}
 		ref := s.Parent.Ref()
 		d, ok := byParent[ref]
-		if _, dup := out[ref]; dup || !ok || changed[ref] || !s.Parent.Deleted() || d.Delta >= 0 || s.Parent.Children()+d.Delta < 0 {
+		if _, dup := out[ref]; dup || !ok || changed[ref] || !s.Parent.Deleted() || d.Delta >= 0 {
 			return nil, fmt.Errorf("commit: Swept %s does not match the commit's children", ref.Stream())
+		}
+		if s.Parent.Children()+d.Delta < 0 {
+			// More children deleted than the parent counts: the sweeper
+			// listed children another sweeper deleted since (a
+			// membership's other end being swept at the same time). A
+			// race, not a mistake: the sweeper reads afresh and retries.
+			return nil, ErrVersionConflict
 		}
 		out[ref] = s.Parent
 	}

@@ -3,7 +3,9 @@ package domain
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/keystorm/keystorm/events"
 )
@@ -137,4 +139,40 @@ func (p *PlanSync) syncApplication(ctx context.Context, appID string, all bool) 
 		return true
 	})
 	return errors.Join(err, failed)
+}
+
+// SweepProjection finishes the cascade of a deleted parent (an
+// application, account or group deleted with Change.Sweep): the request
+// that deleted it ran a bounded number of batches, and this runs the
+// rest as soon as the delete's event arrives, rather than at the next
+// scheduled sweep (which remains, for a sweep that still fails after the
+// stream's retries). A parent with nothing left costs one read, so
+// duplicates are harmless; two sweeps of one parent at once conflict
+// and retry (SweptCounts), never corrupt counts.
+type SweepProjection struct {
+	Service *Service
+	// Paused makes Handle do nothing: for tests that stop a sweep midway
+	// (Service.SweepHook) to look between its batches.
+	Paused atomic.Bool
+}
+
+// Name implements Projection.
+func (p *SweepProjection) Name() string { return "sweep" }
+
+// Handle implements Projection.
+func (p *SweepProjection) Handle(ctx context.Context, env events.Envelope) error {
+	switch env.Type {
+	case events.TypeApplicationDeleted, events.TypeAccountDeleted, events.TypeGroupDeleted:
+	default:
+		return nil
+	}
+	if p.Paused.Load() {
+		return nil
+	}
+	kind, id, ok := strings.Cut(env.Stream, "#")
+	if !ok {
+		return fmt.Errorf("sweep: bad stream %q", env.Stream)
+	}
+	_, err := p.Service.sweep(ctx, events.Meta{}, Ref{kind, id}, nil)
+	return err
 }

@@ -70,8 +70,10 @@ func EffectiveRateLimit(k *APIKey, app *Application) RateLimit {
 	return RateLimit{}
 }
 
-// UsagePrefix starts every usage identifier.
-const UsagePrefix = "keystorm-"
+// UsagePrefix starts every usage identifier. Letters only: API Gateway
+// API key values are alphanumeric (20 to 128 characters), and so is a
+// key id (base36), so the identifier is one valid value as it is.
+const UsagePrefix = "keystorm"
 
 // UsageIdentifier is the usage identifier of a key with a rate limit:
 // the value the authorizer returns as usageIdentifierKey, and the value

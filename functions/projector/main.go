@@ -16,8 +16,12 @@ func main() {
 	if err != nil {
 		runtime.Fatal("usage plans", err)
 	}
+	st := store.FromEnv()
 	p := &projector.Projector{Projections: []domain.Projection{
-		&domain.PlanSync{Store: store.FromEnv(), Plans: plans},
+		&domain.PlanSync{Store: st, Plans: plans},
+		// The rest of a large cascade, as its delete's event arrives;
+		// the scheduled sweep function remains for what still fails.
+		&domain.SweepProjection{Service: domain.NewService(st)},
 	}}
 	lambda.Start(p.HandleStream)
 }

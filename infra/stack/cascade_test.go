@@ -159,6 +159,7 @@ func testDeleteAccountWithManyKeys(t *testing.T, c *client, n int) {
 	// before any batch, and look from here (the test's goroutine).
 	paused, resume := make(chan struct{}), make(chan struct{})
 	var seen []int
+	c.s.Sweeps.Paused.Store(true) // this test drives the sweep itself
 	c.s.Service.SweepHook = func(_ context.Context, parent domain.Ref, batch int) error {
 		if parent != accRef {
 			return nil
@@ -223,6 +224,7 @@ func TestSweepAfterCrash(t *testing.T) {
 	accRef := domain.Ref{Kind: domain.KindAccount, ID: idOf(acc)}
 	keys := append([]domain.Ref{{Kind: domain.KindAPIKey, ID: dev.id}}, c.keysFor(accRef.ID, 299)...)
 	crash := errors.New("crash")
+	c.s.Sweeps.Paused.Store(true) // this test drives the sweep itself
 	c.s.Service.SweepHook = func(_ context.Context, parent domain.Ref, batch int) error {
 		if batch == 2 {
 			return crash
@@ -298,6 +300,7 @@ func testDeleteGroupWithManyMemberships(t *testing.T, c *client, n int) {
 	// checked here, on the test's goroutine.
 	var batches int
 	var atOnce []resp
+	c.s.Sweeps.Paused.Store(true) // this test drives the sweep itself
 	c.s.Service.SweepHook = func(_ context.Context, parent domain.Ref, batch int) error {
 		if batch == 0 {
 			atOnce = []resp{
@@ -372,6 +375,7 @@ func testDeleteApplicationWithManyAccounts(t *testing.T, c *client, n int) {
 	key := gone[2] // the first account's first key
 	var atOnce []resp
 	paths := []string{"/v1/applications/" + app.ID, "/v1/accounts/" + accs[0].ID, "/v1/groups/" + g.ID, "/v1/apiKeys/" + key.ID}
+	c.s.Sweeps.Paused.Store(true) // this test drives the sweep itself
 	c.s.Service.SweepHook = func(_ context.Context, parent domain.Ref, batch int) error {
 		if batch == 0 && parent == app.Ref() {
 			for _, p := range paths {
@@ -440,6 +444,7 @@ func TestRestartFinishesSweep(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	s.Sweeps.Paused.Store(true) // this test drives the sweep itself
 	s.Service.SweepHook = func(context.Context, domain.Ref, int) error { return errors.New("stopped") }
 	if err := s.Service.DeleteAccount(ctx, admin, acc.ID); err != nil {
 		t.Fatal(err)
@@ -463,5 +468,35 @@ func TestRestartFinishesSweep(t *testing.T) {
 	}
 	if refs, err := s.Store.Sweeps(ctx, 10); err != nil || len(refs) != 0 {
 		t.Fatalf("sweeps after the restart: %v %v", refs, err)
+	}
+}
+
+// TestProjectorFinishesCascade: the request deletes an account with more
+// keys than its sweep budget covers, and the projector, on the delete's
+// event, sweeps the rest: no scheduled sweep, no restart.
+func TestProjectorFinishesCascade(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		c    *client
+		n    int
+	}{{"sqlite", startTTL(t, 0), 400}, {"dynamodb", startDynamo(t, 0), 120}} {
+		t.Run(c.name, func(t *testing.T) {
+			cl := c.c
+			cl.s.Service.SweepBatches = 1 // the request runs one batch, the projector the rest
+			_, acc := cl.developer("tk421")
+			accRef := domain.Ref{Kind: domain.KindAccount, ID: idOf(acc)}
+			keys := cl.keysFor(accRef.ID, c.n)
+			cl.must(204, cl.do("DELETE", acc["href"].(string), nil))
+			if err := cl.s.Feed.Wait(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if p := cl.pendingSweeps(); len(p) != 0 {
+				t.Fatalf("sweeps still pending: %v", p)
+			}
+			cl.allGone(keys)
+			if dl := cl.s.Feed.DeadLetters(); len(dl) != 0 {
+				t.Fatalf("dead letters: %v", dl)
+			}
+		})
 	}
 }

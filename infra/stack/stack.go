@@ -149,6 +149,9 @@ type Stack struct {
 	// and Plans are the usage plans it keeps for the gateway.
 	Feed  *projector.Feed
 	Plans *gateway.Plans
+	// Sweeps is the projection that finishes large cascades as their
+	// deletes' events arrive (Paused by tests that stop a sweep midway).
+	Sweeps *domain.SweepProjection
 	// Usage counts key verifications; Close flushes it.
 	Usage *usage.Recorder
 	// Outbox is the local mailer when Options.Mailer was nil; OutboxPath
@@ -250,7 +253,8 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	// Verifications are counted in memory and written a key at a time,
 	// at most once a minute, as the deployed authorizer does.
 	s.Usage = &usage.Recorder{Store: s.Store, Clock: o.Clock, OnError: func(err error) { o.Log.Warn("usage flush failed", "err", err) }}
-	proj.Projections = []domain.Projection{&domain.PlanSync{Store: s.Store, Plans: s.Plans}}
+	s.Sweeps = &domain.SweepProjection{Service: s.Service}
+	proj.Projections = []domain.Projection{&domain.PlanSync{Store: s.Store, Plans: s.Plans}, s.Sweeps}
 	s.Service.Clock = o.Clock
 	if o.Hasher != nil {
 		s.Service.Hasher = o.Hasher
