@@ -2,10 +2,13 @@ package authorizer_test
 
 import (
 	"context"
+	"io"
 	"testing"
 	"time"
 
 	"github.com/keystorm/keystorm/infra/authorizer"
+	"github.com/keystorm/keystorm/infra/metrics"
+	"github.com/keystorm/keystorm/infra/usage"
 )
 
 // BenchmarkAuthorizeBasicCacheHit is the steady state of a busy key: parse,
@@ -105,6 +108,37 @@ func BenchmarkAuthorizeBasicCacheHitWithSource(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		if _, err := e.auth.HandleRequest(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(e.h.Counter.Total())/float64(b.N), "dynamodb-calls/op")
+}
+
+// BenchmarkAuthorizeBasicCacheHitCounted is the cache hit as deployed:
+// the verification counted for the key (infra/usage.Recorder, in memory;
+// the fake clock never makes a flush due after the first) and one EMF
+// decision line written (to io.Discard here, stdout on Lambda). The
+// difference to BenchmarkAuthorizeBasicCacheHit is their cost; DynamoDB
+// calls stay at 0 per request.
+func BenchmarkAuthorizeBasicCacheHitCounted(b *testing.B) {
+	e := setup(b)
+	ctx := context.Background()
+	rec := &usage.Recorder{Store: e.h.Store, Clock: e.clock}
+	h := e.handler(authorizer.Config{CacheTTL: ttl, Applications: e.bound(), Usage: rec})
+	h.Metrics = &metrics.Emitter{Out: io.Discard, Namespace: "Keystorm", Clock: e.clock}
+	req := request(authorizer.BasicHeader(e.devKey.Key.ID, e.devKey.Secret))
+	if _, err := h.HandleRequest(ctx, req); err != nil {
+		b.Fatal(err)
+	}
+	if err := rec.Flush(ctx); err != nil {
+		b.Fatal(err)
+	}
+	e.h.Counter.Reset()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := h.HandleRequest(ctx, req); err != nil {
 			b.Fatal(err)
 		}
 	}

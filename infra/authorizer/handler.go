@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -35,6 +36,10 @@ type Handler struct {
 	// Deny, by flavour and reason (fixed names, never request bytes),
 	// which the template's alarms and dashboards read.
 	Metrics *metrics.Emitter
+
+	// lines holds the prepared decision lines, by decisionLine: the only
+	// dimension values are fixed names, so each line is encoded once.
+	lines sync.Map
 
 	// answers caches REQUEST Allows per route and decision.
 	answers answers
@@ -102,14 +107,35 @@ type event struct {
 func (h *Handler) authorize(ctx context.Context, ev event) (Decision, verdict) {
 	d, v, reason := h.decide(ctx, ev)
 	if h.Metrics != nil {
-		decision := "Allow"
-		if v != allowed {
-			decision = "Deny"
-		}
-		_ = h.Metrics.Emit(map[string]string{"Flavour": ev.flavour, "Decision": decision, "Reason": reason},
-			metrics.Metric{Name: "Decisions", Unit: metrics.UnitCount, Value: 1})
+		h.emitDecision(decisionLine{ev.flavour, v == allowed, reason})
 	}
 	return d, v
+}
+
+// decisionLine names one prepared Decisions line.
+type decisionLine struct {
+	flavour string
+	allowed bool
+	reason  string
+}
+
+// emitDecision writes the Decisions count of one decision: a line
+// prepared at its first use, then only stamped and written.
+func (h *Handler) emitDecision(k decisionLine) {
+	p, ok := h.lines.Load(k)
+	if !ok {
+		decision := "Deny"
+		if k.allowed {
+			decision = "Allow"
+		}
+		prep, err := h.Metrics.Prepare(map[string]string{"Flavour": k.flavour, "Decision": decision, "Reason": k.reason},
+			metrics.Metric{Name: "Decisions", Unit: metrics.UnitCount, Value: 1})
+		if err != nil {
+			return
+		}
+		p, _ = h.lines.LoadOrStore(k, prep)
+	}
+	_ = p.(*metrics.Prepared).Emit()
 }
 
 // Reasons of decisions, the Reason dimension of the Decisions metric.

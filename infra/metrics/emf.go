@@ -1,12 +1,14 @@
 package metrics
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"slices"
+	"strconv"
 	"sync"
 
 	"github.com/keystorm/keystorm/domain"
@@ -119,6 +121,11 @@ type metadata struct {
 
 // line builds the JSON line, or returns nil and why not.
 func (e *Emitter) line(dims map[string]string, metrics []Metric) ([]byte, error) {
+	return e.build(dims, metrics, e.Clock.Now().UnixMilli())
+}
+
+// build is line at timestamp ts (epoch milliseconds).
+func (e *Emitter) build(dims map[string]string, metrics []Metric, ts int64) ([]byte, error) {
 	invalid := func(format string, a ...any) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, a...))
 	}
@@ -163,7 +170,7 @@ func (e *Emitter) line(dims map[string]string, metrics []Metric) ([]byte, error)
 		defs = append(defs, definition{Name: m.Name, Unit: m.Unit})
 	}
 	root["_aws"] = metadata{
-		Timestamp: e.Clock.Now().UnixMilli(),
+		Timestamp: ts,
 		CloudWatchMetrics: []directive{{
 			Namespace: e.Namespace, Dimensions: [][]string{names}, Metrics: defs,
 		}},
@@ -201,4 +208,52 @@ func printable(s string) bool {
 		}
 	}
 	return !blank
+}
+
+// Prepared is a line whose dimensions and metrics never change (a count
+// of 1 under fixed names): only its timestamp does, so emitting it is an
+// append and a write, not a JSON encoding. The authorizer emits one per
+// decision, on the hot path of every request.
+type Prepared struct {
+	e          *Emitter
+	head, tail []byte
+	pool       sync.Pool
+}
+
+// Prepare validates and encodes a line once (errors as Emit's; a
+// dimension value that is replaced is an error here, since it would be
+// the same every time).
+func (e *Emitter) Prepare(dims map[string]string, metrics ...Metric) (*Prepared, error) {
+	line, err := e.build(dims, metrics, -1)
+	if err != nil {
+		return nil, err
+	}
+	// Timestamp is the first member of _aws, so its value is followed by
+	// the CloudWatchMetrics member: split the line around it.
+	const at, next = `"Timestamp":`, `-1,"CloudWatchMetrics"`
+	i := bytes.Index(line, []byte(at+next))
+	if i < 0 || bytes.Count(line, []byte(at)) != 1 {
+		return nil, fmt.Errorf("%w: no single timestamp in %q", ErrInvalid, line)
+	}
+	head := line[:i+len(at)]
+	tail := line[i+len(at)+2:]
+	return &Prepared{e: e, head: head, tail: tail}, nil
+}
+
+// Emit writes the line stamped with the Emitter's clock.
+func (p *Prepared) Emit() error {
+	bp, _ := p.pool.Get().(*[]byte)
+	if bp == nil {
+		b := make([]byte, 0, len(p.head)+len(p.tail)+20)
+		bp = &b
+	}
+	b := append((*bp)[:0], p.head...)
+	b = strconv.AppendInt(b, p.e.Clock.Now().UnixMilli(), 10)
+	b = append(b, p.tail...)
+	p.e.mu.Lock()
+	_, err := p.e.Out.Write(b)
+	p.e.mu.Unlock()
+	*bp = b
+	p.pool.Put(bp)
+	return err
 }

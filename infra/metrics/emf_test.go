@@ -267,3 +267,34 @@ func TestEmitConcurrent(t *testing.T) {
 		t.Errorf("%d lines, want %d", n, workers*each)
 	}
 }
+
+// A prepared line is the line Emit writes, with only the timestamp
+// changing.
+func TestPreparedEqualsEmit(t *testing.T) {
+	var a, b bytes.Buffer
+	now := time.Unix(1795773600, 123e6)
+	clock := domain.ClockFunc(func() time.Time { return now })
+	ea := &metrics.Emitter{Out: &a, Namespace: "Keystorm", Clock: clock}
+	eb := &metrics.Emitter{Out: &b, Namespace: "Keystorm", Clock: clock}
+	dims := map[string]string{"Flavour": "REQUEST", "Decision": "Allow", "Reason": "basic"}
+	m := metrics.Metric{Name: "Decisions", Unit: metrics.UnitCount, Value: 1}
+	p, err := ea.Prepare(dims, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if err := p.Emit(); err != nil {
+			t.Fatal(err)
+		}
+		if err := eb.Emit(dims, m); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(1500 * time.Millisecond)
+	}
+	if a.String() != b.String() || strings.Count(a.String(), "\n") != 3 {
+		t.Fatalf("prepared:\n%s\nemitted:\n%s", a.String(), b.String())
+	}
+	if _, err := ea.Prepare(map[string]string{"Bad": "\x00"}, m); err == nil {
+		t.Fatal("a prepared line with a replaced dimension value")
+	}
+}
