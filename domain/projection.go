@@ -112,33 +112,37 @@ func (p *PlanSync) put(ctx context.Context, k *APIKey, app *Application) error {
 
 // syncApplication re-plans the keys of an application, a page of
 // accounts at a time: those without a limit of their own, which follow
-// its default, or with all, every key.
+// its default, or with all, every key. A key whose plan call fails does
+// not stop the others (a throttled control plane fails some calls): the
+// failures are returned together, and the redelivery re-plans every key
+// again, which for the ones that worked changes nothing. A store error
+// ends the pass.
 func (p *PlanSync) syncApplication(ctx context.Context, appID string, all bool) error {
 	app := &Application{}
 	if err := p.Store.Load(ctx, Ref{KindApplication, appID}, app); err != nil {
 		return err
 	}
-	var failed error
+	var failed []error
 	err := eachPage(ctx, p.Store, "application/"+appID+"/accounts", func(accs []State) bool {
 		for _, a := range accs {
 			err := eachPage(ctx, p.Store, "account/"+a.Ref().ID+"/apikeys", func(keys []State) bool {
 				for _, st := range keys {
 					if k, ok := st.(*APIKey); ok && (all || k.RateLimit.IsZero()) {
-						if failed = p.put(ctx, k, app); failed != nil {
-							return false
+						if err := p.put(ctx, k, app); err != nil {
+							failed = append(failed, err)
 						}
 					}
 				}
-				return true
+				return ctx.Err() == nil
 			})
-			if err != nil || failed != nil {
-				failed = errors.Join(failed, err)
+			if err != nil {
+				failed = append(failed, err)
 				return false
 			}
 		}
-		return true
+		return ctx.Err() == nil
 	})
-	return errors.Join(err, failed)
+	return errors.Join(append(failed, err, ctx.Err())...)
 }
 
 // SweepProjection finishes the cascade of a deleted parent (an

@@ -5,6 +5,9 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/keystorm/keystorm/domain"
+	"github.com/keystorm/keystorm/infra/stack"
 )
 
 // TestRateLimitsOverHTTP: an application's default rate limit and a
@@ -95,5 +98,43 @@ func TestRateLimitsOverHTTP(t *testing.T) {
 	}
 	if dl := c.s.Feed.DeadLetters(); len(dl) != 0 {
 		t.Fatalf("dead letters: %v", dl)
+	}
+}
+
+// TestRestartRefillsPlans: the local gateway's plans live in memory, so a
+// restart fills them from the keys (in the background): a key's own limit
+// and an application's default are both back.
+func TestRestartRefillsPlans(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := startData(t, stack.StoreSQLite, dir)
+	admin := domain.Caller{TenantID: s.Boot.Tenant.ID, AccountID: s.Boot.Admin.ID, KeyID: s.Boot.AdminKey.ID, Admin: true}
+	email, pw := "tk421@example.com", "Changeme1"
+	acc, err := s.Service.CreateAccount(ctx, admin, s.Boot.Application.ID, domain.AccountInput{Email: &email, Password: &pw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, err := s.Service.CreateAPIKey(ctx, admin, acc.ID, domain.APIKeyInput{RateLimit: &domain.RateLimit{Requests: 7, Period: time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := s.Service.CreateAPIKey(ctx, admin, acc.ID, domain.APIKeyInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Service.UpdateApplication(ctx, admin, s.Boot.Application.ID, domain.ApplicationInput{RateLimit: &domain.RateLimit{Requests: 3, Period: time.Minute}}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = startData(t, stack.StoreSQLite, dir)
+	defer s.Close()
+	if err := s.PlansFilled(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if l, ok := s.Plans.Limit(domain.UsageIdentifier(own.Key.ID)); !ok || l.Requests != 7 {
+		t.Fatalf("own limit after restart: %v %v", l, ok)
+	}
+	if l, ok := s.Plans.Limit(domain.UsageIdentifier(def.Key.ID)); !ok || l.Requests != 3 {
+		t.Fatalf("default limit after restart: %v %v", l, ok)
 	}
 }

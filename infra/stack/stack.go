@@ -152,6 +152,9 @@ type Stack struct {
 	// Sweeps is the projection that finishes large cascades as their
 	// deletes' events arrive (Paused by tests that stop a sweep midway).
 	Sweeps *domain.SweepProjection
+	// stopSync and synced end and await the start's plan fill.
+	stopSync context.CancelFunc
+	synced   chan struct{}
 	// Usage counts key verifications; Close flushes it.
 	Usage *usage.Recorder
 	// Outbox is the local mailer when Options.Mailer was nil; OutboxPath
@@ -292,14 +295,23 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		o.Log.Info("finished interrupted cascades", "parents", n)
 	}
 	// The plans live in memory: fill them from the read model, as the
-	// redelivery of every event would.
+	// redelivery of every event would. In the background: it reads every
+	// key (seconds at thousands of keys on the embedded DynamoDB), and
+	// meanwhile a key is not throttled, as a key the projector has not
+	// reached yet is not on AWS. Events committed meanwhile reach the
+	// plans through the feed as well, and both apply the current state.
 	tenants, err := s.Store.Tenants(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := (&domain.PlanSync{Store: s.Store, Plans: s.Plans}).SyncAll(ctx, tenants); err != nil {
-		return nil, fmt.Errorf("usage plans: %w", err)
-	}
+	syncCtx, cancel := context.WithCancel(context.Background())
+	s.stopSync, s.synced = cancel, make(chan struct{})
+	go func() {
+		defer close(s.synced)
+		if err := (&domain.PlanSync{Store: s.Store, Plans: s.Plans}).SyncAll(syncCtx, tenants); err != nil && syncCtx.Err() == nil {
+			o.Log.Error("usage plans not filled at start; keys are not throttled until their next change", "err", err)
+		}
+	}()
 	// OAuth: signing keys live with the local data (or in memory), and the
 	// authorizer verifies Bearer tokens against the same keys' public
 	// halves, as the deployed authorizer does through the JWKS.
@@ -434,8 +446,23 @@ func (s *Stack) openDynamo(ctx context.Context, o Options) (domain.Store, error)
 	return s.journal, nil
 }
 
+// PlansFilled waits until the usage plans hold every limited key as of
+// the start (the fill runs in the background), or ctx ends.
+func (s *Stack) PlansFilled(ctx context.Context) error {
+	select {
+	case <-s.synced:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // Close stops the embedded store and closes the journal and the database.
 func (s *Stack) Close() {
+	if s.stopSync != nil {
+		s.stopSync()
+		<-s.synced
+	}
 	if s.Usage != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		if err := s.Usage.Flush(ctx); err != nil {
