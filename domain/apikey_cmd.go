@@ -287,7 +287,9 @@ func (s *Service) RerollAPIKey(ctx context.Context, c Caller, id string, grace t
 		}
 		ev := events.APIKeyRerolled{SecretHash: HashSecret(secret)}
 		if grace > 0 {
-			ev.GraceUntil = r.at.Add(grace).UTC()
+			// Whole seconds, as token times are: exp ≤ graceUntil holds
+			// exactly for the tokens the old secret still gets.
+			ev.GraceUntil = r.at.Add(grace).UTC().Truncate(time.Second)
 		}
 		next := cur.clone()
 		return next, r.record(cur.Ref(), cur, next, ev)

@@ -64,7 +64,18 @@ func (s *Service) APIKeyHistory(ctx context.Context, c Caller, id string, q Audi
 		return AuditPage{}, err
 	}
 	q.Stream = Ref{KindAPIKey, id}.Stream()
-	return s.audit(ctx, c.TenantID, q)
+	page, err := s.audit(ctx, c.TenantID, q)
+	if err == nil && c.Session != "" {
+		// A developer sees who acted only when it was themselves: the
+		// provider's admin key ids are not theirs to collect.
+		own := "session/" + c.Session
+		for i := range page.Entries {
+			if page.Entries[i].Actor != own {
+				page.Entries[i].Actor = ""
+			}
+		}
+	}
+	return page, err
 }
 
 func (s *Service) audit(ctx context.Context, tenant string, q AuditQuery) (AuditPage, error) {

@@ -98,6 +98,10 @@ type cachedKey struct {
 	expires     time.Time
 }
 
+// mismatchRefresh is how old a cache entry must be for a secret it does
+// not match to be checked against a fresh read (see authenticate).
+const mismatchRefresh = time.Second
+
 // maxCacheEntries bounds memory: a flood of random key ids must not grow
 // the cache without limit.
 const maxCacheEntries = 10000
@@ -145,8 +149,12 @@ func (e *cachedKey) match(sum *[sha256.Size]byte) (current, previous bool) {
 // returned as they are, so callers can tell "deny" from "could not
 // decide"; both must deny.
 //
-// An unknown key id and a wrong secret cost the same: one hash, two
-// constant-time compares, and (on a cache miss) one read of the key item.
+// An unknown key id and a wrong secret cost the same: one hash, the
+// constant-time compares, and (on a cache miss, or at most once a second
+// per id on a mismatch) one read of the key item. Only the usage count
+// of a key that exists (KeyAuthenticator.Usage, an in-memory increment)
+// tells them apart, by well under a microsecond: key ids are not
+// secrets, the secret is.
 // Only a matching secret leads to reading the account and application:
 // on the first miss in a second read; when the entry that expired had
 // already matched this same secret, together with the key in one read,
@@ -174,15 +182,23 @@ func (a *KeyAuthenticator) authenticate(ctx context.Context, id, secret string) 
 	// With no TTL an entry is never served, whatever the clock says: it
 	// only lets the next read of a caller showing the same secret batch
 	// the key with its account and application.
-	if !hit || a.TTL <= 0 || !now.Before(e.expires) {
-		// The expired entry (or none: then dummySum) is compared with in
+	cur, prev := e.match(&sum)
+	// A secret the entry does not match is read afresh once the entry is
+	// a second old, even within TTL: it may be the new secret of a key
+	// rerolled since, which must work at once. Unknown ids and wrong
+	// secrets both take this path alike, so a guess costs at most one
+	// read per key id a second, whichever it is.
+	stale := !hit || a.TTL <= 0 || !now.Before(e.expires) ||
+		(!cur && !prev && !now.Before(e.expires.Add(mismatchRefresh-a.TTL)))
+	if stale {
+		// The expired entry (or none: then dummySum) was compared with in
 		// every case, so this compare costs the same for unknown ids and
 		// wrong secrets; only the right secret reads more in one go.
 		var (
 			owners *APIKey
 			err    error
 		)
-		if cur, prev := e.match(&sum); cur || prev {
+		if cur || prev {
 			owners = e.key
 		}
 		if e, err = a.load(ctx, id, owners); err != nil {
@@ -190,8 +206,8 @@ func (a *KeyAuthenticator) authenticate(ctx context.Context, id, secret string) 
 		}
 		e.expires = now.Add(a.TTL)
 		a.store(id, e, now)
+		cur, prev = e.match(&sum)
 	}
-	cur, prev := e.match(&sum)
 	p, k, app, err := a.decide(ctx, id, e, cur, prev, now)
 	if a.Usage != nil && e.key != nil && !e.key.Deleted() && (err == nil || errors.Is(err, ErrUnauthenticated)) {
 		a.Usage.Record(e.key.TenantID(), e.key.ID, err == nil)

@@ -240,3 +240,26 @@ func TestKeyRerollBySession(t *testing.T) {
 		t.Fatalf("another account's key was rerolled: %v %+v", err, k)
 	}
 }
+
+// A warm authorizer cache takes a rerolled key's new secret a second
+// after it last read the key, not a whole TTL later; the old secret, as
+// a disabled key, stops within the TTL.
+func TestRerolledSecretOnWarmCache(t *testing.T) {
+	ctx := context.Background()
+	l := newKeyLife(t, domain.APIKeyInput{})
+	auth := &domain.KeyAuthenticator{Store: l.h.Store, Clock: l.clock, TTL: 5 * time.Minute}
+	if _, err := auth.Authenticate(ctx, l.key.Key.ID, l.key.Secret); err != nil {
+		t.Fatal(err)
+	}
+	r, err := l.svc.RerollAPIKey(ctx, l.admin, l.key.Key.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.clock.Advance(1100 * time.Millisecond)
+	if _, err := auth.Authenticate(ctx, l.key.Key.ID, r.Secret); err != nil {
+		t.Fatalf("the new secret on a warm cache: %v", err)
+	}
+	if _, err := auth.Authenticate(ctx, l.key.Key.ID, l.key.Secret); !errors.Is(err, domain.ErrUnauthenticated) {
+		t.Fatalf("the old secret after the cache read the reroll: %v", err)
+	}
+}

@@ -205,11 +205,15 @@ func (t *TokenService) Issue(ctx context.Context, req TokenRequest) (Issued, err
 		return Issued{}, err
 	}
 	now := t.Clock.Now().UTC().Truncate(time.Second)
-	// No token outlives its key, nor the grace of the secret shown:
-	// both are whole seconds after now (the key authenticated).
+	// No token outlives its key, nor the grace of the secret shown. A
+	// credential that ends within this very second gets no token: one
+	// would be expired as it is issued.
 	exp := now.Add(app.TokenTTL())
 	if !p.Expires.IsZero() && p.Expires.Before(exp) {
 		exp = p.Expires.Truncate(time.Second)
+	}
+	if !exp.After(now) {
+		return Issued{}, oauthErr(OAuthInvalidClient, "Client authentication failed.")
 	}
 	tok := AccessToken{
 		JTI: t.IDs.NewID(), Issuer: t.Issuer, Audience: ApplicationAudience(t.Audience, p.ApplicationID),

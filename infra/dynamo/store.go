@@ -82,12 +82,34 @@ func (st *Store) Load(ctx context.Context, ref domain.Ref, dst domain.State) err
 // retrying unprocessed keys.
 func (st *Store) LoadMany(ctx context.Context, refs []domain.Ref) ([]domain.State, error) {
 	var out []domain.State
+	streams := make([]string, len(refs))
+	for i, r := range refs {
+		streams[i] = r.Stream()
+	}
+	err := st.batchGetViews(ctx, streams, skState, func(item map[string]types.AttributeValue) error {
+		s, err := decodeState(item)
+		if err == nil {
+			out = append(out, s)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// batchGetViews reads the views items (pk, sk) for every pk, each once
+// (BatchGetItem refuses a key asked twice), consistently, 100 keys a
+// call, retrying unprocessed keys with backoff, and hands each item
+// found to fn.
+func (st *Store) batchGetViews(ctx context.Context, pks []string, sk string, fn func(map[string]types.AttributeValue) error) error {
 	seen := map[string]bool{}
 	var keys []map[string]types.AttributeValue
-	for _, r := range refs {
-		if !seen[r.Stream()] {
-			seen[r.Stream()] = true
-			keys = append(keys, key(r.Stream(), skState))
+	for _, pk := range pks {
+		if !seen[pk] {
+			seen[pk] = true
+			keys = append(keys, key(pk, sk))
 		}
 	}
 	for len(keys) > 0 {
@@ -96,26 +118,24 @@ func (st *Store) LoadMany(ctx context.Context, refs []domain.Ref) ([]domain.Stat
 		req := map[string]types.KeysAndAttributes{st.Views: {Keys: batch, ConsistentRead: aws.Bool(true)}}
 		for attempt := 0; len(req) > 0; attempt++ {
 			if attempt > 5 {
-				return nil, domain.ErrUnavailable
+				return domain.ErrUnavailable
 			}
 			if attempt > 0 {
 				time.Sleep(time.Duration(attempt*attempt) * 10 * time.Millisecond)
 			}
 			res, err := st.DB.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
 			if err != nil {
-				return nil, storeErr(err)
+				return storeErr(err)
 			}
 			for _, item := range res.Responses[st.Views] {
-				s, err := decodeState(item)
-				if err != nil {
-					return nil, err
+				if err := fn(item); err != nil {
+					return err
 				}
-				out = append(out, s)
 			}
 			req = res.UnprocessedKeys
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // List implements domain.Store: a COUNT query for the size and a query

@@ -244,41 +244,23 @@ func numAttr(it map[string]types.AttributeValue, name string) (int64, error) {
 // call, retrying unprocessed keys like LoadMany.
 func (st *Store) LastUsed(ctx context.Context, keyIDs []string) (map[string]time.Time, error) {
 	out := map[string]time.Time{}
-	seen := map[string]bool{}
-	var keys []map[string]types.AttributeValue
-	for _, id := range keyIDs {
-		if !seen[id] {
-			seen[id] = true // BatchGetItem refuses a key asked twice
-			keys = append(keys, key(usageKey(id), skUsageLast))
-		}
+	pks := make([]string, len(keyIDs))
+	for i, id := range keyIDs {
+		pks[i] = usageKey(id)
 	}
-	for len(keys) > 0 {
-		batch := keys[:min(100, len(keys))]
-		keys = keys[len(batch):]
-		req := map[string]types.KeysAndAttributes{st.Views: {Keys: batch, ConsistentRead: aws.Bool(true)}}
-		for attempt := 0; len(req) > 0; attempt++ {
-			if attempt > 5 {
-				return nil, domain.ErrUnavailable
-			}
-			if attempt > 0 {
-				time.Sleep(time.Duration(attempt*attempt) * 10 * time.Millisecond)
-			}
-			res, err := st.DB.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
-			if err != nil {
-				return nil, storeErr(err)
-			}
-			for _, it := range res.Responses[st.Views] {
-				pk, _ := it["pk"].(*types.AttributeValueMemberS)
-				ns, err := numAttr(it, "lastUsedAt")
-				if err != nil || pk == nil {
-					return nil, errors.Join(err, errors.New("dynamo: malformed last-used item"))
-				}
-				if _, ok := it["lastUsedAt"]; ok {
-					out[pk.Value[len(pkUsagePrefix):]] = time.Unix(0, ns).UTC()
-				}
-			}
-			req = res.UnprocessedKeys
+	err := st.batchGetViews(ctx, pks, skUsageLast, func(it map[string]types.AttributeValue) error {
+		pk, _ := it["pk"].(*types.AttributeValueMemberS)
+		ns, err := numAttr(it, "lastUsedAt")
+		if err != nil || pk == nil {
+			return errors.Join(err, errors.New("dynamo: malformed last-used item"))
 		}
+		if _, ok := it["lastUsedAt"]; ok {
+			out[pk.Value[len(pkUsagePrefix):]] = time.Unix(0, ns).UTC()
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -92,6 +92,16 @@ func (v *keyView) render(ctx context.Context, k *domain.APIKey, secret *string) 
 	return out, nil
 }
 
+// renderWithSecret renders a key just created or rerolled, with its
+// secret; an idempotent replay has none to show (it was shown once).
+func (v *keyView) renderWithSecret(ctx context.Context, ck domain.CreatedAPIKey) (APIKey, error) {
+	var secret *string
+	if ck.Secret != "" {
+		secret = &ck.Secret
+	}
+	return v.render(ctx, ck.Key, secret)
+}
+
 func (v *keyView) list(ctx context.Context, l domain.List[*domain.APIKey]) (Collection, error) {
 	if err := v.lastUsed(ctx, l.Items...); err != nil {
 		return Collection{}, err
@@ -130,11 +140,7 @@ func (a *API) createAPIKey(w http.ResponseWriter, r req) error {
 	if err != nil {
 		return err
 	}
-	var secret *string
-	if ck.Secret != "" {
-		secret = &ck.Secret
-	}
-	out, err := v.render(r.Context(), ck.Key, secret)
+	out, err := v.renderWithSecret(r.Context(), ck)
 	if err != nil {
 		return err
 	}
@@ -258,11 +264,7 @@ func (a *API) rerollAPIKey(w http.ResponseWriter, r req) error {
 	if err != nil {
 		return err
 	}
-	var secret *string
-	if ck.Secret != "" {
-		secret = &ck.Secret
-	}
-	out, err := v.render(r.Context(), ck.Key, secret)
+	out, err := v.renderWithSecret(r.Context(), ck)
 	if err != nil {
 		return err
 	}

@@ -77,7 +77,7 @@ func TestISODuration(t *testing.T) {
 		}
 	}
 	for _, s := range []string{"", "P", "PT", "1H", "PT1.5H", "PT-1H", "P1Y", "P1M", "PT1M1H", "PT1H1H", "P1H", "PTH", "PT1", "P1DT",
-		"PT1H ", " PT1H", "PT9999999999S", "PT1X", "P1D1W"} {
+		"PT1H ", " PT1H", "PT9999999999S", "PT1X", "P1D1W", "P999999999W", "P999999999W999999999D", "P999999999DT999999999H"} {
 		if d, err := ParseISODuration(s); err == nil {
 			t.Errorf("%q parsed as %v", s, d)
 		}

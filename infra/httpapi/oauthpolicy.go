@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -96,7 +97,13 @@ func ParseISODuration(s string) (time.Duration, error) {
 			if err != nil {
 				return false
 			}
-			total += time.Duration(v) * units[unit]
+			// Nine digits of weeks overflow a Duration: refuse rather
+			// than wrap into a value that might pass a range check.
+			if d := time.Duration(v) * units[unit]; int64(v) > math.MaxInt64/int64(units[unit]) || total > math.MaxInt64-d {
+				return false
+			} else {
+				total += d
+			}
 			n++
 			part = part[i+1:]
 		}

@@ -30,6 +30,8 @@ type Feed struct {
 	mu       sync.Mutex
 	queue    []events.Envelope
 	busy     bool // an event is being delivered
+	held     int  // Hold calls not yet released: delivery waits
+	closed   bool
 	dead     []events.Envelope
 	wake     chan struct{}
 	idle     *sync.Cond
@@ -85,7 +87,7 @@ func (f *Feed) Wait(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
 		f.mu.Lock()
-		for len(f.queue) > 0 || f.busy {
+		for (len(f.queue) > 0 || f.busy) && !f.closed {
 			f.idle.Wait()
 		}
 		f.mu.Unlock()
@@ -113,6 +115,28 @@ func (f *Feed) Attempts() int {
 	return f.attempts
 }
 
+// Hold stops delivery until the returned release is called; events
+// queue meanwhile. The local server holds the feed while it fills the
+// usage plans at start, so that a late write of that fill cannot undo
+// an event committed during it.
+func (f *Feed) Hold() (release func()) {
+	f.mu.Lock()
+	f.held++
+	f.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			f.mu.Lock()
+			f.held--
+			f.mu.Unlock()
+			select {
+			case f.wake <- struct{}{}:
+			default:
+			}
+		})
+	}
+}
+
 // Close stops the feed; events still queued are dropped (see Feed).
 func (f *Feed) Close() {
 	f.closeOne.Do(func() { close(f.stop) })
@@ -121,12 +145,19 @@ func (f *Feed) Close() {
 
 func (f *Feed) run() {
 	defer close(f.stopped)
+	defer func() {
+		// Waiters must not wait for a feed that delivers no more.
+		f.mu.Lock()
+		f.closed, f.busy = true, false
+		f.idle.Broadcast()
+		f.mu.Unlock()
+	}()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { <-f.stop; cancel() }()
 	for {
 		f.mu.Lock()
-		if len(f.queue) == 0 {
+		if len(f.queue) == 0 || f.held > 0 {
 			f.busy = false
 			f.idle.Broadcast()
 			f.mu.Unlock()

@@ -138,6 +138,13 @@ func TestAuditLogOverHTTP(t *testing.T) {
 	if v := accAt["verdict"].(map[string]any); v["validAt"] != true || accAt["username"] != "tk421" {
 		t.Fatalf("account at: %v", accAt)
 	}
+	// The key's developer, signed in, reads its history too, without the
+	// admin key ids that acted on it.
+	st := c.signIn("tk421", "Changeme1")
+	r = c.bearerDo(st["access_token"].(string), "GET", "/v1/apiKeys/"+id+"/history", nil)
+	if r.Status != 200 || strings.Contains(string(r.Body), c.id) || !strings.Contains(string(r.Body), `"actor":null`) {
+		t.Fatalf("history to the developer: %d %s", r.Status, r.Body)
+	}
 	// A deleted key's history and past stay readable to an admin.
 	if r := c.do("DELETE", "/v1/apiKeys/"+id, nil); r.Status != 204 {
 		t.Fatalf("delete: %d", r.Status)

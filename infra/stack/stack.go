@@ -298,16 +298,19 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	// redelivery of every event would. In the background: it reads every
 	// key (seconds at thousands of keys on the embedded DynamoDB), and
 	// meanwhile a key is not throttled, as a key the projector has not
-	// reached yet is not on AWS. Events committed meanwhile reach the
-	// plans through the feed as well, and both apply the current state.
+	// reached yet is not on AWS. The feed holds the events committed
+	// meanwhile until the fill is done, so that a Put of the fill from an
+	// older read cannot land after them.
 	tenants, err := s.Store.Tenants(ctx)
 	if err != nil {
 		return nil, err
 	}
 	syncCtx, cancel := context.WithCancel(context.Background())
 	s.stopSync, s.synced = cancel, make(chan struct{})
+	release := s.Feed.Hold() // events committed meanwhile apply after the fill
 	go func() {
 		defer close(s.synced)
+		defer release()
 		if err := (&domain.PlanSync{Store: s.Store, Plans: s.Plans}).SyncAll(syncCtx, tenants); err != nil && syncCtx.Err() == nil {
 			o.Log.Error("usage plans not filled at start; keys are not throttled until their next change", "err", err)
 		}

@@ -210,9 +210,19 @@ func (r *Recorder) startLocked(now time.Time) map[string]*keyCounts {
 func (r *Recorder) write(ctx context.Context, batch map[string]*keyCounts) error {
 	var errs []error
 	var failed []string
+	var unknown int64
 	for id, k := range batch {
 		if err := r.Store.AddUsage(ctx, deltas(id, k)); err != nil {
 			errs = append(errs, err)
+			if ctx.Err() != nil {
+				// The deadline passed (a Lambda frozen mid-flush thaws
+				// past it): the write may have landed, and counting it
+				// again would count twice. Lose it rather.
+				for _, c := range k.hours {
+					unknown += c.ok + c.failed
+				}
+				continue
+			}
 			failed = append(failed, id)
 		}
 	}
@@ -220,6 +230,7 @@ func (r *Recorder) write(ctx context.Context, batch map[string]*keyCounts) error
 	defer r.mu.Unlock()
 	r.stats.Flushes += int64(len(batch))
 	r.stats.Failures += int64(len(failed))
+	r.stats.Dropped += unknown
 	for _, id := range failed {
 		k := batch[id]
 		for hour, c := range k.hours {
