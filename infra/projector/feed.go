@@ -38,7 +38,7 @@ type Feed struct {
 	stop     chan struct{}
 	stopped  chan struct{}
 	closeOne sync.Once
-	// Deliveries counts delivery attempts, for tests.
+	// attempts counts delivery attempts (Attempts), for tests.
 	attempts int
 }
 
