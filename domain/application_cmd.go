@@ -180,23 +180,15 @@ func (s *Service) SetOAuthPolicy(ctx context.Context, c Caller, applicationID st
 			return nil, invalid(CodeInvalidValue, "refreshTokenTtl", "refreshTokenTtl must be whole seconds between %v and %v.", MinRefreshTokenTTL, MaxRefreshTokenTTL)
 		}
 	}
-	return run(ctx, s, c, func(r *recorder) (*Application, error) {
-		cur, err := load[*Application](ctx, s, c, KindApplication, applicationID)
-		if err != nil {
-			return nil, err
-		}
-		access, refresh := cur.TokenTTL(), cur.RefreshTTL()
+	return setPolicy(ctx, s, c, applicationID, func(cur *Application) events.OAuthPolicySet {
+		return events.OAuthPolicySet{AccessTokenTTL: int(cur.TokenTTL() / time.Second), RefreshTokenTTL: int(cur.RefreshTTL() / time.Second)}
+	}, func(ev *events.OAuthPolicySet) {
 		if in.AccessTokenTTL != nil {
-			access = *in.AccessTokenTTL
+			ev.AccessTokenTTL = int(*in.AccessTokenTTL / time.Second)
 		}
 		if in.RefreshTokenTTL != nil {
-			refresh = *in.RefreshTokenTTL
+			ev.RefreshTokenTTL = int(*in.RefreshTokenTTL / time.Second)
 		}
-		if access == cur.TokenTTL() && refresh == cur.RefreshTTL() {
-			return cur, nil
-		}
-		next := cur.clone()
-		return next, r.record(cur.Ref(), cur, next, events.OAuthPolicySet{AccessTokenTTL: int(access / time.Second), RefreshTokenTTL: int(refresh / time.Second)})
 	})
 }
 

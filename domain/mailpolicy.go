@@ -2,7 +2,9 @@ package domain
 
 import (
 	"context"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -95,34 +97,20 @@ func (s *Service) SetPasswordPolicy(ctx context.Context, c Caller, applicationID
 	if in.ResetTokenTTLHours != nil && (*in.ResetTokenTTLHours < 1 || *in.ResetTokenTTLHours > MaxResetTokenTTLHours) {
 		return nil, invalid(CodeInvalidValue, "resetTokenTtl", "resetTokenTtl must be a whole number of hours from 1 to %d.", MaxResetTokenTTLHours)
 	}
-	for _, v := range []struct {
-		name string
-		v    *string
-	}{{"resetEmailStatus", in.ResetEmailStatus}, {"resetSuccessEmailStatus", in.ResetSuccessEmailStatus}} {
-		if err := checkEmailStatus(v.name, v.v); err != nil {
-			return nil, err
-		}
+	if err := checkEmailStatuses(map[string]*string{"resetEmailStatus": in.ResetEmailStatus, "resetSuccessEmailStatus": in.ResetSuccessEmailStatus}); err != nil {
+		return nil, err
 	}
 	if err := checkLinkBase(in.LinkBaseURL); err != nil {
 		return nil, err
 	}
-	return run(ctx, s, c, func(r *recorder) (*Application, error) {
-		cur, err := load[*Application](ctx, s, c, KindApplication, applicationID)
-		if err != nil {
-			return nil, err
-		}
-		ev := events.PasswordPolicySet{ResetTokenTTL: int(cur.ResetTTL() / time.Hour), ResetEmailStatus: EmailStatus(!cur.ResetEmailOff),
+	return setPolicy(ctx, s, c, applicationID, func(cur *Application) events.PasswordPolicySet {
+		return events.PasswordPolicySet{ResetTokenTTL: int(cur.ResetTTL() / time.Hour), ResetEmailStatus: EmailStatus(!cur.ResetEmailOff),
 			ResetSuccessEmailStatus: EmailStatus(!cur.ResetSuccessEmailOff), LinkBaseURL: cur.ResetLinkBaseURL}
-		was := ev
+	}, func(ev *events.PasswordPolicySet) {
 		setIf(&ev.ResetTokenTTL, in.ResetTokenTTLHours)
 		setIf(&ev.ResetEmailStatus, in.ResetEmailStatus)
 		setIf(&ev.ResetSuccessEmailStatus, in.ResetSuccessEmailStatus)
 		setIf(&ev.LinkBaseURL, in.LinkBaseURL)
-		if ev == was {
-			return cur, nil
-		}
-		next := cur.clone()
-		return next, r.record(cur.Ref(), cur, next, ev)
 	})
 }
 
@@ -133,34 +121,56 @@ func (s *Service) SetAccountCreationPolicy(ctx context.Context, c Caller, applic
 	if err := requireAdmin(c); err != nil {
 		return nil, err
 	}
-	for _, v := range []struct {
-		name string
-		v    *string
-	}{{"verificationEmailStatus", in.VerificationEmailStatus}, {"verificationSuccessEmailStatus", in.VerificationSuccessEmailStatus}} {
-		if err := checkEmailStatus(v.name, v.v); err != nil {
-			return nil, err
-		}
+	if err := checkEmailStatuses(map[string]*string{"verificationEmailStatus": in.VerificationEmailStatus,
+		"verificationSuccessEmailStatus": in.VerificationSuccessEmailStatus}); err != nil {
+		return nil, err
 	}
 	if err := checkLinkBase(in.LinkBaseURL); err != nil {
 		return nil, err
 	}
+	return setPolicy(ctx, s, c, applicationID, func(cur *Application) events.AccountCreationPolicySet {
+		return events.AccountCreationPolicySet{VerificationEmailStatus: EmailStatus(cur.VerificationEmailOn),
+			VerificationSuccessEmailStatus: EmailStatus(cur.VerificationSuccessEmailOn), LinkBaseURL: cur.VerificationLinkBaseURL}
+	}, func(ev *events.AccountCreationPolicySet) {
+		setIf(&ev.VerificationEmailStatus, in.VerificationEmailStatus)
+		setIf(&ev.VerificationSuccessEmailStatus, in.VerificationSuccessEmailStatus)
+		setIf(&ev.LinkBaseURL, in.LinkBaseURL)
+	})
+}
+
+// setPolicy is the one way an application's policy changes: the policy
+// event as the application has it now (from), with the request's
+// changes (patch); recorded unless it changes nothing, since each event
+// carries the whole policy.
+func setPolicy[E interface {
+	comparable
+	events.Event
+}](ctx context.Context, s *Service, c Caller, applicationID string, from func(*Application) E, patch func(*E)) (*Application, error) {
 	return run(ctx, s, c, func(r *recorder) (*Application, error) {
 		cur, err := load[*Application](ctx, s, c, KindApplication, applicationID)
 		if err != nil {
 			return nil, err
 		}
-		ev := events.AccountCreationPolicySet{VerificationEmailStatus: EmailStatus(cur.VerificationEmailOn),
-			VerificationSuccessEmailStatus: EmailStatus(cur.VerificationSuccessEmailOn), LinkBaseURL: cur.VerificationLinkBaseURL}
+		ev := from(cur)
 		was := ev
-		setIf(&ev.VerificationEmailStatus, in.VerificationEmailStatus)
-		setIf(&ev.VerificationSuccessEmailStatus, in.VerificationSuccessEmailStatus)
-		setIf(&ev.LinkBaseURL, in.LinkBaseURL)
+		patch(&ev)
 		if ev == was {
 			return cur, nil
 		}
 		next := cur.clone()
 		return next, r.record(cur.Ref(), cur, next, ev)
 	})
+}
+
+// checkEmailStatuses checks the ENABLED/DISABLED properties given, in a
+// fixed order so the error names the same one every time.
+func checkEmailStatuses(props map[string]*string) error {
+	for _, name := range slices.Sorted(maps.Keys(props)) {
+		if err := checkEmailStatus(name, props[name]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func setIf[T any](dst *T, v *T) {

@@ -132,46 +132,6 @@ func diffLines(a, b []string, n int) string {
 func TestEventsStopsAtTheReadBudget(t *testing.T) {
 	// A filtered Query reads max(limit, page) items: 2 calls of 2.
 	dynamo.SetEventReads(t, 2, 2)
-	ctx := context.Background()
 	h := embedded.New(t)
-	w := storetest.NewWorkload(t, h.Store, 5)
-	w.Run(20)
-	log := h.Store.EventLog()
-	all, err := log.Events(ctx, domain.EventQuery{Tenant: w.Admin.TenantID, Limit: domain.MaxLimit})
-	if err != nil || all.Next != "" {
-		t.Fatalf("the whole log in one page: %v, next %q", err, all.Next)
-	}
-	if len(all.Events) < 12 {
-		t.Fatalf("the workload wrote %d events", len(all.Events))
-	}
-	q := domain.EventQuery{Tenant: w.Admin.TenantID, Types: []string{"tenant.created.v1"}, Limit: 2}
-	var found []string
-	calls, short := 0, 0
-	for {
-		calls++
-		if calls > len(all.Events) {
-			t.Fatal("the listing does not end")
-		}
-		page, err := log.Events(ctx, q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range page.Events {
-			found = append(found, e.Stream)
-		}
-		if page.Next == "" {
-			break
-		}
-		if len(page.Events) < q.Limit {
-			short++
-		}
-		q.After = page.Next
-	}
-	if len(found) != 1 || found[0] != domain.KindTenant+"#"+w.Admin.TenantID {
-		t.Fatalf("found %v, want the tenant's creation once", found)
-	}
-	// 4 items a call: the walk takes at least a call per 4 events.
-	if calls < (len(all.Events)+3)/4 || short == 0 {
-		t.Fatalf("%d calls (%d short) for %d events at 4 reads a call", calls, short, len(all.Events))
-	}
+	storetest.CheckReadBudget(t, h.Store, h.Store.EventLog(), 4)
 }

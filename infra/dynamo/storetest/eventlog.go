@@ -492,3 +492,52 @@ func testLogLongStream(t *testing.T, l *logFixture) {
 		sameEvents(t, fmt.Sprintf("long stream listed, limit %d", limit), want, l.walk(domain.EventQuery{Tenant: l.tenantA, Stream: ref.Stream(), Limit: limit}))
 	}
 }
+
+// CheckReadBudget runs a workload through store and walks its tenant's
+// log for the one event a filter matches: the store must stop each call
+// at its read budget of perCall items or rows (short pages with Next),
+// and the walk must still end with the one match, listed once. Each
+// store sets its budget to perCall before calling it.
+func CheckReadBudget(t *testing.T, store domain.Store, log domain.EventLog, perCall int) {
+	t.Helper()
+	ctx := context.Background()
+	w := NewWorkload(t, store, 5)
+	w.Run(20)
+	all, err := log.Events(ctx, domain.EventQuery{Tenant: w.Admin.TenantID, Limit: domain.MaxLimit})
+	if err != nil || all.Next != "" {
+		t.Fatalf("the whole log in one page: %v, next %q", err, all.Next)
+	}
+	if len(all.Events) < 12 {
+		t.Fatalf("the workload wrote %d events", len(all.Events))
+	}
+	q := domain.EventQuery{Tenant: w.Admin.TenantID, Types: []string{"tenant.created.v1"}, Limit: 2}
+	var found []string
+	calls, short := 0, 0
+	for {
+		calls++
+		if calls > len(all.Events) {
+			t.Fatal("the listing does not end")
+		}
+		page, err := log.Events(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range page.Events {
+			found = append(found, e.Stream)
+		}
+		if page.Next == "" {
+			break
+		}
+		if len(page.Events) < q.Limit {
+			short++
+		}
+		q.After = page.Next
+	}
+	if len(found) != 1 || found[0] != domain.KindTenant+"#"+w.Admin.TenantID {
+		t.Fatalf("found %v, want the tenant's creation once", found)
+	}
+	// perCall reads a call: the walk takes at least a call per perCall events.
+	if calls < (len(all.Events)+perCall-1)/perCall || short == 0 {
+		t.Fatalf("%d calls (%d short) for %d events at %d reads a call", calls, short, len(all.Events), perCall)
+	}
+}
