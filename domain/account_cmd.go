@@ -30,6 +30,14 @@ func (s *Service) CreateAccount(ctx context.Context, c Caller, applicationID str
 	if err := requireAdmin(c); err != nil {
 		return nil, err
 	}
+	return s.createAccount(ctx, c, applicationID, in, nil, nil)
+}
+
+// createAccount is CreateAccount after the caller's check, shared with
+// SignUp. ready, when set, runs once the input is valid and hashed,
+// before anything is written (SignUp counts the attempt there); admit,
+// when set, judges the application as each attempt loads it.
+func (s *Service) createAccount(ctx context.Context, c Caller, applicationID string, in AccountInput, ready func() error, admit func(*Application) error) (*Account, error) {
 	ev := events.AccountCreated{Status: StatusEnabled}
 	var err error
 	if ev.Email, err = email(in.Email); err != nil {
@@ -65,6 +73,11 @@ func (s *Service) CreateAccount(ctx context.Context, c Caller, applicationID str
 	if ev.PasswordHash, err = s.Hasher.Hash(*in.Password); err != nil {
 		return nil, err
 	}
+	if ready != nil {
+		if err := ready(); err != nil {
+			return nil, err
+		}
+	}
 	// verify is the verification token of an UNVERIFIED account, made
 	// once (a retry keeps it); created the application as last loaded.
 	var verify *token
@@ -73,6 +86,11 @@ func (s *Service) CreateAccount(ctx context.Context, c Caller, applicationID str
 		app, err := load[*Application](ctx, s, c, KindApplication, applicationID)
 		if err != nil {
 			return nil, err
+		}
+		if admit != nil {
+			if err := admit(app); err != nil {
+				return nil, err
+			}
 		}
 		e := ev
 		e.ID, e.TenantID, e.ApplicationID, e.DirectoryID, e.Admin = s.IDs.NewID(), c.TenantID, app.ID, app.DirectoryID, app.Admin
@@ -110,7 +128,7 @@ func (s *Service) CreateAccount(ctx context.Context, c Caller, applicationID str
 	}
 	acc.IssuedVerificationToken = verify.raw
 	if created.VerificationEmailOn {
-		s.mailAfterCommit(ctx, verificationMail(acc, created, verify.raw, c.LinkBase))
+		s.mailAfterCommit(ctx, verificationMail(acc, created, verify.raw, c.LinkBase, c.Pages.Verify))
 	}
 	return acc, nil
 }

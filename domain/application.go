@@ -105,6 +105,7 @@ func (a *Application) Apply(env events.Envelope) error {
 		case *events.AccountCreationPolicySet:
 			a.VerificationEmailOn, a.VerificationLinkBaseURL = e.VerificationEmailStatus == events.EmailEnabled, e.LinkBaseURL
 			a.VerificationSuccessEmailOn = e.VerificationSuccessEmailStatus == events.EmailEnabled
+			a.SelfRegistrationOn = e.SelfRegistrationStatus == events.EmailEnabled
 		case *events.ApplicationCustomDataChanged:
 			a.changeCustomData(events.CustomDataChanged(*e), env.At)
 		case *events.ApplicationCustomDataCleared:

@@ -67,6 +67,7 @@ const (
 	CodeMethodNotAllowed  = 8004
 	CodeWeakPassword      = 8100
 	CodeForbidden         = 8200
+	CodeSignUpClosed      = 8201
 	CodeVersionConflict   = 8300
 	CodeHasDependents     = 8301
 	CodeProtectedResource = 8302
@@ -129,6 +130,7 @@ var Codes = []CodeInfo{
 	{Code: CodeMixedScripts, Name: "CodeMixedScripts", Kind: KindInvalid, Meaning: "a username or email mixes writing systems"},
 	{Code: CodeTooComplex, Name: "CodeTooComplex", Kind: KindInvalid, Meaning: "customData or a body nests too deeply or is too wide"},
 	{Code: CodeForbidden, Name: "CodeForbidden", Kind: KindForbidden, Meaning: "the caller may not do this"},
+	{Code: CodeSignUpClosed, Name: "CodeSignUpClosed", Kind: KindForbidden, Meaning: "the application does not take sign-ups (self-registration is off, or it is disabled)"},
 	{Code: CodeVersionConflict, Name: "CodeVersionConflict", Kind: KindConflict, Meaning: "the resource changed concurrently"},
 	{Code: CodeHasDependents, Name: "CodeHasDependents", Kind: KindConflict, Meaning: "the resource has dependents, or the change is too large"},
 	{Code: CodeProtectedResource, Name: "CodeProtectedResource", Kind: KindConflict, Meaning: "a protected resource"},

@@ -78,8 +78,10 @@ var (
 // dummy hash, made on first use.
 type loginState struct {
 	throttle *Throttle
-	dummy    string
-	err      error
+	// signups counts SignUp's accounts per source (DefaultSignUpThrottle).
+	signups *Throttle
+	dummy   string
+	err     error
 }
 
 // noAccount is the id read when no guard names an account, so that an
@@ -95,9 +97,12 @@ func (s *Service) login() *loginState {
 	loginMu.Lock()
 	defer loginMu.Unlock()
 	if s.loginSt == nil || s.loginSt.err != nil {
-		st := &loginState{throttle: s.Throttle}
+		st := &loginState{throttle: s.Throttle, signups: s.SignUps}
 		if st.throttle == nil {
 			st.throttle = NewThrottle(s.Clock)
+		}
+		if st.signups == nil {
+			st.signups = &Throttle{Clock: s.Clock, PerKey: DefaultSignUpThrottle, PerSource: DefaultSignUpThrottle}
 		}
 		// Made with the service's own hasher and its parameters, so that
 		// checking a password against it costs what checking against a

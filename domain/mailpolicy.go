@@ -47,6 +47,9 @@ type MailPolicies struct {
 	VerificationEmailOn        bool   `json:"verificationEmailOn,omitempty"`
 	VerificationSuccessEmailOn bool   `json:"verificationSuccessEmailOn,omitempty"`
 	VerificationLinkBaseURL    string `json:"verificationLinkBaseUrl,omitempty"`
+	// SelfRegistrationOn lets the developer console's sign-up page
+	// create accounts (SignUp); off, only admins create them.
+	SelfRegistrationOn bool `json:"selfRegistrationOn,omitempty"`
 }
 
 // ResetTTL is the lifetime of the application's reset tokens.
@@ -80,6 +83,8 @@ type AccountCreationPolicyInput struct {
 	VerificationEmailStatus        *string
 	VerificationSuccessEmailStatus *string
 	LinkBaseURL                    *string
+	// SelfRegistrationStatus is ENABLED or DISABLED (SignUp).
+	SelfRegistrationStatus *string
 }
 
 // GetMailPolicies returns the application whose policies are asked for.
@@ -122,7 +127,7 @@ func (s *Service) SetAccountCreationPolicy(ctx context.Context, c Caller, applic
 		return nil, err
 	}
 	if err := checkEmailStatuses(map[string]*string{"verificationEmailStatus": in.VerificationEmailStatus,
-		"verificationSuccessEmailStatus": in.VerificationSuccessEmailStatus}); err != nil {
+		"verificationSuccessEmailStatus": in.VerificationSuccessEmailStatus, "selfRegistrationStatus": in.SelfRegistrationStatus}); err != nil {
 		return nil, err
 	}
 	if err := checkLinkBase(in.LinkBaseURL); err != nil {
@@ -130,11 +135,13 @@ func (s *Service) SetAccountCreationPolicy(ctx context.Context, c Caller, applic
 	}
 	return setPolicy(ctx, s, c, applicationID, func(cur *Application) events.AccountCreationPolicySet {
 		return events.AccountCreationPolicySet{VerificationEmailStatus: EmailStatus(cur.VerificationEmailOn),
-			VerificationSuccessEmailStatus: EmailStatus(cur.VerificationSuccessEmailOn), LinkBaseURL: cur.VerificationLinkBaseURL}
+			VerificationSuccessEmailStatus: EmailStatus(cur.VerificationSuccessEmailOn), LinkBaseURL: cur.VerificationLinkBaseURL,
+			SelfRegistrationStatus: EmailStatus(cur.SelfRegistrationOn)}
 	}, func(ev *events.AccountCreationPolicySet) {
 		setIf(&ev.VerificationEmailStatus, in.VerificationEmailStatus)
 		setIf(&ev.VerificationSuccessEmailStatus, in.VerificationSuccessEmailStatus)
 		setIf(&ev.LinkBaseURL, in.LinkBaseURL)
+		setIf(&ev.SelfRegistrationStatus, in.SelfRegistrationStatus)
 	})
 }
 

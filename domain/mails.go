@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 )
@@ -17,8 +18,11 @@ func greeting(a *Account) string {
 	return "Hello " + a.Username + ","
 }
 
-func resetMail(a *Account, app *Application, raw, linkBase string) Message {
-	link := tokenLink(app.ResetLinkBaseURL, linkBase, ResetTokenPath(app.ID, raw), raw)
+// resetMail and verificationMail link to page (Caller.Pages) when it is
+// set: the console's own page wins over the policy, whose link belongs to
+// the application's own site.
+func resetMail(a *Account, app *Application, raw, linkBase, page string) Message {
+	link := tokenLink(cmp.Or(page, app.ResetLinkBaseURL), linkBase, ResetTokenPath(app.ID, raw), raw)
 	return Message{To: a.Email, Subject: "Reset your " + app.Name + " password", Text: fmt.Sprintf(
 		"%s\n\nSomeone asked to reset the password of your %s account (%s).\nTo choose a new password, open this link within %s:\n\n%s\n\nThe link works once. If you did not ask for this, ignore this mail: your password stays as it is.\n",
 		greeting(a), app.Name, a.Username, hours(app.ResetTTL()), link)}
@@ -30,8 +34,8 @@ func resetDoneMail(a *Account, app *Application) Message {
 		greeting(a), app.Name, a.Username)}
 }
 
-func verificationMail(a *Account, app *Application, raw, linkBase string) Message {
-	link := tokenLink(app.VerificationLinkBaseURL, linkBase, VerificationTokenPath(raw), raw)
+func verificationMail(a *Account, app *Application, raw, linkBase, page string) Message {
+	link := tokenLink(cmp.Or(page, app.VerificationLinkBaseURL), linkBase, VerificationTokenPath(raw), raw)
 	return Message{To: a.Email, Subject: "Verify your " + app.Name + " email address", Text: fmt.Sprintf(
 		"%s\n\nTo verify the address of your %s account (%s), open this link within %s:\n\n%s\n\nIf you did not create this account, ignore this mail.\n",
 		greeting(a), app.Name, a.Username, hours(VerificationTokenTTL), link)}

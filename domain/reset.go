@@ -100,12 +100,14 @@ func (s *Service) send(ctx context.Context, m Message) error {
 // MailFloor (pad). Only the known address's path writes (a
 // ResetTokenIssued, which replaces the account's earlier reset token)
 // and mails.
+// An admin may ask for any application of its tenant, a public caller
+// for its own (anonApp).
 // Errors: KindInvalid (email), ErrNotFound (application), ErrForbidden,
 // ErrResetMailDisabled, ErrNoMailer, KindUnavailable (store, or the mail
 // could not be sent).
 func (s *Service) RequestPasswordReset(ctx context.Context, c Caller, applicationID, address string) error {
 	start := s.Clock.Now()
-	app, err := s.GetApplication(ctx, c, applicationID)
+	app, err := s.anonApp(ctx, c, applicationID)
 	if err != nil {
 		return err
 	}
@@ -147,7 +149,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, c Caller, applicatio
 	if err != nil {
 		return err
 	}
-	return s.send(ctx, resetMail(acc, app, tok.raw, c.LinkBase))
+	return s.send(ctx, resetMail(acc, app, tok.raw, c.LinkBase, c.Pages.Reset))
 }
 
 // ResetTokenPath is the API path of a reset token resource.
@@ -205,7 +207,7 @@ func (a *Account) tokenLive(prefix, hash string, now time.Time) bool {
 // Errors: ErrNotFound (application, or the token: see accountByToken),
 // ErrForbidden, ErrUnavailable.
 func (s *Service) GetPasswordResetToken(ctx context.Context, c Caller, applicationID, raw string) (*Account, error) {
-	app, err := s.GetApplication(ctx, c, applicationID)
+	app, err := s.anonApp(ctx, c, applicationID)
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +224,7 @@ func (s *Service) GetPasswordResetToken(ctx context.Context, c Caller, applicati
 // Errors: ErrNotFound (application or token), KindInvalid (password),
 // ErrForbidden, ErrUnavailable.
 func (s *Service) ResetPassword(ctx context.Context, c Caller, applicationID, raw, password string) (*Account, error) {
-	app, err := s.GetApplication(ctx, c, applicationID)
+	app, err := s.anonApp(ctx, c, applicationID)
 	if err != nil {
 		return nil, err
 	}

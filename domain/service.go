@@ -20,8 +20,9 @@ type Caller struct {
 	Admin     bool
 	// Session is set for a password grant's token (its refresh token
 	// id): the caller acts for AccountID alone. It may read that account
-	// and manage its API keys; everything else is ErrNotFound, as if it
-	// did not exist (see selfOrAdmin).
+	// and manage its API keys, change its profile and password
+	// (console.go) and end its own session; everything else is
+	// ErrNotFound, as if it did not exist (see selfOrAdmin).
 	Session   string
 	RequestID string
 	// IdempotencyKey and Fingerprint are set for requests that carry an
@@ -33,6 +34,30 @@ type Caller struct {
 	// (e.g. https://api.example.com/prod): the default base of the links
 	// that mails carry, when the application's policy sets none.
 	LinkBase string
+	// Application is set for a public caller: one with no key, no session
+	// and Admin false, acting for this one application of TenantID (the
+	// developer console's pages before sign-in). It may use the anonymous
+	// account flows of that application (anonApp) and SignUp; it never
+	// passes requireAdmin or selfOrAdmin.
+	Application string
+	// Via names the actor of a caller that is neither a key nor a
+	// session (e.g. "console"), for the events it records.
+	Via string
+	// Pages, when set, are the pages the mails of this request link to,
+	// in place of the policy's linkBaseUrl and LinkBase: the console's
+	// own reset and verification pages take the token from there.
+	Pages LinkPages
+}
+
+// LinkPages are the pages a mail's link opens, each with
+// ?sptoken=<token> appended (tokenLink); "" leaves the policy's link.
+type LinkPages struct{ Reset, Verify string }
+
+// public reports a public caller (see Caller.Application). Anything that
+// also carries a key, a session or Admin is not one: it is judged as
+// that, never widened by Application.
+func (c Caller) public() bool {
+	return c.Application != "" && c.TenantID != "" && !c.Admin && c.KeyID == "" && c.Session == "" && c.AccountID == ""
 }
 
 func (c Caller) meta() events.Meta {
@@ -42,6 +67,8 @@ func (c Caller) meta() events.Meta {
 		actor = "apikey/" + c.KeyID
 	case c.Session != "":
 		actor = "session/" + c.Session
+	case c.Via != "":
+		actor = c.Via
 	}
 	return events.Meta{Tenant: c.TenantID, Actor: actor, RequestID: c.RequestID}
 }
@@ -76,6 +103,9 @@ type Service struct {
 	// Login); nil gives the service one of its own, on its Clock, at the
 	// first login.
 	Throttle *Throttle
+	// SignUps counts sign-ups per source (SignUp); nil gives the service
+	// one of its own with DefaultSignUpThrottle, as for Throttle.
+	SignUps *Throttle
 
 	// Mailer sends the password reset and email verification mails. It
 	// may be nil: then every request that must mail fails with
@@ -491,7 +521,9 @@ func requireAdmin(c Caller) error {
 	if c.Session != "" {
 		return ErrNotFound
 	}
-	if !c.Admin || c.TenantID == "" {
+	// A caller acting for one application is never an admin, whatever
+	// else it carries.
+	if !c.Admin || c.TenantID == "" || c.Application != "" {
 		return ErrForbidden
 	}
 	return nil

@@ -8,8 +8,8 @@ import (
 
 // The accessTokens and refreshTokens collections of an account: admin
 // keys read them and delete their items (signing an account out of one
-// session, or ending one token). A session's own token may not: it reads
-// its account and manages its keys, nothing else.
+// session, or ending one token). A session's own token may not, but for
+// ending its own session (sign-out, DeleteRefreshToken).
 
 // ListAccessTokens lists the access tokens an account's sessions gave
 // and that were not deleted, expired ones included (each says when it
@@ -72,15 +72,24 @@ func (s *Service) DeleteAccessToken(ctx context.Context, c Caller, id string) er
 
 // DeleteRefreshToken ends a session: its refresh token is refused from
 // now on, and so are the access tokens it gave (within the authorizer's
-// cache TTL).
+// cache TTL). A session's caller may end its own session (the console's
+// sign-out), no other: any other id is ErrNotFound for it.
 func (s *Service) DeleteRefreshToken(ctx context.Context, c Caller, id string) error {
-	if err := requireAdmin(c); err != nil {
+	self := c.Session != ""
+	if self {
+		if id != c.Session || c.TenantID == "" || c.AccountID == "" {
+			return ErrNotFound
+		}
+	} else if err := requireAdmin(c); err != nil {
 		return err
 	}
 	_, err := run(ctx, s, c, func(r *recorder) (*RefreshToken, error) {
 		cur, err := load[*RefreshToken](ctx, s, c, KindRefreshToken, id)
 		if err != nil {
 			return nil, err
+		}
+		if self && cur.AccountID != c.AccountID {
+			return nil, ErrNotFound
 		}
 		next := cur.clone()
 		return next, r.record(cur.Ref(), cur, next, &events.RefreshTokenRevoked{Reason: events.RevokedByRequest})

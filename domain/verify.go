@@ -12,14 +12,25 @@ import (
 // token names no application, so only the tenant bounds it: another
 // tenant's token is ErrNotFound. A confirmation is mailed when the
 // application's account creation policy asks for one.
+// A public caller may verify its own application's accounts only: any
+// other token is ErrNotFound for it, as an unknown one is.
 // Errors: ErrNotFound (see accountByToken), ErrForbidden, ErrUnavailable.
 func (s *Service) VerifyEmail(ctx context.Context, c Caller, raw string) (*Account, error) {
-	if err := requireAdmin(c); err != nil {
+	// only bounds the token to the public caller's application; an
+	// admin's token is bounded by its tenant alone (nil).
+	var only *Application
+	if c.public() {
+		app, err := s.anonApp(ctx, c, c.Application)
+		if err != nil {
+			return nil, err
+		}
+		only = app
+	} else if err := requireAdmin(c); err != nil {
 		return nil, err
 	}
 	c.IdempotencyKey, c.Fingerprint = "", ""
 	acc, err := run(ctx, s, c, func(r *recorder) (*Account, error) {
-		cur, err := s.accountByToken(ctx, c, verificationTokenKey, raw, nil)
+		cur, err := s.accountByToken(ctx, c, verificationTokenKey, raw, only)
 		if err != nil {
 			return nil, err
 		}
@@ -47,7 +58,7 @@ func (s *Service) VerifyEmail(ctx context.Context, c Caller, raw string) (*Accou
 // ErrNoMailer, KindUnavailable.
 func (s *Service) ResendVerification(ctx context.Context, c Caller, applicationID, login string) error {
 	start := s.Clock.Now()
-	app, err := s.GetApplication(ctx, c, applicationID)
+	app, err := s.anonApp(ctx, c, applicationID)
 	if err != nil {
 		return err
 	}
@@ -87,5 +98,5 @@ func (s *Service) ResendVerification(ctx context.Context, c Caller, applicationI
 	if err != nil {
 		return err
 	}
-	return s.send(ctx, verificationMail(acc, app, tok.raw, c.LinkBase))
+	return s.send(ctx, verificationMail(acc, app, tok.raw, c.LinkBase, c.Pages.Verify))
 }

@@ -411,11 +411,15 @@ type PasswordPolicySet struct {
 // (Stormpath's accountCreationPolicy) as a whole: whether new accounts
 // start UNVERIFIED and are mailed a verification link, whether a
 // confirmation follows the verification, and the base URL of the link
-// ("" for the API's own token href).
+// ("" for the API's own token href). SelfRegistrationStatus says whether
+// the developer console's sign-up page may create accounts; it came after
+// the first events of this type, so "" (absent) means DISABLED and those
+// events decode unchanged.
 type AccountCreationPolicySet struct {
 	VerificationEmailStatus        string `json:"verificationEmailStatus"`
 	VerificationSuccessEmailStatus string `json:"verificationSuccessEmailStatus"`
 	LinkBaseURL                    string `json:"linkBaseUrl"`
+	SelfRegistrationStatus         string `json:"selfRegistrationStatus,omitempty"`
 }
 
 // ResetTokenIssued records a password reset token for the account: only
