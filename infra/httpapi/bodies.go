@@ -99,6 +99,7 @@ type AccountCreationPolicyBody struct {
 	VerificationEmailStatus        string `json:"verificationEmailStatus,omitempty"`
 	VerificationSuccessEmailStatus string `json:"verificationSuccessEmailStatus,omitempty"`
 	LinkBaseURL                    string `json:"linkBaseUrl,omitempty"`
+	SelfRegistrationStatus         string `json:"selfRegistrationStatus,omitempty"`
 }
 
 // PasswordResetBody asks for a password reset mail.

@@ -337,6 +337,10 @@ var fieldSchemas = map[string]obj{
 	"OAuthPolicy.accessTokenTtl":     {"type": "string", "description": "An ISO 8601 duration such as PT1H."},
 	"OAuthPolicyBody.accessTokenTtl": {"type": "string", "description": "An ISO 8601 duration such as PT1H, from PT1M to P1D."},
 	"TokenForm.grant_type":           {"type": "string", "enum": []string{"client_credentials"}},
+	"AccountCreationPolicy.selfRegistrationStatus": {"type": "string", "enum": []string{"ENABLED", "DISABLED"},
+		"description": "ENABLED lets the developer console's sign-up page create accounts; DISABLED (the default) leaves that to admins."},
+	"AccountCreationPolicyBody.selfRegistrationStatus": {"type": "string", "enum": []string{"ENABLED", "DISABLED"},
+		"description": "ENABLED lets the developer console's sign-up page create accounts; DISABLED (the default) leaves that to admins."},
 	"AuthenticateRequest.authorization": {"type": "string",
 		"description": "The caller's Authorization header value (Basic or Bearer)."},
 }

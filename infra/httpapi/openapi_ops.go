@@ -40,7 +40,7 @@ var operations = append([]operation{
 		Status: http.StatusOK, Response: PasswordPolicy{}},
 	{Route: "POST /v1/passwordPolicies/{applicationId}", Summary: "Update an application's password policy", Auth: adminKey,
 		Body: PasswordPolicyBody{}, Status: http.StatusOK, Response: PasswordPolicy{}},
-	{Route: "GET /v1/accountCreationPolicies/{applicationId}", Summary: "Read an application's account creation policy (email verification)", Auth: adminKey,
+	{Route: "GET /v1/accountCreationPolicies/{applicationId}", Summary: "Read an application's account creation policy (email verification, self-registration)", Auth: adminKey,
 		Status: http.StatusOK, Response: AccountCreationPolicy{}},
 	{Route: "POST /v1/accountCreationPolicies/{applicationId}", Summary: "Update an application's account creation policy", Auth: adminKey,
 		Body: AccountCreationPolicyBody{}, Status: http.StatusOK, Response: AccountCreationPolicy{}},

@@ -45,12 +45,14 @@ type PasswordPolicy struct {
 }
 
 // AccountCreationPolicy is the JSON of an application's account creation
-// policy (Stormpath's accountCreationPolicy, its verification part).
+// policy (Stormpath's accountCreationPolicy, its verification part),
+// and whether the developer console's sign-up page creates accounts.
 type AccountCreationPolicy struct {
 	Href                           string `json:"href"`
 	VerificationEmailStatus        string `json:"verificationEmailStatus"`
 	VerificationSuccessEmailStatus string `json:"verificationSuccessEmailStatus"`
 	LinkBaseURL                    string `json:"linkBaseUrl"`
+	SelfRegistrationStatus         string `json:"selfRegistrationStatus"`
 	CreatedAt                      string `json:"createdAt"`
 	ModifiedAt                     string `json:"modifiedAt"`
 	Application                    Link   `json:"application"`
@@ -67,7 +69,8 @@ func (b hrefs) passwordPolicy(a *domain.Application) PasswordPolicy {
 func (b hrefs) accountCreationPolicy(a *domain.Application) AccountCreationPolicy {
 	return AccountCreationPolicy{Href: string(b) + "/v1/accountCreationPolicies/" + a.ID,
 		VerificationEmailStatus: domain.EmailStatus(a.VerificationEmailOn), VerificationSuccessEmailStatus: domain.EmailStatus(a.VerificationSuccessEmailOn),
-		LinkBaseURL: a.VerificationLinkBaseURL, CreatedAt: ts(a.CreatedAt), ModifiedAt: ts(a.ModifiedAt),
+		LinkBaseURL: a.VerificationLinkBaseURL, SelfRegistrationStatus: domain.EmailStatus(a.SelfRegistrationOn),
+		CreatedAt: ts(a.CreatedAt), ModifiedAt: ts(a.ModifiedAt),
 		Application: b.link("/v1/applications/" + a.ID), Tenant: b.link("/v1/tenants/" + a.Tenant)}
 }
 
@@ -133,7 +136,8 @@ func (a *API) updateAccountCreationPolicy(w http.ResponseWriter, r req) error {
 	for _, p := range []struct {
 		name string
 		dst  **string
-	}{{"verificationEmailStatus", &in.VerificationEmailStatus}, {"verificationSuccessEmailStatus", &in.VerificationSuccessEmailStatus}, {"linkBaseUrl", &in.LinkBaseURL}} {
+	}{{"verificationEmailStatus", &in.VerificationEmailStatus}, {"verificationSuccessEmailStatus", &in.VerificationSuccessEmailStatus},
+		{"linkBaseUrl", &in.LinkBaseURL}, {"selfRegistrationStatus", &in.SelfRegistrationStatus}} {
 		if *p.dst, err = f.str(p.name); err != nil {
 			return err
 		}

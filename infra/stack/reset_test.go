@@ -137,6 +137,8 @@ func testPasswordResetHTTP(t *testing.T, store string) {
 		{c.base + "/v1/passwordPolicies/" + c.s.Boot.Application.ID, `{"linkBaseUrl":"http://galacticempire.co/reset"}`, domain.CodeInvalidValue},
 		{c.base + "/v1/accountCreationPolicies/" + c.s.Boot.Application.ID, `{"verificationEmailStatus":true}`, domain.CodeWrongType},
 		{c.base + "/v1/accountCreationPolicies/" + c.s.Boot.Application.ID, `{"welcome":1}`, domain.CodeUnknownProperty},
+		{c.base + "/v1/accountCreationPolicies/" + c.s.Boot.Application.ID, `{"selfRegistrationStatus":"YES"}`, domain.CodeInvalidStatus},
+		{c.base + "/v1/accountCreationPolicies/" + c.s.Boot.Application.ID, `{"selfRegistrationStatus":1}`, domain.CodeWrongType},
 	} {
 		r := c.do("POST", bad.url, bad.body)
 		if r.Status != 400 || code(t, r) != bad.code {
@@ -215,10 +217,20 @@ func TestEmailVerificationHTTP(t *testing.T) {
 	c, logs := startMail(t, stack.StoreSQLite, "")
 	appID := c.s.Boot.Application.ID
 	pol := c.must(200, c.do("GET", "/v1/accountCreationPolicies/"+appID, nil))
-	if pol["verificationEmailStatus"] != "DISABLED" || href(pol, "application") != c.app {
+	if pol["verificationEmailStatus"] != "DISABLED" || pol["selfRegistrationStatus"] != "DISABLED" || href(pol, "application") != c.app {
 		t.Fatalf("default policy %v", pol)
 	}
 	c.must(200, c.do("POST", "/v1/accountCreationPolicies/"+appID, map[string]any{"verificationEmailStatus": "ENABLED", "verificationSuccessEmailStatus": "DISABLED"}))
+	// Self-registration is set on its own and kept by other changes.
+	if pol := c.must(200, c.do("POST", "/v1/accountCreationPolicies/"+appID, map[string]any{"selfRegistrationStatus": "ENABLED"})); pol["selfRegistrationStatus"] != "ENABLED" || pol["verificationEmailStatus"] != "ENABLED" {
+		t.Fatalf("self-registration on: %v", pol)
+	}
+	if pol := c.must(200, c.do("GET", "/v1/accountCreationPolicies/"+appID, nil)); pol["selfRegistrationStatus"] != "ENABLED" || pol["verificationSuccessEmailStatus"] != "DISABLED" {
+		t.Fatalf("read back: %v", pol)
+	}
+	if pol := c.must(200, c.do("POST", "/v1/accountCreationPolicies/"+appID, map[string]any{"selfRegistrationStatus": "DISABLED"})); pol["selfRegistrationStatus"] != "DISABLED" || pol["verificationEmailStatus"] != "ENABLED" {
+		t.Fatalf("self-registration off: %v", pol)
+	}
 	acc := c.newAccount("tk421")
 	link := href(acc, "emailVerificationToken")
 	if acc["status"] != "UNVERIFIED" || !strings.HasPrefix(link, c.base+"/v1/accounts/emailVerificationTokens/") {
