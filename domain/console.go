@@ -82,7 +82,8 @@ func (s *Service) PublicApplication(ctx context.Context, applicationID string) (
 
 // SignUp creates an account in the public caller's application, as
 // CreateAccount does (the verification policy makes it UNVERIFIED and
-// mails a link to c.Pages.Verify), when the application is enabled and
+// mails a link to c.Pages.Verify, which the answer does not carry), when
+// the application is enabled and
 // its account creation policy has self-registration on. The developer
 // chooses neither status nor customData: both are ignored. Sign-ups are
 // counted per source (DefaultSignUpThrottle) once the input is valid,
@@ -126,13 +127,19 @@ func (s *Service) SignUp(ctx context.Context, c Caller, in AccountInput, source 
 	// A public caller's Idempotency-Key could name another's request,
 	// whose account a replay would hand over.
 	c.IdempotencyKey, c.Fingerprint = "", ""
-	return s.createAccount(ctx, c, app.ID, in, func() error {
+	acc, err := s.createAccount(ctx, c, app.ID, in, func() error {
 		if err := signUpThrottled(ls.signups, source); err != nil {
 			return err
 		}
 		ls.signups.Fail(signUpKey, source)
 		return nil
 	}, admit)
+	if acc != nil {
+		// The live link is for the mailbox only: handed to whoever signed
+		// up, it would verify an address nobody proved to hold.
+		acc.IssuedVerificationToken = ""
+	}
+	return acc, err
 }
 
 func signUpThrottled(t *Throttle, source string) error {

@@ -34,8 +34,8 @@ type Caller struct {
 	// (e.g. https://api.example.com/prod): the default base of the links
 	// that mails carry, when the application's policy sets none.
 	LinkBase string
-	// Application is set for a public caller: one with no key, no session
-	// and Admin false, acting for this one application of TenantID (the
+	// Application is set for a public caller: one with no key, no
+	// session, no AccountID and Admin false, acting for this one application of TenantID (the
 	// developer console's pages before sign-in). It may use the anonymous
 	// account flows of that application (anonApp) and SignUp; it never
 	// passes requireAdmin or selfOrAdmin.
