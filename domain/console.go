@@ -83,8 +83,8 @@ func (s *Service) PublicApplication(ctx context.Context, applicationID string) (
 // SignUp creates an account in the public caller's application, as
 // CreateAccount does (the verification policy makes it UNVERIFIED and
 // mails a link to c.Pages.Verify, which the answer does not carry), when
-// the application is enabled and
-// its account creation policy has self-registration on. The developer
+// the application is enabled and its account creation policy has
+// self-registration on. The developer
 // chooses neither status nor customData: both are ignored. Sign-ups are
 // counted per source (DefaultSignUpThrottle) once the input is valid,
 // whether or not the account is then created.
