@@ -1,15 +1,11 @@
 package main
 
 import (
-	"errors"
-	"os"
-
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/keystorm/keystorm/domain"
 	"github.com/keystorm/keystorm/infra/authorizer"
 	"github.com/keystorm/keystorm/infra/httpapi"
-	"github.com/keystorm/keystorm/infra/rotation"
 	"github.com/keystorm/keystorm/infra/runtime"
 	"github.com/keystorm/keystorm/infra/runtime/signing"
 	"github.com/keystorm/keystorm/infra/runtime/store"
@@ -19,13 +15,7 @@ import (
 
 func main() {
 	runtime.SetupLogging()
-	issuer, audience := os.Getenv("TOKEN_ISSUER"), os.Getenv("TOKEN_AUDIENCE")
-	if issuer == "" || audience == "" {
-		runtime.Fatal("configuration", errors.New("TOKEN_ISSUER and TOKEN_AUDIENCE are required"))
-	}
-	// TOKEN_KEYS_SECRET as deployed, TOKEN_KEYS_DIR for local runs; no
-	// network call at init: the secret loads on first use.
-	keys := signing.TokenKeys(domain.SystemClock, tokens.DefaultSecretCache)
+	issuer, audience := signing.Issuer()
 	store := store.FromEnv()
 	svc := domain.NewService(store)
 	svc.Usage = store
@@ -38,13 +28,12 @@ func main() {
 	if err != nil {
 		runtime.Fatal("configuration", err)
 	}
-	verifier := tokens.NewVerifier(tokens.StoreKeys{Store: keys}, issuer, audience, svc.Clock)
+	// TOKEN_KEYS_SECRET as deployed, TOKEN_KEYS_DIR for local runs.
+	tokenSvc, verifier := signing.Tokens(svc, store, issuer, audience, rec)
 	authCfg.Verifier = verifier
 	authCfg.Usage = rec
 	api := httpapi.API{Svc: svc, Decider: authorizer.New(store, svc.Clock, authCfg).Decider, AuthCacheTTL: authCfg.CacheTTL,
-		Tokens: &domain.TokenService{Store: store, Signer: &rotation.FirstKeySigner{Signer: tokens.NewSigner(keys, svc.Clock), Keys: keys, Publish: store.PutJWKS, Clock: svc.Clock},
-			Verifier: verifier,
-			Throttle: domain.NewThrottle(svc.Clock), Clock: svc.Clock, IDs: svc.IDs, Issuer: issuer, Audience: audience, Accounts: svc, Usage: rec},
+		Tokens: tokenSvc,
 		// The published document, the one the authorizer verifies with:
 		// one source of truth, and a public endpoint that never reads the
 		// private secret.

@@ -100,6 +100,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, lim lim
 	quiet := fs.Bool("quiet", false, "log only warnings and errors (the credentials are still printed)")
 	newAdminKey := fs.Bool("new-admin-key", false, "issue and print a new admin API key for the existing tenant, then serve: the recovery when a first start's key was lost (needs -data or DYNAMODB_ENDPOINT, since an in-memory store starts fresh anyway)")
 	apps := fs.String("applications", "", "`ids` of the applications whose keys and tokens the example API accepts, separated by commas, or * for any (default: the bootstrap application)")
+	consoleApp := fs.String("console-application", "", "application `id` the developer console at /console/ serves (default: the first application the example API is bound to)")
 	tenant := fs.String("tenant-id", "", "tenant `id` for -new-admin-key when the store holds several tenants")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -142,7 +143,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, lim lim
 		base = listen
 	}
 
-	opts := stack.Options{Store: kind, DataDir: *data, AuthCacheTTL: *ttl, PublicURL: base, Log: log, Applications: authorizer.ParseApplications(*apps)}
+	opts := stack.Options{Store: kind, DataDir: *data, AuthCacheTTL: *ttl, PublicURL: base, Log: log, Applications: authorizer.ParseApplications(*apps), ConsoleApplication: *consoleApp}
 	if endpoint != "" {
 		opts.Endpoint, opts.Tables = endpoint, dynamo.ConfigFromEnv()
 	}
@@ -217,6 +218,11 @@ func printBanner(w io.Writer, listen, base string, s *stack.Stack, data, endpoin
 		fmt.Fprintf(w, "Example API bound to application %s\n", strings.Join(bound, ", "))
 	} else {
 		fmt.Fprintln(w, "Example API bound to no application: it refuses every key (use -applications)")
+	}
+	if s.ConsoleApplication != "" {
+		fmt.Fprintf(w, "Developer console for application %s: %s/console\n", s.ConsoleApplication, strings.TrimRight(base, "/"))
+	} else {
+		fmt.Fprintln(w, "Developer console: no application (use -console-application)")
 	}
 	b := s.Boot
 	switch {

@@ -246,7 +246,8 @@ func (w *World) IDs() map[string]string {
 // tokens' (TOKEN_ISSUER, TOKEN_AUDIENCE, TOKEN_KEYS_DIR, and
 // TOKEN_JWKS_SOURCE=dynamodb for the authorizer) and the authorizer's
 // binding (KEYSTORM_APPLICATIONS: the seeded application and the
-// administrators application, so both kinds of sample key pass). Which of
+// administrators application, so both kinds of sample key pass), and the
+// console's application (CONSOLE_APPLICATION_ID, the seeded one). Which of
 // them a given
 // function reads is its own business (see scripts/invoke).
 func (w *World) Vars() map[string]string {
@@ -261,6 +262,8 @@ func (w *World) Vars() map[string]string {
 		"TOKEN_KEYS_DIR":        w.KeysDir,
 		"TOKEN_JWKS_SOURCE":     "dynamodb",
 		"KEYSTORM_APPLICATIONS": w.Boot.Application.ID + "," + w.Boot.AdminApp.ID,
+		// The developer console serves the seeded application.
+		"CONSOLE_APPLICATION_ID": w.Boot.Application.ID,
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"github.com/keystorm/keystorm/domain"
 	"github.com/keystorm/keystorm/events"
 	"github.com/keystorm/keystorm/infra/authorizer"
+	"github.com/keystorm/keystorm/infra/console"
 	"github.com/keystorm/keystorm/infra/dynamo"
 	"github.com/keystorm/keystorm/infra/embedded"
 	"github.com/keystorm/keystorm/infra/example"
@@ -100,6 +102,10 @@ type Options struct {
 	Mailer domain.Mailer
 	// MailFrom is the outbox's sender; empty means LocalMailFrom.
 	MailFrom string
+	// ConsoleApplication is the application the developer console at
+	// /console serves (the local server's -console-application). Empty
+	// means the first application the example API is bound to.
+	ConsoleApplication string
 }
 
 // LocalMailFrom is the local outbox's default sender.
@@ -161,6 +167,9 @@ type Stack struct {
 	// its directory ("" when it keeps mail in memory).
 	Outbox     *outbox.Outbox
 	OutboxPath string
+	// ConsoleApplication is the application /console serves ("" when
+	// there is none: the console then says how to name one).
+	ConsoleApplication string
 	// Boot is set when this start created the tenant (first start).
 	Boot *domain.Bootstrapped
 	// Replayed counts the journal events loaded at start (embedded
@@ -351,6 +360,17 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		return tokens.JWKS(ring)
 	}
 	fns[httpapi.OAuthFamily] = gateway.ProxyFunc(httpapi.Proxy(api.Handler(httpapi.OAuthFamily), base))
+	// The developer console, on the same token service: its sessions
+	// are the password grant's, checked with no cache.
+	s.ConsoleApplication = o.ConsoleApplication
+	if s.ConsoleApplication == "" && len(apps) > 0 && apps[0] != "*" {
+		s.ConsoleApplication = apps[0]
+	}
+	ch, err := s.console(api.Tokens, verifier, base, o.Log)
+	if err != nil {
+		return nil, err
+	}
+	fns["console"] = gateway.ProxyFunc(httpapi.Proxy(ch, base))
 	s.Gateway = gateway.New(routes, fns, s.Authorizer.HandleRequest)
 	s.Gateway.DomainName = public.Host
 	s.Gateway.StageVariables = map[string]map[string]string{}
@@ -485,4 +505,15 @@ func (s *Stack) Close() {
 	if s.Embedded != nil {
 		_ = s.Embedded.Close()
 	}
+}
+
+// console is the developer console's handler for ConsoleApplication, or,
+// without one, a page saying how to name one.
+func (s *Stack) console(tok *domain.TokenService, verifier domain.TokenVerifier, base string, log *slog.Logger) (http.Handler, error) {
+	if s.ConsoleApplication == "" {
+		return console.NotConfigured("start the server with -console-application ID."), nil
+	}
+	return console.New(console.Config{Service: s.Service, Tokens: tok, ApplicationID: s.ConsoleApplication, Log: log,
+		TryURL:   base + "/troopers/{username}/equipment",
+		Sessions: &domain.TokenAuthenticator{Store: s.Feed, Verifier: verifier, Clock: s.Service.Clock}})
 }

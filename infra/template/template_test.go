@@ -38,6 +38,7 @@ var wantFunctions = map[string]string{
 	"RotateFunction":       "rotate",
 	"SweepFunction":        "sweep",
 	"ProjectorFunction":    "projector",
+	"ConsoleFunction":      "console",
 }
 
 // wantRoutes is the route list of the design, written out by hand: the
@@ -136,6 +137,9 @@ var wantPublicRoutes = []struct {
 	{"oauth", "ManagementApi", "ANY", "/oauth/revoke"},
 	{"oauth", "ManagementApi", "GET", "/.well-known/jwks.json"},
 	{"oauth", "ManagementApi", "GET", "/openapi.json"},
+	// The developer console's pages check their own session cookie.
+	{"console", "ManagementApi", "ANY", "/console"},
+	{"console", "ManagementApi", "ANY", "/console/{page+}"},
 }
 
 func TestPublicRoutesArePresent(t *testing.T) {
@@ -505,19 +509,21 @@ func TestTokenKeyWiring(t *testing.T) {
 	}
 }
 
-// Mail on AWS: only the accounts function sends, as MailFromAddress, and
-// its role may call ses:SendEmail and nothing else of SES, on the sender's
-// identities only, with the From address pinned (least privilege).
+// Mail on AWS: only the accounts function and the console send, as
+// MailFromAddress, and their roles may call ses:SendEmail and nothing else
+// of SES, on the sender's identities only, with the From address pinned
+// (least privilege): the policy is written once, in AccountsFunction, and
+// the console's role names it by its YAML anchor.
 func TestMailWiring(t *testing.T) {
 	tpl := loadReal(t)
 	for name, f := range tpl.Functions {
 		v, ok := f.Env["MAIL_FROM"]
-		if name == "AccountsFunction" {
+		if name == "AccountsFunction" || name == "ConsoleFunction" {
 			if v != "!Ref MailFromAddress" {
-				t.Errorf("AccountsFunction MAIL_FROM = %q", v)
+				t.Errorf("%s MAIL_FROM = %q", name, v)
 			}
 		} else if ok {
-			t.Errorf("%s has MAIL_FROM: only the accounts function mails", name)
+			t.Errorf("%s has MAIL_FROM: only the accounts function and the console mail", name)
 		}
 	}
 	if p, ok := tpl.Parameters["MailFromAddress"]; !ok || p.Default != "" {

@@ -40,6 +40,9 @@
 //	                             application, so both kinds of sample key pass)
 //	oauth                        TOKEN_ISSUER, TOKEN_AUDIENCE, and TOKEN_KEYS_DIR, the key
 //	                             directory (unless TOKEN_KEYS_SECRET is given)
+//	console                      TOKEN_ISSUER, TOKEN_AUDIENCE, TOKEN_KEYS_DIR (unless
+//	                             TOKEN_KEYS_SECRET is given), and CONSOLE_APPLICATION_ID
+//	                             (the seeded application)
 //	rotate                       TOKEN_KEYS_DIR (unless TOKEN_KEYS_SECRET is given)
 //	projector                    AWS_ENDPOINT_URL_API_GATEWAY=http://127.0.0.1:1 (unless
 //	                             AWS_ENDPOINT_URL is given): nothing listens there, since API

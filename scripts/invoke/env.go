@@ -35,6 +35,8 @@ var (
 	keysDir       = setting{name: "TOKEN_KEYS_DIR", unless: []string{"TOKEN_KEYS_SECRET"}}
 	jwksSource    = setting{name: "TOKEN_JWKS_SOURCE", unless: []string{"TOKEN_JWKS_FILE"}}
 	binding       = setting{name: "KEYSTORM_APPLICATIONS"}
+	// The console's application: the seeded one.
+	consoleApp = setting{name: "CONSOLE_APPLICATION_ID"}
 	// The projector's API Gateway (infra/apigw), unless the shared
 	// endpoint is given.
 	apiGatewayEndpoint = setting{name: "AWS_ENDPOINT_URL_API_GATEWAY", unless: []string{"AWS_ENDPOINT_URL"}}
@@ -58,6 +60,7 @@ var functions = map[string]function{
 	"rotate":       {settings: join(storeSettings, []setting{keysDir})},
 	"sweep":        {settings: storeSettings},
 	"projector":    {settings: join(storeSettings, []setting{apiGatewayEndpoint})},
+	"console":      {settings: join(storeSettings, tokenClaims, []setting{keysDir, consoleApp})},
 	"example":      {}, // reads only the authorizer context of its event
 }
 

@@ -316,6 +316,21 @@ var answers = map[string]map[string]func(t *testing.T, out []byte){
 		},
 		"token.json": token(sample.Scope),
 	},
+	"console": {
+		// The pages live under the stage, as API Gateway serves them.
+		"signin-page.json": func(t *testing.T, out []byte) {
+			resp := proxy(t, out, http.StatusOK)
+			if !strings.Contains(resp.Body, `action="/prod/console/signin"`) || !strings.Contains(resp.Body, "Username or email") {
+				t.Errorf("sign-in page:\n%s", resp.Body)
+			}
+		},
+		"keys-signed-out.json": func(t *testing.T, out []byte) {
+			resp := proxy(t, out, http.StatusSeeOther)
+			if loc := header(resp, "Location"); loc != "/prod/console/signin" {
+				t.Errorf("signed out, the keys page sends to %q", loc)
+			}
+		},
+	},
 	"sweep": {
 		"scheduled.json": func(t *testing.T, out []byte) {
 			var got struct {

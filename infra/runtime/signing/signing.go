@@ -1,9 +1,12 @@
 package signing
 
 import (
+	"errors"
+	"os"
 	"time"
 
 	"github.com/keystorm/keystorm/domain"
+	"github.com/keystorm/keystorm/infra/dynamo"
 	"github.com/keystorm/keystorm/infra/rotation"
 	"github.com/keystorm/keystorm/infra/runtime"
 	"github.com/keystorm/keystorm/infra/tokens"
@@ -34,4 +37,30 @@ func TokenKeys(clock domain.Clock, cacheFor time.Duration) tokens.KeyStore {
 		runtime.Fatal("secrets manager client", err)
 	}
 	return secretsmanager.NewStore(client, secret, cacheFor, clock)
+}
+
+// Issuer reads TOKEN_ISSUER and TOKEN_AUDIENCE, which every token a
+// function signs carries and every verification checks; either missing
+// is fatal.
+func Issuer() (issuer, audience string) {
+	issuer, audience = os.Getenv("TOKEN_ISSUER"), os.Getenv("TOKEN_AUDIENCE")
+	if issuer == "" || audience == "" {
+		runtime.Fatal("configuration", errors.New("TOKEN_ISSUER and TOKEN_AUDIENCE are required"))
+	}
+	return issuer, audience
+}
+
+// Tokens is the token service of a function that signs (the OAuth
+// function and the console): keys from TokenKeys, the first key made and
+// published on first use (rotation.FirstKeySigner), verification against
+// the same keys, the failure throttle, and svc for the password grant.
+// usage counts the key verifications of client authentications.
+func Tokens(svc *domain.Service, st *dynamo.Store, issuer, audience string, usage domain.UsageSink) (*domain.TokenService, *tokens.Verifier) {
+	// No network call at init: the secret loads on first use.
+	keys := TokenKeys(domain.SystemClock, tokens.DefaultSecretCache)
+	verifier := tokens.NewVerifier(tokens.StoreKeys{Store: keys}, issuer, audience, svc.Clock)
+	return &domain.TokenService{Store: st,
+		Signer:   &rotation.FirstKeySigner{Signer: tokens.NewSigner(keys, svc.Clock), Keys: keys, Publish: st.PutJWKS, Clock: svc.Clock},
+		Verifier: verifier, Throttle: domain.NewThrottle(svc.Clock), Clock: svc.Clock, IDs: svc.IDs,
+		Issuer: issuer, Audience: audience, Accounts: svc, Usage: usage}, verifier
 }

@@ -1,0 +1,223 @@
+package console
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/keystorm/keystorm/domain"
+	"github.com/keystorm/keystorm/infra/httpapi"
+)
+
+// The signed-out pages: sign in and out, sign up, and the two mailed
+// links (password reset, email verification).
+
+var errMismatch = domain.E(domain.KindInvalid, domain.CodeInvalidValue, "confirm", "The two passwords are not the same.")
+
+func (q *req) form(name string) string { return q.r.PostForm.Get(name) }
+
+// formPtr is a form field as a domain input: nil when empty, so an
+// empty optional field means "not given".
+func (q *req) formPtr(name string) *string {
+	v := q.r.PostForm.Get(name)
+	if v == "" {
+		return nil
+	}
+	return &v
+}
+
+func (c *Console) home(q *req) error {
+	if q.account != nil {
+		q.redirect("/keys")
+	} else {
+		q.redirect("/signin")
+	}
+	return nil
+}
+
+type signInData struct {
+	Login string
+}
+
+func (c *Console) signInPage(q *req) error {
+	if q.account != nil {
+		q.redirect("/keys")
+		return nil
+	}
+	c.render(q, http.StatusOK, "signin", view{Title: "Sign in", Data: signInData{}})
+	return nil
+}
+
+func (c *Console) signIn(q *req) error {
+	login := q.form("login")
+	st, err := c.cfg.Tokens.PasswordGrant(q.r.Context(), domain.PasswordRequest{ApplicationID: q.app.ID, Username: login,
+		Password: q.form("password"), BaseURL: q.base, Source: httpapi.SourceAddr(q.r)})
+	if err != nil {
+		return c.formError(q, "signin", view{Title: "Sign in", Data: signInData{Login: login}}, err)
+	}
+	q.startSession(st)
+	q.redirect("/keys")
+	return nil
+}
+
+func (c *Console) signOut(q *req) error {
+	// The session ends on the server, so a copy of the cookie is worth
+	// nothing from now on; already ended is as good.
+	if err := c.cfg.Service.DeleteRefreshToken(q.r.Context(), q.caller, q.caller.Session); err != nil && !errors.Is(err, domain.ErrNotFound) {
+		return err
+	}
+	q.endSession()
+	q.redirect("/signin?done=signedout")
+	return nil
+}
+
+type signUpData struct {
+	GivenName, Surname, Username, Email string
+	// Sent is set once an unverified account was made: its mail went.
+	Sent bool
+}
+
+func (c *Console) signUpPage(q *req) error {
+	if q.account != nil {
+		q.redirect("/keys")
+		return nil
+	}
+	c.render(q, http.StatusOK, "signup", view{Title: "Create an account", Data: signUpData{}})
+	return nil
+}
+
+func (c *Console) signUp(q *req) error {
+	d := signUpData{GivenName: q.form("givenName"), Surname: q.form("surname"), Username: q.form("username"), Email: q.form("email")}
+	v := view{Title: "Create an account", Data: d}
+	if !q.app.SelfRegistrationOn || !q.app.Usable() {
+		return c.formError(q, "signup", v, domain.ErrSignUpClosed)
+	}
+	password := q.form("password")
+	if password != q.form("confirm") {
+		return c.formError(q, "signup", v, errMismatch)
+	}
+	in := domain.AccountInput{GivenName: q.formPtr("givenName"), Surname: q.formPtr("surname"), Username: q.formPtr("username"),
+		Email: q.formPtr("email"), Password: &password}
+	if in.Email == nil {
+		in.Email = new(string) // the domain names the missing field
+	}
+	acc, err := c.cfg.Service.SignUp(q.r.Context(), c.public(q), in, httpapi.SourceAddr(q.r))
+	if err != nil {
+		return c.formError(q, "signup", v, err)
+	}
+	if acc.Status != domain.StatusEnabled {
+		d.Sent = true
+		c.render(q, http.StatusOK, "signup", view{Title: "Check your email", Data: d})
+		return nil
+	}
+	st, err := c.cfg.Tokens.PasswordGrant(q.r.Context(), domain.PasswordRequest{ApplicationID: q.app.ID, Username: acc.Username,
+		Password: password, BaseURL: q.base, Source: httpapi.SourceAddr(q.r)})
+	if err != nil {
+		// The account exists; only the automatic sign-in failed.
+		q.redirect("/signin")
+		return nil
+	}
+	q.startSession(st)
+	q.redirect("/keys?done=welcome")
+	return nil
+}
+
+type forgotData struct {
+	Email string
+	Sent  bool
+}
+
+func (c *Console) forgotPage(q *req) error {
+	c.render(q, http.StatusOK, "forgot", view{Title: "Forgot your password?", Data: forgotData{}})
+	return nil
+}
+
+func (c *Console) forgot(q *req) error {
+	address := strings.TrimSpace(q.form("email"))
+	v := view{Title: "Forgot your password?", Data: forgotData{Email: address}}
+	// The same answer whether or not the address has an account, after
+	// the same time (the domain pads it).
+	if err := c.cfg.Service.RequestPasswordReset(q.r.Context(), c.public(q), q.app.ID, address); err != nil {
+		return c.formError(q, "forgot", v, err)
+	}
+	v.Data = forgotData{Email: address, Sent: true}
+	c.render(q, http.StatusOK, "forgot", v)
+	return nil
+}
+
+type linkData struct {
+	// Valid is false for a missing, unknown, used or expired link.
+	Valid bool
+	Email string
+}
+
+func (c *Console) resetPage(q *req) error {
+	if q.stashLink("/reset") {
+		return nil
+	}
+	d := linkData{}
+	if raw := q.linkToken(); raw != "" {
+		acc, err := c.cfg.Service.GetPasswordResetToken(q.r.Context(), c.public(q), q.app.ID, raw)
+		switch {
+		case errors.Is(err, domain.ErrNotFound):
+		case err != nil:
+			return err
+		default:
+			d = linkData{Valid: true, Email: acc.Email}
+		}
+	}
+	c.render(q, http.StatusOK, "reset", view{Title: "Choose a new password", Data: d})
+	return nil
+}
+
+func (c *Console) reset(q *req) error {
+	raw := q.linkToken()
+	v := view{Title: "Choose a new password", Data: linkData{Valid: raw != ""}}
+	password := q.form("password")
+	if password != q.form("confirm") {
+		return c.formError(q, "reset", v, errMismatch)
+	}
+	_, err := c.cfg.Service.ResetPassword(q.r.Context(), c.public(q), q.app.ID, raw, password)
+	if errors.Is(err, domain.ErrNotFound) || (err == nil && raw == "") {
+		q.dropLink("/reset")
+		c.render(q, http.StatusNotFound, "reset", view{Title: "Choose a new password", Data: linkData{}})
+		return nil
+	}
+	if err != nil {
+		return c.formError(q, "reset", v, err)
+	}
+	q.dropLink("/reset")
+	q.endSession()
+	q.redirect("/signin?done=reset")
+	return nil
+}
+
+func (c *Console) verifyPage(q *req) error {
+	if q.stashLink("/verify") {
+		return nil
+	}
+	// The token is used by the button, not by opening the link: a mail
+	// scanner that fetches links must not verify an address for someone.
+	c.render(q, http.StatusOK, "verify", view{Title: "Verify your email", Data: linkData{Valid: q.linkToken() != ""}})
+	return nil
+}
+
+func (c *Console) verify(q *req) error {
+	raw := q.linkToken()
+	if raw == "" {
+		c.render(q, http.StatusNotFound, "verify", view{Title: "Verify your email", Data: linkData{}})
+		return nil
+	}
+	_, err := c.cfg.Service.VerifyEmail(q.r.Context(), c.public(q), raw)
+	if errors.Is(err, domain.ErrNotFound) {
+		q.dropLink("/verify")
+		c.render(q, http.StatusNotFound, "verify", view{Title: "Verify your email", Data: linkData{}})
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	q.dropLink("/verify")
+	q.redirect("/signin?done=verified")
+	return nil
+}
