@@ -2,6 +2,7 @@ package domain
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/keystorm/keystorm/events"
@@ -84,13 +85,15 @@ func (s *Service) PublicApplication(ctx context.Context, applicationID string) (
 // CreateAccount does (the verification policy makes it UNVERIFIED and
 // mails a link to c.Pages.Verify, which the answer does not carry), when
 // the application is enabled and its account creation policy has
-// self-registration on. The developer
-// chooses neither status nor customData: both are ignored. Sign-ups are
-// counted per source (DefaultSignUpThrottle) once the input is valid,
-// whether or not the account is then created.
+// self-registration on. The developer chooses neither status nor
+// customData: both are ignored. Sign-ups are counted per source
+// (DefaultSignUpThrottle) once the input is valid, whether or not the
+// account is then created. Under a verifying policy, an email that
+// already has an account answers nil, nil (as "check your mail") and its
+// owner is mailed instead, so a sign-up does not tell who has an account.
 // Errors: ErrNotFound (not a public caller, or no such application),
-// ErrSignUpClosed, KindInvalid, KindConflict (username or email taken),
-// KindThrottled, ErrNoMailer, ErrUnavailable.
+// ErrSignUpClosed, KindInvalid, KindConflict (username taken; email taken
+// without a verifying policy), KindThrottled, ErrNoMailer, ErrUnavailable.
 func (s *Service) SignUp(ctx context.Context, c Caller, in AccountInput, source string) (*Account, error) {
 	if !c.public() {
 		return nil, ErrNotFound
@@ -138,6 +141,26 @@ func (s *Service) SignUp(ctx context.Context, c Caller, in AccountInput, source 
 		// The live link is for the mailbox only: handed to whoever signed
 		// up, it would verify an address nobody proved to hold.
 		acc.IssuedVerificationToken = ""
+	}
+	var de *Error
+	if errors.As(err, &de) && de.Kind == KindConflict && app.VerificationEmailOn {
+		// Where sign-ups are verified by mail, a taken address is not
+		// told to whoever typed it: the answer is a new account's
+		// ("check your mail"), and the mail goes to the address's owner,
+		// who learns someone tried. Without verification the developer
+		// would be signed in at once, so the difference could not be
+		// hidden anyway (README "Known limits"). A taken username is
+		// still said: it is no secret of anyone's mailbox.
+		address := ""
+		if in.Email != nil {
+			address = *in.Email
+		}
+		if address, aerr := email(&address); aerr == nil {
+			if owner, ferr := s.findByEmail(ctx, app, address); ferr == nil && owner != nil {
+				s.mailAfterCommit(ctx, signUpTakenMail(owner, app))
+				return nil, nil
+			}
+		}
 	}
 	return acc, err
 }
@@ -222,7 +245,7 @@ func (s *Service) UpdateProfile(ctx context.Context, c Caller, in ProfileInput) 
 		checked = acc.PasswordHash
 	}
 	c.IdempotencyKey, c.Fingerprint = "", ""
-	return run(ctx, s, c, func(r *recorder) (*Account, error) {
+	next, err := run(ctx, s, c, func(r *recorder) (*Account, error) {
 		cur, err := s.sessionSelf(ctx, c)
 		if err != nil {
 			return nil, err
@@ -248,6 +271,13 @@ func (s *Service) UpdateProfile(ctx context.Context, c Caller, in ProfileInput) 
 		next := cur.clone()
 		return next, r.record(cur.Ref(), cur, next, ev)
 	})
+	if err == nil && next.Email != acc.Email {
+		// The former address learns where the account went.
+		if app, aerr := load[*Application](ctx, s, c, KindApplication, acc.ApplicationID); aerr == nil {
+			s.mailAfterCommit(ctx, emailChangedMail(acc, app, next.Email))
+		}
+	}
+	return next, err
 }
 
 // ChangePassword sets a session caller's own password: the current one

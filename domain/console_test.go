@@ -289,7 +289,27 @@ func TestSignUp(t *testing.T) {
 	if !e.eventsHold(t, `"actor":"console"`) {
 		t.Fatal("the sign-up's events do not name the console")
 	}
-	// The same email again: taken.
+	// The same email again, under a verifying policy: the answer is a
+	// new account's, nothing is made, and the owner is told.
+	mails := len(m.all())
+	again, err := e.svc.SignUp(ctx, pub, signUpInput("fn2187"), "192.0.2.1")
+	if err != nil || again != nil {
+		t.Fatalf("a taken address under verification: %v %+v", err, again)
+	}
+	if all := m.all(); len(all) != mails+1 || all[mails].To != acc.Email || !strings.Contains(all[mails].Text, "Nothing was created") {
+		t.Fatalf("the owner was not told: %+v", all[mails:])
+	}
+	// A taken username with a new address is said: no mailbox is told
+	// anything by it.
+	taken := signUpInput("other")
+	taken.Username = ptr(acc.Username)
+	_, err = e.svc.SignUp(ctx, pub, taken, "192.0.2.1")
+	wantKind(t, err, domain.KindConflict)
+	// Without verification a taken email is a conflict: the sign-up
+	// would otherwise sign the developer in, which no answer can fake.
+	if _, err := e.svc.SetAccountCreationPolicy(ctx, e.admin, app, domain.AccountCreationPolicyInput{VerificationEmailStatus: ptr("DISABLED")}); err != nil {
+		t.Fatal(err)
+	}
 	_, err = e.svc.SignUp(ctx, pub, signUpInput("fn2187"), "192.0.2.1")
 	wantKind(t, err, domain.KindConflict)
 	// Invalid input is refused as CreateAccount refuses it.
@@ -551,5 +571,43 @@ func TestSessionManagesOwnKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = e.svc.GetAPIKey(ctx, self, made.Key.ID)
+	wantErr(t, err, domain.ErrNotFound)
+}
+
+// The console's verification landing names the account without using
+// the token, for its own application's public caller only.
+func TestGetVerificationToken(t *testing.T) {
+	e, m := mailEnv(t)
+	ctx := context.Background()
+	app := e.boot.Application.ID
+	pub := e.publicCaller()
+	if _, err := e.svc.SetAccountCreationPolicy(ctx, e.admin, app, domain.AccountCreationPolicyInput{
+		SelfRegistrationStatus: ptr("ENABLED"), VerificationEmailStatus: ptr("ENABLED")}); err != nil {
+		t.Fatal(err)
+	}
+	acc, err := e.svc.SignUp(ctx, pub, signUpInput("rey"), "192.0.2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := lastToken(t, m, pageToken)
+	for range 2 { // looking does not use it
+		if got, err := e.svc.GetVerificationToken(ctx, pub, raw); err != nil || got.ID != acc.ID {
+			t.Fatalf("peek: %v %+v", err, got)
+		}
+	}
+	for _, c := range []domain.Caller{e.admin, {TenantID: e.boot.Tenant.ID, AccountID: acc.ID, Session: "s1"}} {
+		_, err := e.svc.GetVerificationToken(ctx, c, raw)
+		wantErr(t, err, domain.ErrNotFound)
+	}
+	other := "x" + raw[1:]
+	if raw[0] == 'x' {
+		other = "y" + raw[1:]
+	}
+	_, err = e.svc.GetVerificationToken(ctx, pub, other)
+	wantErr(t, err, domain.ErrNotFound)
+	if _, err := e.svc.VerifyEmail(ctx, pub, raw); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.GetVerificationToken(ctx, pub, raw)
 	wantErr(t, err, domain.ErrNotFound)
 }

@@ -52,3 +52,20 @@ func hours(d time.Duration) string {
 	}
 	return "1 hour"
 }
+
+// signUpTakenMail tells an address's owner that someone tried to sign up
+// with it (SignUp, under a verifying policy).
+func signUpTakenMail(a *Account, app *Application) Message {
+	return Message{To: a.Email, Subject: "Someone tried to sign up for " + app.Name + " with your address", Text: fmt.Sprintf(
+		"%s\n\nSomeone tried to create a new %s account with this address, which already has one (%s). Nothing was created.\nIf it was you, sign in instead; if you forgot your password, ask for a reset on the sign-in page. If it was not you, ignore this mail.\n",
+		greeting(a), app.Name, a.Username)}
+}
+
+// emailChangedMail tells an account's former address that the address
+// changed (UpdateProfile): a taken-over session would otherwise move the
+// account away unnoticed.
+func emailChangedMail(a *Account, app *Application, next string) Message {
+	return Message{To: a.Email, Subject: "Your " + app.Name + " email address was changed", Text: fmt.Sprintf(
+		"%s\n\nThe email address of your %s account (%s) was just changed to %s. Mail for the account goes there from now on.\nIf you did not do this, tell the service at once.\n",
+		greeting(a), app.Name, a.Username, next)}
+}

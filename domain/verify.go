@@ -47,6 +47,24 @@ func (s *Service) VerifyEmail(ctx context.Context, c Caller, raw string) (*Accou
 	return acc, nil
 }
 
+// GetVerificationToken validates a verification token of the public
+// caller's application without using it, and returns its account: the
+// console's landing page names the address before its button verifies
+// it, so a link planted by another site cannot verify someone else's
+// account unseen.
+// Errors: ErrNotFound (not a public caller, or the token: see
+// accountByToken), ErrUnavailable.
+func (s *Service) GetVerificationToken(ctx context.Context, c Caller, raw string) (*Account, error) {
+	if !c.public() {
+		return nil, ErrNotFound
+	}
+	app, err := s.anonApp(ctx, c, c.Application)
+	if err != nil {
+		return nil, err
+	}
+	return s.accountByToken(ctx, c, verificationTokenKey, raw, app)
+}
+
 // ResendVerification mails a fresh verification link to the
 // application's UNVERIFIED account whose username or email is login; the
 // account's earlier link dies. Stormpath's verificationEmails: the answer

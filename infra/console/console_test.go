@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -271,6 +272,13 @@ func TestSignUpAndVerify(t *testing.T) {
 	want(t, p, http.StatusOK, "We sent a link to", "cassian@example.com")
 	d.get("/console/signin")
 	want(t, d.post("/console/signin", form("login", "cassian", "password", "Changeme1")), http.StatusBadRequest)
+	// A taken address gets the very same page; its owner gets a notice.
+	x := st.browser()
+	x.get("/console/signup")
+	want(t, x.post("/console/signup", form("email", "new@example.com", "password", "Changeme1", "confirm", "Changeme1")), http.StatusOK, "We sent a link to", "new@example.com")
+	if mails := st.mails(); !strings.Contains(mails[len(mails)-1], "To: new@example.com") || !strings.Contains(mails[len(mails)-1], "Nothing was created") {
+		t.Fatal("the address's owner was not told of the sign-up")
+	}
 	link := st.link("cassian@example.com", "verify")
 	// The link's token leaves the URL at once, for a cookie of the page.
 	p = d.get(link)
@@ -279,7 +287,7 @@ func TestSignUpAndVerify(t *testing.T) {
 		t.Fatal("the link's cookie is not scoped to its page")
 	}
 	// Opening the link does not verify: the button does.
-	want(t, d.get("/console/verify"), http.StatusOK, ">Verify email</button>")
+	want(t, d.get("/console/verify"), http.StatusOK, ">Verify email</button>", "cassian@example.com")
 	d.get("/console/signin")
 	want(t, d.post("/console/signin", form("login", "cassian", "password", "Changeme1")), http.StatusBadRequest)
 	d.get("/console/verify")
@@ -289,7 +297,7 @@ func TestSignUpAndVerify(t *testing.T) {
 	e := st.browser()
 	e.get("/console/signin")
 	e.get(link)
-	e.get("/console/verify")
+	want(t, e.get("/console/verify"), http.StatusOK, "This link is not valid")
 	want(t, e.post("/console/verify", nil), http.StatusNotFound, "This link is not valid")
 }
 
@@ -368,16 +376,96 @@ func TestProfile(t *testing.T) {
 	want(t, b.post("/console/profile", form("givenName", "Joe", "surname", "Stormtrooper", "email", "joe@example.com")), http.StatusBadRequest, `value="joe@example.com"`)
 	want(t, b.post("/console/profile", form("givenName", "Joe", "surname", "Stormtrooper", "email", "joe@example.com", "currentPassword", "wrong")), http.StatusBadRequest)
 	wantRedirect(t, b.post("/console/profile", form("givenName", "Joe", "surname", "Stormtrooper", "email", "joe@example.com", "currentPassword", "Changeme1")), "/console/profile?done=profile")
+	// The former address is told where the account went.
+	mails := st.mails()
+	if len(mails) == 0 || !strings.Contains(mails[len(mails)-1], "To: tk421@example.com") || !strings.Contains(mails[len(mails)-1], "was just changed to joe@example.com") {
+		t.Fatalf("no notice to the former address: %q", mails)
+	}
 	// A new password: the wrong current one changes nothing; the right
 	// one keeps this browser signed in and ends the other sessions.
 	other := st.browser()
 	other.signIn("tk421", "Changeme1")
 	b.get("/console/profile")
-	p := b.post("/console/password", form("currentPassword", "wrong", "newPassword", "Newpassw0rd", "confirm", "Newpassw0rd"))
+	p := b.post("/console/password", form("currentPassword", "wrong", "password", "Newpassw0rd", "confirm", "Newpassw0rd"))
 	want(t, p, http.StatusBadRequest)
-	want(t, b.post("/console/password", form("currentPassword", "Changeme1", "newPassword", "Newpassw0rd", "confirm", "Other0000")), http.StatusBadRequest, "not the same")
-	wantRedirect(t, b.post("/console/password", form("currentPassword", "Changeme1", "newPassword", "Newpassw0rd", "confirm", "Newpassw0rd")), "/console/profile?done=password")
+	want(t, b.post("/console/password", form("currentPassword", "Changeme1", "password", "Newpassw0rd", "confirm", "Other0000")), http.StatusBadRequest, "not the same")
+	wantRedirect(t, b.post("/console/password", form("currentPassword", "Changeme1", "password", "Newpassw0rd", "confirm", "Newpassw0rd")), "/console/profile?done=password")
 	want(t, b.get("/console/profile?done=password"), http.StatusOK, "Your password was changed")
 	wantRedirect(t, other.get("/console/keys"), "/console/signin")
 	other.signIn("joe@example.com", "Newpassw0rd")
+}
+
+var onceRE = regexp.MustCompile(`name="once" value="([^"]+)"`)
+
+// A form that makes a secret, sent twice (a reload, a second click),
+// acts once: a second reroll would end the first one's grace.
+func TestRepeatedFormsActOnce(t *testing.T) {
+	st := startSite(t, "")
+	acc := st.account("tk421", "Changeme1")
+	b := st.browser()
+	b.signIn("tk421", "Changeme1")
+	p := b.get("/console/keys")
+	once := onceRE.FindStringSubmatch(p.body)
+	if once == nil {
+		t.Fatal("the create form has no one-time token")
+	}
+	f := form("name", "ci", "once", once[1])
+	id, secret := created(t, b.post("/console/keys", f))
+	want(t, b.post("/console/keys", f), http.StatusCreated, "This form was sent twice")
+	list, err := st.s.Service.ListAPIKeys(context.Background(), st.admin, acc.ID, domain.Page{})
+	if err != nil || len(list.Items) != 1 {
+		t.Fatalf("%d keys after the same form twice (%v)", len(list.Items), err)
+	}
+	// Another account cannot replay it: the token is bound to the
+	// account, the path and the fields.
+	if secretRE.MatchString(b.post("/console/keys", form("name", "other", "once", once[1])).body) {
+		t.Fatal("the same token with other fields made a key")
+	}
+
+	p = b.get("/console/keys/" + id + "/reroll")
+	once = onceRE.FindStringSubmatch(p.body)
+	if once == nil {
+		t.Fatal("the reroll form has no one-time token")
+	}
+	f = form("grace", "24h", "once", once[1])
+	_, secret2 := created(t, b.post("/console/keys/"+id+"/reroll", f))
+	want(t, b.post("/console/keys/"+id+"/reroll", f), http.StatusOK, "This form was sent twice", "rerolled once")
+	if st.getKey(id).Generation != 1 || st.equipment("tk421", id, secret) != http.StatusOK || st.equipment("tk421", id, secret2) != http.StatusOK {
+		t.Fatal("the repeated reroll rerolled again, ending the grace")
+	}
+}
+
+func TestFormDetails(t *testing.T) {
+	st := startSite(t, "")
+	st.account("tk421", "Changeme1")
+	b := st.browser()
+	b.signIn("tk421", "Changeme1")
+	first := b.cookie("ks_session")
+	today := st.s.Service.Clock.Now().UTC().Format(time.DateOnly)
+	b.get("/console/keys")
+	want(t, b.post("/console/keys", form("name", "ci", "expires", today)), http.StatusBadRequest, "The expiry date must be after today")
+	id, _ := created(t, b.post("/console/keys", form("name", "ci")))
+	// The buttons on a key's page come back to it.
+	b.get("/console/keys/" + id)
+	wantRedirect(t, b.post("/console/keys/"+id+"/status", form("status", "DISABLED", "from", "key")), "/console/keys/"+id+"?done=disabled")
+	want(t, b.get("/console/keys/"+id+"?done=disabled"), http.StatusOK, "The key is disabled", ">Enable</button>", `name="from" value="key"`)
+	// Not a form: refused before anything is done.
+	req, _ := http.NewRequest("POST", st.URL+"/console/keys", strings.NewReader(`{"name":"json"}`))
+	req.Header.Set("Content-Type", "application/json")
+	want(t, b.do(req), http.StatusUnsupportedMediaType)
+	// Signing in again ends the session this browser had.
+	b.signIn("tk421", "Changeme1")
+	c := st.browser()
+	u, _ := url.Parse(st.URL)
+	c.c.Jar.SetCookies(u, []*http.Cookie{first})
+	wantRedirect(t, c.get("/console/keys"), "/console/signin")
+
+	// A disabled application says so on every page.
+	disabled := "DISABLED"
+	if _, err := st.s.Service.UpdateApplication(context.Background(), st.admin, st.app, domain.ApplicationInput{Status: &disabled}); err != nil {
+		t.Fatal(err)
+	}
+	d := st.browser()
+	want(t, d.get("/console/signin"), http.StatusOK, "is disabled for now")
+	want(t, d.post("/console/signin", form("login", "tk421", "password", "Changeme1")), http.StatusBadRequest)
 }

@@ -35,6 +35,8 @@ type keysData struct {
 	Name, Expires string
 	// MinExpiry is the earliest date the create form offers.
 	MinExpiry string
+	// Once is the create form's one-time token (see once).
+	Once string
 }
 
 func (c *Console) keyRows(q *req, keys []*domain.APIKey) ([]keyRow, error) {
@@ -60,7 +62,7 @@ func (c *Console) keysData(q *req, after string) (keysData, error) {
 		return keysData{}, err
 	}
 	tomorrow := c.cfg.Service.Clock.Now().UTC().AddDate(0, 0, 1)
-	return keysData{Rows: rows, Next: list.Next, MinExpiry: tomorrow.Format(time.DateOnly)}, nil
+	return keysData{Rows: rows, Next: list.Next, MinExpiry: tomorrow.Format(time.DateOnly), Once: newOnce()}, nil
 }
 
 func (c *Console) keysPage(q *req) error {
@@ -72,7 +74,10 @@ func (c *Console) keysPage(q *req) error {
 	return nil
 }
 
-var errExpiry = domain.E(domain.KindInvalid, domain.CodeInvalidValue, "expires", "Give the expiry as a date (YYYY-MM-DD), or leave it empty for a key that never expires.")
+var (
+	errExpiry     = domain.E(domain.KindInvalid, domain.CodeInvalidValue, "expires", "Give the expiry as a date (YYYY-MM-DD), or leave it empty for a key that never expires.")
+	errPastExpiry = domain.E(domain.KindInvalid, domain.CodeInvalidValue, "expires", "The expiry date must be after today.")
+)
 
 // createdData is the page that shows a secret, once.
 type createdData struct {
@@ -82,6 +87,10 @@ type createdData struct {
 	// works until GraceUntil (zero: it stopped at once).
 	Rerolled   bool
 	GraceUntil time.Time
+	// Repeated is set when the form had been sent before (a reload, a
+	// second click): nothing was done again, and the secret, shown only
+	// to the first answer, is not here.
+	Repeated bool
 }
 
 func (c *Console) createKey(q *req) error {
@@ -102,13 +111,17 @@ func (c *Console) createKey(q *req) error {
 		if err != nil {
 			return fail(errExpiry)
 		}
+		if !at.After(c.cfg.Service.Clock.Now()) {
+			return fail(errPastExpiry)
+		}
 		in.Expiry = &domain.Expiry{At: at}
 	}
-	created, err := c.cfg.Service.CreateAPIKey(q.r.Context(), q.caller, q.account.ID, in)
+	created, err := c.cfg.Service.CreateAPIKey(q.r.Context(), q.once("name", "expires"), q.account.ID, in)
 	if err != nil {
 		return fail(err)
 	}
-	c.render(q, http.StatusCreated, "created", view{Title: "Your new API key", Nav: "keys", Data: createdData{Key: created.Key, Secret: created.Secret}})
+	c.render(q, http.StatusCreated, "created", view{Title: "Your new API key", Nav: "keys",
+		Data: createdData{Key: created.Key, Secret: created.Secret, Repeated: created.Secret == ""}})
 	return nil
 }
 
@@ -196,7 +209,12 @@ func (c *Console) setKeyStatus(q *req) error {
 	if _, err := c.cfg.Service.UpdateAPIKey(q.r.Context(), q.caller, q.keyID(), domain.APIKeyInput{Status: &status}); err != nil {
 		return err
 	}
-	q.redirect("/keys?done=" + strings.ToLower(status))
+	// Back to the page the button was on: the key's own, or the table.
+	if q.form("from") == "key" {
+		q.redirect("/keys/" + q.keyID() + "?done=" + strings.ToLower(status))
+	} else {
+		q.redirect("/keys?done=" + strings.ToLower(status))
+	}
 	return nil
 }
 
@@ -215,6 +233,7 @@ var graces = []struct {
 type rerollData struct {
 	Key    *domain.APIKey
 	Graces any
+	Once   string
 }
 
 func (c *Console) rerollPage(q *req) error {
@@ -222,7 +241,7 @@ func (c *Console) rerollPage(q *req) error {
 	if err != nil {
 		return err
 	}
-	c.render(q, http.StatusOK, "reroll", view{Title: "Reroll " + displayName(k), Nav: "keys", Data: rerollData{Key: k, Graces: graces}})
+	c.render(q, http.StatusOK, "reroll", view{Title: "Reroll " + displayName(k), Nav: "keys", Data: rerollData{Key: k, Graces: graces, Once: newOnce()}})
 	return nil
 }
 
@@ -236,11 +255,11 @@ func (c *Console) rerollKey(q *req) error {
 	if !ok {
 		return domain.E(domain.KindInvalid, domain.CodeInvalidValue, "grace", "Choose how long the old secret keeps working.")
 	}
-	created, err := c.cfg.Service.RerollAPIKey(q.r.Context(), q.caller, q.keyID(), grace)
+	created, err := c.cfg.Service.RerollAPIKey(q.r.Context(), q.once("grace"), q.keyID(), grace)
 	if err != nil {
 		return err
 	}
-	d := createdData{Key: created.Key, Secret: created.Secret, Rerolled: true}
+	d := createdData{Key: created.Key, Secret: created.Secret, Rerolled: true, Repeated: created.Secret == ""}
 	if created.Key.InGrace(c.cfg.Service.Clock.Now()) {
 		d.GraceUntil = created.Key.PreviousValidUntil
 	}

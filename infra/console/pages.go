@@ -55,6 +55,13 @@ func (c *Console) signIn(q *req) error {
 	if err != nil {
 		return c.formError(q, "signin", view{Title: "Sign in", Data: signInData{Login: login}}, err)
 	}
+	// A browser holds one session: the one it had (another account's,
+	// perhaps) ends on the server rather than lingering.
+	if q.caller.Session != "" {
+		if err := c.cfg.Service.DeleteRefreshToken(q.r.Context(), q.caller, q.caller.Session); err != nil && !errors.Is(err, domain.ErrNotFound) {
+			c.cfg.Log.Warn("console: the earlier session could not be ended", "requestId", q.rid, "err", err)
+		}
+	}
 	q.startSession(st)
 	q.redirect("/keys")
 	return nil
@@ -105,7 +112,9 @@ func (c *Console) signUp(q *req) error {
 	if err != nil {
 		return c.formError(q, "signup", v, err)
 	}
-	if acc.Status != domain.StatusEnabled {
+	// nil: the address has an account, and the domain mailed its owner
+	// instead; the page is a new account's, so it tells nobody that.
+	if acc == nil || acc.Status != domain.StatusEnabled {
 		d.Sent = true
 		c.render(q, http.StatusOK, "signup", view{Title: "Check your email", Data: d})
 		return nil
@@ -198,7 +207,20 @@ func (c *Console) verifyPage(q *req) error {
 	}
 	// The token is used by the button, not by opening the link: a mail
 	// scanner that fetches links must not verify an address for someone.
-	c.render(q, http.StatusOK, "verify", view{Title: "Verify your email", Data: linkData{Valid: q.linkToken() != ""}})
+	// The page names the address, so nobody verifies another's account
+	// from a link some other site planted.
+	d := linkData{}
+	if raw := q.linkToken(); raw != "" {
+		acc, err := c.cfg.Service.GetVerificationToken(q.r.Context(), c.public(q), raw)
+		switch {
+		case errors.Is(err, domain.ErrNotFound):
+		case err != nil:
+			return err
+		default:
+			d = linkData{Valid: true, Email: acc.Email}
+		}
+	}
+	c.render(q, http.StatusOK, "verify", view{Title: "Verify your email", Data: d})
 	return nil
 }
 

@@ -44,7 +44,7 @@ func (c *Console) updateProfile(q *req) error {
 func (c *Console) changePassword(q *req) error {
 	a := q.account
 	d := profileData{GivenName: a.GivenName, Surname: a.Surname, Email: a.Email}
-	next := q.form("newPassword")
+	next := q.form("password")
 	fail := func(err error) error {
 		status, msg := c.problem(q, err)
 		if status >= 500 {

@@ -125,11 +125,15 @@ var funcs = template.FuncMap{
 	"lower": strings.ToLower,
 	// row hands a key's row to the actions part with the page's view.
 	"row": func(v view, r keyRow) rowView { return rowView{V: v, R: r} },
+	// keyrow is the same on the key's own page, whose buttons come back
+	// to it.
+	"keyrow": func(v view, r keyRow) rowView { return rowView{V: v, R: r, FromKey: true} },
 }
 
 type rowView struct {
-	V view
-	R keyRow
+	V       view
+	R       keyRow
+	FromKey bool
 }
 
 func parsePages() (*pages, error) {

@@ -79,7 +79,8 @@ func wellFormedRandom(v string) bool {
 
 // Refusals before a form is read.
 var (
-	errForm = domain.E(domain.KindInvalid, domain.CodeMalformedJSON, "", "The form could not be read.")
+	errMedia = domain.E(domain.KindUnsupportedMedia, domain.CodeUnsupportedMedia, "Content-Type", "A form must be sent as application/x-www-form-urlencoded.")
+	errForm  = domain.E(domain.KindInvalid, domain.CodeInvalidValue, "", "The form could not be read.")
 	// errCSRF is the answer to a post without the page's form token, or
 	// from another site: nothing is done.
 	errCSRF = domain.E(domain.KindForbidden, domain.CodeForbidden, "", "This form was not sent from this console's own page, or the page is too old. Reload the page and try again.")
@@ -90,7 +91,7 @@ var (
 func (c *Console) readForm(q *req) error {
 	mt, _, err := mime.ParseMediaType(q.r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/x-www-form-urlencoded" {
-		return errForm
+		return errMedia
 	}
 	q.r.Body = http.MaxBytesReader(q.w, q.r.Body, maxForm)
 	if err := q.r.ParseForm(); err != nil {
@@ -200,4 +201,35 @@ func (q *req) dropLink(page string) {
 		name = "__Secure-" + linkCookie
 	}
 	q.setCookie(name, "", q.root+page, -1)
+}
+
+// newOnce is a form's one-time token: the forms that make a secret
+// (create, reroll) carry one, so that sending the same form again (a
+// reload, a second click) is recognised by the domain's idempotency and
+// does nothing twice. A second reroll would otherwise end the first one's
+// grace at once.
+func newOnce() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// once is the session's caller with the form's one-time token as its
+// idempotency key; the fingerprint binds it to this account, path and
+// the named fields, so a token can never replay another request.
+func (q *req) once(fields ...string) domain.Caller {
+	c := q.caller
+	v := q.form("once")
+	if b, err := base64.RawURLEncoding.DecodeString(v); err != nil || len(b) != 16 {
+		return c
+	}
+	h := sha256.New()
+	h.Write([]byte(q.account.ID + "\x00" + q.r.Method + " " + q.r.URL.Path))
+	for _, f := range fields {
+		h.Write([]byte("\x00" + f + "=" + q.form(f)))
+	}
+	c.IdempotencyKey, c.Fingerprint = "console-"+v, base64.RawURLEncoding.EncodeToString(h.Sum(nil))
+	return c
 }

@@ -26,3 +26,17 @@ document.addEventListener("click", async (event) => {
     status.textContent = done ? "Copied to the clipboard." : "Selected: press Ctrl+C (or ⌘C) to copy.";
   }
 });
+
+// A form that makes a secret is sent once: a second click would only be
+// recognised as a repeat (its one-time token) and show no secret.
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (!form.matches("form[data-once]")) {
+    return;
+  }
+  if (form.dataset.sent) {
+    event.preventDefault();
+    return;
+  }
+  form.dataset.sent = "1";
+});
