@@ -160,13 +160,16 @@ type linkData struct {
 	Email string
 }
 
-func (c *Console) resetPage(q *req) error {
-	if q.stashLink("/reset") {
+// linkPage is the landing of a mailed link (page is /reset or /verify):
+// the token moves from the URL into the page's cookie, then the page
+// names the address the link is for, found by peek without using it.
+func (c *Console) linkPage(q *req, page, title string, peek func(raw string) (*domain.Account, error)) error {
+	if q.stashLink(page) {
 		return nil
 	}
 	d := linkData{}
 	if raw := q.linkToken(); raw != "" {
-		acc, err := c.cfg.Service.GetPasswordResetToken(q.r.Context(), c.public(q), q.app.ID, raw)
+		acc, err := peek(raw)
 		switch {
 		case errors.Is(err, domain.ErrNotFound):
 		case err != nil:
@@ -175,8 +178,14 @@ func (c *Console) resetPage(q *req) error {
 			d = linkData{Valid: true, Email: acc.Email}
 		}
 	}
-	c.render(q, http.StatusOK, "reset", view{Title: "Choose a new password", Data: d})
+	c.render(q, http.StatusOK, strings.TrimPrefix(page, "/"), view{Title: title, Data: d})
 	return nil
+}
+
+func (c *Console) resetPage(q *req) error {
+	return c.linkPage(q, "/reset", "Choose a new password", func(raw string) (*domain.Account, error) {
+		return c.cfg.Service.GetPasswordResetToken(q.r.Context(), c.public(q), q.app.ID, raw)
+	})
 }
 
 func (c *Console) reset(q *req) error {
@@ -187,7 +196,7 @@ func (c *Console) reset(q *req) error {
 		return c.formError(q, "reset", v, errMismatch)
 	}
 	_, err := c.cfg.Service.ResetPassword(q.r.Context(), c.public(q), q.app.ID, raw, password)
-	if errors.Is(err, domain.ErrNotFound) || (err == nil && raw == "") {
+	if errors.Is(err, domain.ErrNotFound) {
 		q.dropLink("/reset")
 		c.render(q, http.StatusNotFound, "reset", view{Title: "Choose a new password", Data: linkData{}})
 		return nil
@@ -201,27 +210,14 @@ func (c *Console) reset(q *req) error {
 	return nil
 }
 
+// verifyPage: the token is used by the button, not by opening the link,
+// so a mail scanner that fetches links verifies nothing; the page names
+// the address, so nobody verifies another's account from a link some
+// other site planted.
 func (c *Console) verifyPage(q *req) error {
-	if q.stashLink("/verify") {
-		return nil
-	}
-	// The token is used by the button, not by opening the link: a mail
-	// scanner that fetches links must not verify an address for someone.
-	// The page names the address, so nobody verifies another's account
-	// from a link some other site planted.
-	d := linkData{}
-	if raw := q.linkToken(); raw != "" {
-		acc, err := c.cfg.Service.GetVerificationToken(q.r.Context(), c.public(q), raw)
-		switch {
-		case errors.Is(err, domain.ErrNotFound):
-		case err != nil:
-			return err
-		default:
-			d = linkData{Valid: true, Email: acc.Email}
-		}
-	}
-	c.render(q, http.StatusOK, "verify", view{Title: "Verify your email", Data: d})
-	return nil
+	return c.linkPage(q, "/verify", "Verify your email", func(raw string) (*domain.Account, error) {
+		return c.cfg.Service.GetVerificationToken(q.r.Context(), c.public(q), raw)
+	})
 }
 
 func (c *Console) verify(q *req) error {
