@@ -196,7 +196,7 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if found {
 			status = http.StatusMethodNotAllowed
 		}
-		c.prepare(q)
+		_ = c.prepare(q) // the error page shows without the application too
 		c.failStatus(q, status, "")
 		return
 	}
