@@ -20,6 +20,10 @@ type APIKey struct {
 	// Admin is copied from the account at creation: an account never moves
 	// between applications, so it cannot go stale.
 	Admin bool `json:"admin,omitempty"`
+	// Imported is set when the key was created with an id and secret an
+	// admin gave (a Stormpath export). It stays set after a reroll: it
+	// says where the key came from, not where its secret did.
+	Imported bool `json:"imported,omitempty"`
 	// ScopesRestricted limits the scopes its tokens can ever carry to
 	// Scopes; otherwise group membership alone decides.
 	ScopesRestricted bool     `json:"scopesRestricted,omitempty"`
@@ -75,6 +79,7 @@ func (k *APIKey) Apply(env events.Envelope) error {
 		case *events.APIKeyCreated:
 			k.ID, k.Tenant, k.AccountID, k.ApplicationID = e.ID, e.TenantID, e.AccountID, e.ApplicationID
 			k.SecretHash, k.Name, k.Description, k.Status, k.Admin = e.SecretHash, e.Name, e.Description, e.Status, e.Admin
+			k.Imported = e.Imported
 		case *events.APIKeyUpdated:
 			if k.Status == StatusEnabled && e.Status != StatusEnabled {
 				k.TokensValidAfter = env.At

@@ -24,6 +24,41 @@ type APIKeyInput struct {
 	Expiry *Expiry
 	// RateLimit, when given, sets (or, zero, lifts) the key's own limit.
 	RateLimit *RateLimit
+	// Import, when given on create, makes the key with another system's
+	// id and secret (a Stormpath export): admin callers only.
+	Import *KeyImport
+}
+
+// KeyImport is the id and plaintext secret of a key exported from
+// another system. The id must have our key ids' shape (ValidKeyID) and
+// be free in every tenant, since keys authenticate by id alone; the
+// secret must meet ImportedSecretRule.
+type KeyImport struct{ ID, Secret string }
+
+// check validates an import before anything is read: a bad id or secret
+// stores nothing. A session is told the properties do not exist for it,
+// as for any unknown property: a developer must never choose its own
+// secret (ours carry 256 random bits; one a person picks may not).
+func (imp *KeyImport) check(c Caller) error {
+	if imp == nil {
+		return nil
+	}
+	if c.Session != "" || !c.Admin {
+		name := "id"
+		if imp.ID == "" {
+			name = "secret"
+		}
+		return invalid(CodeUnknownProperty, name, "%s is not a property of this resource.", name)
+	}
+	switch {
+	case imp.ID == "":
+		return invalid(CodeRequired, "id", "id is required with secret: an imported key needs both.")
+	case imp.Secret == "":
+		return invalid(CodeRequired, "secret", "secret is required with id: an imported key needs both.")
+	case !ValidKeyID(imp.ID):
+		return invalid(CodeInvalidValue, "id", "id must be 25 digits and upper-case letters, the shape of Stormpath's and Keystorm's API key ids.")
+	}
+	return CheckImportedSecret(imp.Secret)
 }
 
 // Expiry is a key's expiry: zero At means none.
@@ -119,17 +154,25 @@ func (s *Service) CreateAPIKey(ctx context.Context, c Caller, accountID string, 
 	if err := checkRateLimit(in.RateLimit); err != nil {
 		return CreatedAPIKey{}, err
 	}
+	if err := in.Import.check(c); err != nil {
+		return CreatedAPIKey{}, err
+	}
 	var secret string
 	key, err := run(ctx, s, c, func(r *recorder) (*APIKey, error) {
 		acc, err := load[*Account](ctx, s, c, KindAccount, accountID)
 		if err != nil {
 			return nil, err
 		}
-		if secret, err = NewSecret(s.Rand); err != nil {
-			return nil, err
-		}
 		e := ev
 		e.ID, e.TenantID, e.AccountID, e.ApplicationID, e.Admin = s.IDs.NewKeyID(), c.TenantID, acc.ID, acc.ApplicationID, acc.Admin
+		if in.Import != nil {
+			if err := s.keyIDFree(ctx, in.Import.ID); err != nil {
+				return nil, err
+			}
+			e.ID, e.Imported, secret = in.Import.ID, true, in.Import.Secret
+		} else if secret, err = NewSecret(s.Rand); err != nil {
+			return nil, err
+		}
 		e.SecretHash = HashSecret(secret)
 		// The commit counts the key under its account, which the store
 		// does only while the account is not deleted: no separate check.
@@ -149,12 +192,30 @@ func (s *Service) CreateAPIKey(ctx context.Context, c Caller, accountID string, 
 	if err != nil {
 		return CreatedAPIKey{}, err
 	}
-	if key.SecretHash != HashSecret(secret) {
+	if key.SecretHash != HashSecret(secret) || in.Import != nil {
 		// An idempotent replay returns the first request's key, whose
-		// secret was shown then and cannot be shown again.
+		// secret was shown then and cannot be shown again. An imported
+		// secret is not shown at all: the admin sent it, and an answer
+		// that holds no secret is one less copy in logs and proxies.
 		secret = ""
 	}
 	return CreatedAPIKey{Key: key, Secret: secret}, nil
+}
+
+// keyIDFree refuses a key id that is taken, in any tenant and even by a
+// deleted key: keys authenticate by id alone, and a deleted key's id names
+// its history. The commit also creates the key's stream only if it does
+// not exist, so two imports of one id racing past this check conflict
+// there, and the retry answers this 409.
+func (s *Service) keyIDFree(ctx context.Context, id string) error {
+	err := s.Store.Load(ctx, Ref{KindAPIKey, id}, &APIKey{})
+	switch {
+	case err == nil:
+		return E(KindConflict, CodeNotUnique, "id", "An API key with this id exists already.")
+	case errors.Is(err, ErrNotFound):
+		return nil
+	}
+	return err
 }
 
 // GetAPIKey returns a key of the caller's tenant, or of a session's own
@@ -212,6 +273,10 @@ func (s *Service) FindAPIKey(ctx context.Context, c Caller, applicationID, keyID
 func (s *Service) UpdateAPIKey(ctx context.Context, c Caller, id string, in APIKeyInput) (*APIKey, error) {
 	if err := selfOrAdmin(c, c.AccountID); err != nil {
 		return nil, err
+	}
+	if in.Import != nil {
+		// A key's secret changes by reroll alone, which draws it.
+		return nil, invalid(CodeUnknownProperty, "secret", "secret is not a property an update sets; reroll the key for a new secret.")
 	}
 	if err := checkRateLimit(in.RateLimit); err != nil {
 		return nil, err

@@ -129,6 +129,7 @@ var Codes = []CodeInfo{
 	{Code: CodeBadCharacter, Name: "CodeBadCharacter", Kind: KindInvalid, Meaning: "a text property holds a character it may not"},
 	{Code: CodeMixedScripts, Name: "CodeMixedScripts", Kind: KindInvalid, Meaning: "a username or email mixes writing systems"},
 	{Code: CodeTooComplex, Name: "CodeTooComplex", Kind: KindInvalid, Meaning: "customData or a body nests too deeply or is too wide"},
+	{Code: CodeWeakSecret, Name: "CodeWeakSecret", Kind: KindInvalid, Meaning: "an imported API key's secret breaks the import rule"},
 	{Code: CodeForbidden, Name: "CodeForbidden", Kind: KindForbidden, Meaning: "the caller may not do this"},
 	{Code: CodeSignUpClosed, Name: "CodeSignUpClosed", Kind: KindForbidden, Meaning: "the application does not take sign-ups (self-registration is off, or it is disabled)"},
 	{Code: CodeVersionConflict, Name: "CodeVersionConflict", Kind: KindConflict, Meaning: "the resource changed concurrently"},
@@ -233,3 +234,10 @@ const (
 	// holds an object or array with too many members.
 	CodeTooComplex = 8103
 )
+
+// CodeWeakSecret: an imported API key's secret breaks the import rule
+// (ImportedSecretRule): too short or too long for its alphabet, a
+// character outside base64, too few distinct characters, or a kss_
+// secret that is not a well-formed one of ours. Keystorm's own: Stormpath
+// never took a secret from its caller.
+const CodeWeakSecret = 8110

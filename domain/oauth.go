@@ -252,9 +252,11 @@ var clientHints keyCache
 // goes on unhindered. Nothing is written for a failure. It returns the
 // key and application it decided on, which callers must not modify.
 func (t *TokenService) authenticateClient(ctx context.Context, id, secret, source string) (Principal, *APIKey, *Application, error) {
-	// A secret that fails its format or checksum cannot be right and is
-	// refused without a read; it does not count as a guess either.
-	counted := id != "" && len(id) <= 64 && WellFormedSecret(secret)
+	// A secret that could be no key's (CandidateSecret: a kss_ secret
+	// failing its checksum, or another breaking the import rule) is
+	// refused without a read; it does not count as a guess
+	// either. Every other secret, imported ones included, is a guess.
+	counted := id != "" && len(id) <= 64 && CandidateSecret(secret)
 	if counted {
 		if wait := t.Throttle.Wait(id, source); wait > 0 {
 			return Principal{}, nil, nil, &OAuthError{Code: OAuthInvalidClient, Description: "Too many failed attempts from this address; retry later.", RetryAfter: wait}

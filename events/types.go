@@ -218,6 +218,9 @@ type APIKeyCreated struct {
 	Description   string `json:"description"`
 	Status        string `json:"status"`
 	Admin         bool   `json:"admin,omitempty"`
+	// Imported is set when an admin gave the key's id and secret (a
+	// Stormpath export) instead of Keystorm drawing them.
+	Imported bool `json:"imported,omitempty"`
 }
 
 // APIKeyUpdated carries the new values of the mutable fields.

@@ -158,9 +158,11 @@ func (d *Decider) authenticate(ctx context.Context, authorization, source string
 	}
 	switch c.Scheme {
 	case SchemeBasic:
-		// Secrets that fail their checksum cost nothing and are not
-		// counted, as at the token endpoint.
-		counted := domain.WellFormedSecret(c.Secret)
+		// Secrets that could be no key's (a kss_ secret failing its
+		// checksum, or another breaking the import rule) cost
+		// nothing and are not counted, as at the token endpoint; every
+		// other secret, imported ones included, is a guess.
+		counted := domain.CandidateSecret(c.Secret)
 		if counted {
 			if wait := d.Throttle.Wait(c.ID, source); wait > 0 {
 				return Decision{}, fmt.Errorf("%w: source throttled for %v", ErrUnauthorized, wait)

@@ -308,9 +308,10 @@ func (b *Backend) authenticate(r *http.Request, need []string) result {
 	if creds.Scheme == authorizer.SchemeBearer {
 		return b.bearer(r, h, creds.Token, need)
 	}
-	// A secret without Keystorm's format or checksum cannot be right (the
-	// endpoint refuses it unread too): refused here, without a call.
-	if !domain.WellFormedSecret(creds.Secret) {
+	// A secret that could be no key's (a kss_ secret failing its checksum,
+	// or another breaking the import rule; the endpoint refuses
+	// it unread too): refused here, without a call.
+	if !domain.CandidateSecret(creds.Secret) {
 		return result{fail: unauthenticated}
 	}
 	res := b.online(r, h, need)

@@ -10,11 +10,22 @@ import (
 )
 
 func apiKeyInput(r req) (domain.APIKeyInput, error) {
-	f, name, desc, st, err := named(r.body, APIKeyBody{})
+	return keyInput(r, APIKeyBody{})
+}
+
+// keyInput reads a key's body: APIKeyBody on update, APIKeyCreateBody on
+// create, whose id and secret import a key.
+func keyInput(r req, typ any) (domain.APIKeyInput, error) {
+	f, name, desc, st, err := named(r.body, typ)
 	if err != nil {
 		return domain.APIKeyInput{}, err
 	}
 	in := domain.APIKeyInput{Name: name, Description: desc, Status: st}
+	if _, create := typ.(APIKeyCreateBody); create {
+		if in.Import, err = keyImport(f); err != nil {
+			return in, err
+		}
+	}
 	if in.Scopes, err = f.scopes("scopes"); err != nil {
 		return in, err
 	}
@@ -27,6 +38,33 @@ func apiKeyInput(r req) (domain.APIKeyInput, error) {
 	// SDKs send back the whole key on save: its secret (decrypted, or ""),
 	// the expanded account, and SDK bookkeeping.
 	return in, f.rest("secret", "account", "tenant", "apiKeyMetaData", "previousSecretValidUntil", "lastUsedAt")
+}
+
+// keyImport reads a create body's id and secret. Both absent, null or
+// empty is a plain create: SDKs may send a key's read-only properties
+// back, and an empty secret is what they hold for one they cannot
+// decrypt. Otherwise the domain judges the pair (who may import, one
+// without the other, the id's shape, the secret rule).
+func keyImport(f *fields) (*domain.KeyImport, error) {
+	id, err := f.str("id")
+	if err != nil {
+		return nil, err
+	}
+	secret, err := f.str("secret")
+	if err != nil {
+		return nil, err
+	}
+	var imp domain.KeyImport
+	if id != nil {
+		imp.ID = *id
+	}
+	if secret != nil {
+		imp.Secret = *secret
+	}
+	if imp == (domain.KeyImport{}) {
+		return nil, nil
+	}
+	return &imp, nil
 }
 
 // keyView renders keys for one request: it expands the account when asked
@@ -118,7 +156,7 @@ func (v *keyView) list(ctx context.Context, l domain.List[*domain.APIKey]) (Coll
 }
 
 func (a *API) createAPIKey(w http.ResponseWriter, r req) error {
-	in, err := apiKeyInput(r)
+	in, err := keyInput(r, APIKeyCreateBody{})
 	if err != nil {
 		return err
 	}

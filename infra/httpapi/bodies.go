@@ -64,6 +64,23 @@ type APIKeyBody struct {
 	RateLimit *RateLimitBody `json:"rateLimit,omitempty"`
 }
 
+// APIKeyCreateBody creates an API key: APIKeyBody's properties, and, for
+// an admin key importing a key exported from Stormpath, its id and
+// plaintext secret (both or neither; see README "Importing keys").
+type APIKeyCreateBody struct {
+	// ID is the imported key's id: 25 digits and upper-case letters.
+	ID string `json:"id,omitempty"`
+	// Secret is the imported key's secret, stored only as its SHA-256
+	// and never shown again.
+	Secret      string         `json:"secret,omitempty"`
+	Name        string         `json:"name,omitempty"`
+	Description string         `json:"description,omitempty"`
+	Status      string         `json:"status,omitempty"`
+	Scopes      *[]string      `json:"scopes,omitempty"`
+	ExpiresAt   *string        `json:"expiresAt,omitempty"`
+	RateLimit   *RateLimitBody `json:"rateLimit,omitempty"`
+}
+
 // RerollBody asks for a new secret: the old one keeps working for
 // GracePeriod (ISO 8601, PT0S to P7D; PT0S when absent).
 type RerollBody struct {

@@ -323,6 +323,14 @@ var fieldSchemas = map[string]obj{
 		"description": "The secret: only when the key is created, or, with encryptSecret=true, encrypted for the calling key (\"\" encrypted on reads)."},
 	"APIKey.scopes": {"type": []string{"array", "null"}, "items": obj{"type": "string"},
 		"description": "The only scopes the key's tokens may carry; null when unrestricted."},
+	"APIKey.imported": {"type": "boolean",
+		"description": "true when an admin imported the key with its id and secret (a Stormpath export); absent otherwise. It stays after a reroll."},
+	"APIKeyCreateBody.id": {"type": "string", "pattern": "^[0-9A-Z]{25}$",
+		"description": "Import only (admin keys): the key's id, 25 digits and upper-case letters, free in every tenant (409/2001 when taken). Given with secret."},
+	"APIKeyCreateBody.secret": {"type": "string", "minLength": 22, "maxLength": 128,
+		"description": "Import only (admin keys): the key's plaintext secret, stored as its SHA-256 and never shown again. " + domain.ImportedSecretRule + " Otherwise 400/8110."},
+	"APIKeyCreateBody.scopes": {"type": []string{"array", "null"}, "items": obj{"type": "string"},
+		"description": "A list sets the key's scope limit; null lifts it."},
 	"APIKeyBody.scopes": {"type": []string{"array", "null"}, "items": obj{"type": "string"},
 		"description": "A list sets the key's scope limit; null lifts it."},
 	"Collection.items": {"type": "array", "items": obj{}},
@@ -453,6 +461,9 @@ var typeDocs = map[string]string{
 		"Read-only properties sent back (href, timestamps, links, fullName, emailVerificationToken) are ignored; any other is refused (400/2015).",
 	"APIKeyBody": "Creates (the body may be empty) or updates an API key. The secret, the account and the SDKs' apiKeyMetaData " +
 		"sent back are ignored; any other unknown property is refused (400/2015).",
+	"APIKeyCreateBody": "Creates an API key (the body may be empty). With id and secret, an admin key imports a key exported from Stormpath: " +
+		"the answer holds no secret, and the key shows imported: true. A developer's session sending either gets 400/2015, as for any unknown property. " +
+		"The account and the SDKs' apiKeyMetaData sent back are ignored; any other unknown property is refused (400/2015).",
 	"MembershipBody": "The account and the group, by their hrefs.",
 	"OAuthPolicyBody": "The other properties of the policy an SDK sends back (refreshTokenTtl, idTokenTtl, tokenEndpoint, " +
 		"revocationEndpoint, href, timestamps, links) are ignored.",

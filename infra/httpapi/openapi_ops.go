@@ -112,10 +112,10 @@ var operations = append([]operation{
 		Query: listParams(domain.KindMembership), Status: http.StatusOK, Response: listOf{Membership{}}},
 
 	// --- API keys
-	{Route: "POST /v1/accounts/{accountId}/apiKeys", Summary: "Create an API key; the answer is the only one with its secret", Auth: adminOrSelf,
+	{Route: "POST /v1/accounts/{accountId}/apiKeys", Summary: "Create an API key (or, admin keys only, import one with its id and secret); the answer is the only one with its secret", Auth: adminOrSelf,
 		Query: append(append([]queryParam{{Name: "name", Doc: "The key's name, when the body has none (Stormpath SDKs)."},
 			{Name: "description", Doc: "The key's description, when the body has none."}}, expandParam(domain.KindAPIKey)...), encryptionQuery()...),
-		Body: APIKeyBody{}, Status: http.StatusCreated, Response: APIKey{}},
+		Body: APIKeyCreateBody{}, Status: http.StatusCreated, Response: APIKey{}},
 	{Route: "GET /v1/accounts/{accountId}/apiKeys", Summary: "List an account's API keys", Auth: adminOrSelf,
 		Query: append(listParams(domain.KindAPIKey), encryptionQuery()...), Status: http.StatusOK, Response: listOf{APIKey{}}},
 	{Route: "GET /v1/apiKeys/{apiKeyId}", Summary: "Read an API key (with at: as it was then, and whether it was valid)", Auth: adminOrSelf,

@@ -241,6 +241,9 @@ type APIKey struct {
 	LastUsedAt *string `json:"lastUsedAt"`
 	// Usage is the key's verifications per hour for 30 days.
 	Usage Link `json:"usage"`
+	// Imported is true for a key an admin imported with its id and
+	// secret; absent for the others.
+	Imported bool `json:"imported,omitempty"`
 }
 
 // KeyUsage is GET /v1/apiKeys/{id}/usage: successful and failed
@@ -277,7 +280,7 @@ func (b hrefs) apiKey(k *domain.APIKey) APIKey {
 	return APIKey{Href: string(b) + "/v1/apiKeys/" + k.ID, ID: k.ID, Status: k.Status, Name: k.Name, Description: k.Description,
 		CreatedAt: ts(k.CreatedAt), ModifiedAt: ts(k.ModifiedAt), Account: b.link("/v1/accounts/" + k.AccountID), Tenant: b.link("/v1/tenants/" + k.Tenant),
 		Scopes: keyScopes(k), ExpiresAt: optTS(k.ExpiresAt), PreviousSecretValidUntil: optTS(k.PreviousValidUntil),
-		RateLimit: rateLimit(k.RateLimit), Usage: b.link("/v1/apiKeys/" + k.ID + "/usage")}
+		RateLimit: rateLimit(k.RateLimit), Usage: b.link("/v1/apiKeys/" + k.ID + "/usage"), Imported: k.Imported}
 }
 
 // optTS renders a time that may be unset: nil (JSON null) when zero.
