@@ -469,3 +469,24 @@ func TestFormDetails(t *testing.T) {
 	want(t, d.get("/console/signin"), http.StatusOK, "is disabled for now")
 	want(t, d.post("/console/signin", form("login", "tk421", "password", "Changeme1")), http.StatusBadRequest)
 }
+
+// A key imported with its Stormpath secret says so until it is rerolled.
+func TestImportedKeyIsMarked(t *testing.T) {
+	st := startSite(t, "")
+	acc := st.account("tk421", "Changeme1")
+	id, secret := "ABCDEFGHIJKLMNOPQRSTUVWXY", "nDqPH9p2kLmW8xYz4QrTs7VbUe3FgHj6"
+	if _, err := st.s.Service.CreateAPIKey(context.Background(), st.admin, acc.ID, domain.APIKeyInput{Import: &domain.KeyImport{ID: id, Secret: secret}}); err != nil {
+		t.Fatal(err)
+	}
+	b := st.browser()
+	b.signIn("tk421", "Changeme1")
+	want(t, b.get("/console/keys"), http.StatusOK, id, "imported from Stormpath")
+	if st.equipment("tk421", id, secret) != http.StatusOK {
+		t.Fatal("the imported key does not work")
+	}
+	b.get("/console/keys/" + id + "/reroll")
+	created(t, b.post("/console/keys/"+id+"/reroll", form("grace", "1h")))
+	if strings.Contains(b.get("/console/keys").body, "imported from Stormpath") {
+		t.Fatal("a rerolled key still says to reroll it")
+	}
+}
