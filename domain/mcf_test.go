@@ -318,3 +318,55 @@ func TestSignUpTakesNoImportedHash(t *testing.T) {
 	_, err = e.svc.SignUp(context.Background(), e.publicCaller(), in, "192.0.2.1")
 	wantCode(t, err, domain.KindInvalid, domain.CodeWeakPassword, "password")
 }
+
+// hookHasher runs hook once, at the first Hash, then hashes as h does.
+type hookHasher struct {
+	domain.PasswordHasher
+	hook func()
+}
+
+func (h *hookHasher) Hash(pw string) (string, error) {
+	if hook := h.hook; hook != nil {
+		h.hook = nil
+		hook()
+	}
+	return h.PasswordHasher.Hash(pw)
+}
+
+// TestRehashKeepsANewerPassword: a password set between a login's check
+// and its commit is kept; the login's rehash of the old one is dropped.
+func TestRehashKeepsANewerPassword(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	acc, err := e.importAccount(t, "imported", vector, "mcf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &hookHasher{PasswordHasher: cheapHasher}
+	e.svc.Hasher = h
+	// The dummy hash is made first, by the service's first login.
+	if _, err := e.svc.Login(ctx, e.admin, e.boot.Application.ID, domain.LoginAttempt{Type: "basic", Value: basic("nobody", "x")}); loginCode(err) != domain.CodeLoginFailed {
+		t.Fatal(err)
+	}
+	// Then the login's rehash is the next Hash: there the admin sets a
+	// new password, before the login commits.
+	h.hook = func() {
+		if _, err := e.svc.UpdateAccount(ctx, e.admin, acc.ID, domain.AccountInput{Password: ptr("Newpassw0rd")}); err != nil {
+			t.Error(err)
+		}
+	}
+	if _, err := e.svc.Login(ctx, e.admin, e.boot.Application.ID, domain.LoginAttempt{Type: "basic", Value: basic("imported", "123456")}); err != nil {
+		t.Fatal(err)
+	}
+	types := e.streamTypes(t, acc.ID)
+	if types[len(types)-1] != events.TypeLoginSucceeded || types[len(types)-2] != events.TypeAccountPasswordSet {
+		t.Fatalf("events %v", types)
+	}
+	app := e.boot.Application.ID
+	if _, err := e.svc.Login(ctx, e.admin, app, domain.LoginAttempt{Type: "basic", Value: basic("imported", "Newpassw0rd")}); err != nil {
+		t.Fatalf("the newer password: %v", err)
+	}
+	if _, err := e.svc.Login(ctx, e.admin, app, domain.LoginAttempt{Type: "basic", Value: basic("imported", "123456")}); loginCode(err) != domain.CodeLoginFailed {
+		t.Fatalf("the imported password after the change: %v", err)
+	}
+}
