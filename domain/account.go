@@ -119,6 +119,12 @@ func (a *Account) Apply(env events.Envelope) error {
 			if a.Status != StatusUnverified {
 				a.VerificationTokenHash, a.VerificationExpiresAt = "", time.Time{}
 			}
+		case *events.AccountPasswordRehashed:
+			// The same password under argon2id: nothing a client sees
+			// changes, so neither does modifiedAt, and no session or
+			// reset link ends (README "Importing password hashes").
+			a.PasswordHash = e.PasswordHash
+			a.ModifiedAt = modified
 		case *events.AccountPasswordSet:
 			a.PasswordHash = e.PasswordHash
 			a.SessionsValidAfter = env.At

@@ -18,26 +18,37 @@ type AccountInput struct {
 	Password   *string
 	Status     *string
 	CustomData map[string]json.RawMessage
+	// PasswordFormat is "" for a plaintext Password, or PasswordFormatMCF
+	// (any case) when Password is an imported hash: an admin's create and
+	// update only (README "Importing password hashes").
+	PasswordFormat string
 }
 
 var accountStatuses = []string{StatusEnabled, StatusDisabled, StatusUnverified}
 
 // CreateAccount registers an account in an application's directory. The
-// username defaults to the email.
+// username defaults to the email. With PasswordFormat mcf, Password is an
+// imported hash (adminPassword).
 // Errors: KindInvalid, KindConflict (username or email taken), ErrNotFound,
 // ErrForbidden, ErrUnavailable.
 func (s *Service) CreateAccount(ctx context.Context, c Caller, applicationID string, in AccountInput) (*Account, error) {
 	if err := requireAdmin(c); err != nil {
 		return nil, err
 	}
-	return s.createAccount(ctx, c, applicationID, in, nil, nil)
+	imported, err := adminPassword(in)
+	if err != nil {
+		return nil, err
+	}
+	return s.createAccount(ctx, c, applicationID, in, imported, nil, nil)
 }
 
 // createAccount is CreateAccount after the caller's check, shared with
-// SignUp. ready, when set, runs once the input is valid and hashed,
-// before anything is written (SignUp counts the attempt there); admit,
-// when set, judges the application as each attempt loads it.
-func (s *Service) createAccount(ctx context.Context, c Caller, applicationID string, in AccountInput, ready func() error, admit func(*Application) error) (*Account, error) {
+// SignUp. imported, when not "", is the checked imported hash to store
+// instead of hashing in.Password (adminPassword). ready, when set, runs
+// once the input is valid and hashed, before anything is written (SignUp
+// counts the attempt there); admit, when set, judges the application as
+// each attempt loads it.
+func (s *Service) createAccount(ctx context.Context, c Caller, applicationID string, in AccountInput, imported string, ready func() error, admit func(*Application) error) (*Account, error) {
 	ev := events.AccountCreated{Status: StatusEnabled}
 	var err error
 	if ev.Email, err = email(in.Email); err != nil {
@@ -63,15 +74,21 @@ func (s *Service) createAccount(ctx context.Context, c Caller, applicationID str
 	if in.Password == nil {
 		return nil, invalid(CodeRequired, "password", "password is required.")
 	}
-	if err := s.Policy.Check(*in.Password); err != nil {
-		return nil, err
+	if imported == "" {
+		// (An imported hash cannot be checked against the policy.)
+		if err := s.Policy.Check(*in.Password); err != nil {
+			return nil, err
+		}
 	}
 	if err := checkNewCustomData(in.CustomData); err != nil {
 		return nil, err
 	}
-	// Hash once, outside the retry loop: it is deliberately slow.
-	if ev.PasswordHash, err = s.Hasher.Hash(*in.Password); err != nil {
-		return nil, err
+	ev.PasswordHash = imported
+	if imported == "" {
+		// Hash once, outside the retry loop: it is deliberately slow.
+		if ev.PasswordHash, err = s.Hasher.Hash(*in.Password); err != nil {
+			return nil, err
+		}
 	}
 	if ready != nil {
 		if err := ready(); err != nil {
@@ -161,17 +178,20 @@ func (s *Service) ListAccounts(ctx context.Context, c Caller, applicationID stri
 }
 
 // UpdateAccount changes the given properties; a given password is checked
-// against the policy and re-hashed.
+// against the policy and re-hashed, or with PasswordFormat mcf is an
+// imported hash (adminPassword). Either is AccountPasswordSet.
 func (s *Service) UpdateAccount(ctx context.Context, c Caller, id string, in AccountInput) (*Account, error) {
 	if err := requireAdmin(c); err != nil {
 		return nil, err
 	}
-	var hash string
-	if in.Password != nil {
+	hash, err := adminPassword(in)
+	if err != nil {
+		return nil, err
+	}
+	if in.Password != nil && hash == "" {
 		if err := s.Policy.Check(*in.Password); err != nil {
 			return nil, err
 		}
-		var err error
 		if hash, err = s.Hasher.Hash(*in.Password); err != nil {
 			return nil, err
 		}

@@ -126,11 +126,13 @@ func (s *Service) SignUp(ctx context.Context, c Caller, in AccountInput, source 
 	if err := signUpThrottled(ls.signups, source); err != nil {
 		return nil, err
 	}
-	in.Status, in.CustomData = nil, nil
+	// The developer chooses neither status nor customData, and gives a
+	// password, never an imported hash.
+	in.Status, in.CustomData, in.PasswordFormat = nil, nil, ""
 	// A public caller's Idempotency-Key could name another's request,
 	// whose account a replay would hand over.
 	c.IdempotencyKey, c.Fingerprint = "", ""
-	acc, err := s.createAccount(ctx, c, app.ID, in, func() error {
+	acc, err := s.createAccount(ctx, c, app.ID, in, "", func() error {
 		if err := signUpThrottled(ls.signups, source); err != nil {
 			return err
 		}
@@ -206,7 +208,10 @@ func (s *Service) checkCurrent(acc *Account, password, source string) error {
 	if err := throttled(ls.throttle, acc.ID, source); err != nil {
 		return err
 	}
-	if !s.Hasher.Verify(password, acc.PasswordHash) {
+	// An imported hash is checked here too, but not re-hashed: the
+	// next login does that (a rehash here would change the hash that
+	// UpdateProfile and ChangePassword compare against).
+	if ok, _ := s.verifyPassword(password, acc.PasswordHash); !ok {
 		ls.throttle.Fail(acc.ID, source)
 		return ErrCurrentPassword
 	}

@@ -130,6 +130,8 @@ var Codes = []CodeInfo{
 	{Code: CodeMixedScripts, Name: "CodeMixedScripts", Kind: KindInvalid, Meaning: "a username or email mixes writing systems"},
 	{Code: CodeTooComplex, Name: "CodeTooComplex", Kind: KindInvalid, Meaning: "customData or a body nests too deeply or is too wide"},
 	{Code: CodeWeakSecret, Name: "CodeWeakSecret", Kind: KindInvalid, Meaning: "an imported API key's secret breaks the import rule"},
+	{Code: CodeBadPasswordHash, Name: "CodeBadPasswordHash", Kind: KindInvalid, Meaning: "with passwordFormat=mcf, the password is not an accepted hash"},
+	{Code: CodeHashAsPassword, Name: "CodeHashAsPassword", Kind: KindInvalid, Meaning: "a plaintext password that looks like a password hash"},
 	{Code: CodeForbidden, Name: "CodeForbidden", Kind: KindForbidden, Meaning: "the caller may not do this"},
 	{Code: CodeSignUpClosed, Name: "CodeSignUpClosed", Kind: KindForbidden, Meaning: "the application does not take sign-ups (self-registration is off, or it is disabled)"},
 	{Code: CodeVersionConflict, Name: "CodeVersionConflict", Kind: KindConflict, Meaning: "the resource changed concurrently"},
@@ -233,6 +235,12 @@ const (
 	// CodeTooComplex: customData (or a request body) nests too deeply, or
 	// holds an object or array with too many members.
 	CodeTooComplex = 8103
+	// CodeBadPasswordHash: with passwordFormat=mcf, password is not an
+	// imported hash Keystorm accepts (README "Importing password hashes").
+	CodeBadPasswordHash = 8104
+	// CodeHashAsPassword: a plaintext password that looks like a password
+	// hash: an import that forgot passwordFormat=mcf.
+	CodeHashAsPassword = 8105
 )
 
 // CodeWeakSecret: an imported API key's secret breaks the import rule

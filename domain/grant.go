@@ -67,9 +67,11 @@ var (
 
 // PasswordGrant signs an account in with its password: a new session,
 // its refresh token, and an access token for the account alone.
-// Events, in one commit: AccountLoginSucceeded, RefreshTokenIssued and
-// AccessTokenIssued; AccountLoginFailed for the right password of a
-// disabled or unverified account, as at loginAttempts.
+// Events, in one commit: AccountLoginSucceeded (and
+// AccountPasswordRehashed the first time an imported hash is proved
+// right), RefreshTokenIssued and AccessTokenIssued; AccountLoginFailed
+// for the right password of a disabled or unverified account, as at
+// loginAttempts.
 func (t *TokenService) PasswordGrant(ctx context.Context, req PasswordRequest) (SessionTokens, error) {
 	s := t.Accounts
 	if s == nil {
@@ -110,6 +112,10 @@ func (t *TokenService) PasswordGrant(ctx context.Context, req PasswordRequest) (
 	if err := s.loginRefused(ctx, c, acc, req.Source); err != nil {
 		return SessionTokens{}, grantRefused(err)
 	}
+	rh, err := s.rehashFor(acc, req.Password)
+	if err != nil {
+		return SessionTokens{}, err
+	}
 	granted, err := t.grantSession(ctx, acc.ID, scopes)
 	if err != nil {
 		return SessionTokens{}, err
@@ -135,7 +141,10 @@ func (t *TokenService) PasswordGrant(ctx context.Context, req PasswordRequest) (
 			return nil, ErrLoginDisabled
 		}
 		after := cur.clone()
-		if err := r.record(cur.Ref(), cur, after, &events.AccountLoginSucceeded{Source: req.Source}); err != nil {
+		// The rehash, if any, is AccountPasswordRehashed, not
+		// AccountPasswordSet: it must not end the session it starts.
+		evs := append([]events.Event{&events.AccountLoginSucceeded{Source: req.Source}}, rh.events(cur)...)
+		if err := r.record(cur.Ref(), cur, after, evs...); err != nil {
 			return nil, err
 		}
 		session = &RefreshToken{}

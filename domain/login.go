@@ -126,9 +126,11 @@ func (s *Service) login() *loginState {
 //
 // Failures count against (account, source) and source in the throttle;
 // a throttled source is refused before anything is checked or written.
-// Events: AccountLoginSucceeded, and AccountLoginFailed for an account
-// that gave its right password but is disabled or unverified; a wrong
-// password or an unknown user writes nothing (see below).
+// Events: AccountLoginSucceeded (with AccountPasswordRehashed in its
+// commit the first time an imported hash is proved right), and
+// AccountLoginFailed for an account that gave its right password but is
+// disabled or unverified; a wrong password or an unknown user writes
+// nothing (see below).
 //
 // Errors: KindInvalid (malformed attempt, ErrLoginFailed,
 // ErrLoginDisabled, ErrLoginUnverified, ErrLoginApplicationDisabled),
@@ -164,7 +166,44 @@ func (s *Service) Login(ctx context.Context, c Caller, applicationID string, in 
 	if err := s.loginRefused(ctx, c, acc, in.Source); err != nil {
 		return nil, err
 	}
-	return s.recordLogin(ctx, c, acc.ID, &events.AccountLoginSucceeded{Source: in.Source})
+	rh, err := s.rehashFor(acc, password)
+	if err != nil {
+		return nil, err
+	}
+	return s.recordLogin(ctx, c, acc.ID, &events.AccountLoginSucceeded{Source: in.Source}, rh)
+}
+
+// rehash replaces an imported password hash (README "Importing password
+// hashes") at the login that proved its password: the argon2id hash of
+// that password, and the hash it was checked against.
+type rehash struct {
+	checked string
+	event   events.AccountPasswordRehashed
+}
+
+// rehashFor is the rehash of acc's imported hash with password, which a
+// login just found right, or nil when acc's hash is no imported one. It
+// hashes before the login's commit (outside its retry loop: the hash is
+// deliberately slow).
+func (s *Service) rehashFor(acc *Account, password string) (*rehash, error) {
+	if !isImportedHash(acc.PasswordHash) {
+		return nil, nil
+	}
+	h, err := s.Hasher.Hash(password)
+	if err != nil {
+		return nil, err
+	}
+	return &rehash{checked: acc.PasswordHash, event: events.AccountPasswordRehashed{PasswordHash: h}}, nil
+}
+
+// events is what the login's commit records besides its own event: the
+// rehash, unless cur's hash is no longer the one checked (a new password
+// set meanwhile must not be overwritten with the old one's hash).
+func (h *rehash) events(cur *Account) []events.Event {
+	if h == nil || cur.PasswordHash != h.checked {
+		return nil
+	}
+	return []events.Event{h.event}
 }
 
 // loginRefused is nil for an enabled account. For a disabled or
@@ -179,7 +218,7 @@ func (s *Service) loginRefused(ctx context.Context, c Caller, acc *Account, sour
 	case StatusUnverified:
 		reason, refusal = events.LoginUnverified, ErrLoginUnverified
 	}
-	_, err := s.recordLogin(ctx, c, acc.ID, &events.AccountLoginFailed{Reason: reason, Source: source})
+	_, err := s.recordLogin(ctx, c, acc.ID, &events.AccountLoginFailed{Reason: reason, Source: source}, nil)
 	return refused(err, refusal)
 }
 
@@ -223,7 +262,15 @@ func (s *Service) checkPassword(ctx context.Context, app *Application, user, pas
 	if err := throttled(ls.throttle, key, source); err != nil {
 		return nil, err
 	}
-	if !s.Hasher.Verify(password, hash) || acc == nil {
+	ok, imported := s.verifyPassword(password, hash)
+	if imported {
+		// An imported hash may be far cheaper than argon2id (one MD5):
+		// checking the dummy hash as well keeps such an account from
+		// answering faster than an unknown user until its first login
+		// re-hashes it. (A dearer one, bcrypt, still answers slower.)
+		s.Hasher.Verify(password, ls.dummy)
+	}
+	if !ok || acc == nil {
 		// No event, even on an existing account: its write would make a
 		// wrong password cost more than an unknown user, which the equal
 		// answers hide, and would let anyone holding a username grow
@@ -300,11 +347,12 @@ func (s *Service) findByGuards(ctx context.Context, app *Application, keys ...st
 	return acc, nil
 }
 
-// recordLogin appends a login event to the account's stream and returns
-// the account as it then is. The account may have changed since it was
-// checked (retried on a conflict, like every command); if it was deleted
+// recordLogin appends a login event to the account's stream, with rh's
+// rehash in the same commit when there is one, and returns the account
+// as it then is. The account may have changed since it was checked
+// (retried on a conflict, like every command); if it was deleted
 // meanwhile, the attempt fails as for an unknown user.
-func (s *Service) recordLogin(ctx context.Context, c Caller, accountID string, e events.Event) (*Account, error) {
+func (s *Service) recordLogin(ctx context.Context, c Caller, accountID string, e events.Event, rh *rehash) (*Account, error) {
 	// A login is no resource to create once: an Idempotency-Key must not
 	// replay an earlier answer without the password being checked.
 	c.IdempotencyKey, c.Fingerprint = "", ""
@@ -314,7 +362,7 @@ func (s *Service) recordLogin(ctx context.Context, c Caller, accountID string, e
 			return nil, err
 		}
 		after := cur.clone()
-		return after, r.record(cur.Ref(), cur, after, e)
+		return after, r.record(cur.Ref(), cur, after, append([]events.Event{e}, rh.events(cur)...)...)
 	})
 	if errors.Is(err, ErrNotFound) {
 		return nil, ErrLoginFailed

@@ -39,6 +39,9 @@ const (
 	TypeGroupCustomDataCleared       = "group.custom_data_cleared.v1"
 	TypeLoginSucceeded               = "account.login_succeeded.v1"
 	TypeLoginFailed                  = "account.login_failed.v1"
+	// An imported password hash replaced at login (README "Importing
+	// password hashes").
+	TypeAccountPasswordRehashed = "account.password_rehashed.v1"
 	// Sessions of the password grant: a refresh token's stream, and the
 	// access tokens it gave.
 	TypeRefreshTokenIssued  = "refresh_token.issued.v1"
@@ -130,6 +133,15 @@ type AccountUpdated struct {
 
 // AccountPasswordSet replaces the password hash.
 type AccountPasswordSet struct {
+	PasswordHash string `json:"passwordHash"`
+}
+
+// AccountPasswordRehashed replaces an imported password hash (bcrypt,
+// stormpath2) with an argon2id hash of the same password, made at the
+// first login that gave it. Unlike AccountPasswordSet it changes nothing
+// else: the password is the same, so no session or reset link ends, the
+// login's own session included.
+type AccountPasswordRehashed struct {
 	PasswordHash string `json:"passwordHash"`
 }
 
@@ -459,6 +471,9 @@ func (ApplicationDeleted) EventType() string { return TypeApplicationDeleted }
 func (AccountCreated) EventType() string     { return TypeAccountCreated }
 func (AccountUpdated) EventType() string     { return TypeAccountUpdated }
 func (AccountPasswordSet) EventType() string { return TypeAccountPasswordSet }
+func (AccountPasswordRehashed) EventType() string {
+	return TypeAccountPasswordRehashed
+}
 func (AccountDeleted) EventType() string     { return TypeAccountDeleted }
 func (CustomDataChanged) EventType() string  { return TypeCustomDataChanged }
 func (CustomDataCleared) EventType() string  { return TypeCustomDataCleared }
@@ -499,6 +514,7 @@ func init() {
 	register(func() Event { return &AccountCreated{} })
 	register(func() Event { return &AccountUpdated{} })
 	register(func() Event { return &AccountPasswordSet{} })
+	register(func() Event { return &AccountPasswordRehashed{} })
 	register(func() Event { return &AccountDeleted{} })
 	register(func() Event { return &CustomDataChanged{} })
 	register(func() Event { return &CustomDataCleared{} })

@@ -47,13 +47,13 @@ var operations = append([]operation{
 
 	// --- accounts
 	{Route: "POST /v1/applications/{applicationId}/accounts", Summary: "Create an account", Auth: adminKey,
-		Body: AccountBody{}, BodyRequired: true, Status: http.StatusCreated, Response: Account{}},
+		Query: []queryParam{passwordFormatParam}, Body: AccountBody{}, BodyRequired: true, Status: http.StatusCreated, Response: Account{}},
 	{Route: "GET /v1/applications/{applicationId}/accounts", Summary: "List an application's accounts", Auth: adminKey,
 		Query: listParams(domain.KindAccount), Status: http.StatusOK, Response: listOf{Account{}}},
 	{Route: "GET /v1/accounts/{accountId}", Summary: "Read an account (with at: as it was then, and whether it could sign in)", Auth: adminOrSelf,
 		Query: append(expandParam(domain.KindAccount), atParamDoc), Status: http.StatusOK, Response: Account{}},
 	{Route: "POST /v1/accounts/{accountId}", Summary: "Update an account", Auth: adminKey,
-		Body: AccountBody{}, Status: http.StatusOK, Response: Account{}},
+		Query: []queryParam{passwordFormatParam}, Body: AccountBody{}, Status: http.StatusOK, Response: Account{}},
 	{Route: "DELETE /v1/accounts/{accountId}", Summary: "Delete an account, its keys and memberships", Auth: adminKey,
 		Status: http.StatusNoContent},
 	{Route: "POST /v1/applications/{applicationId}/loginAttempts", Summary: "Log an account in with its username or email and password", Auth: adminKey,
@@ -176,6 +176,12 @@ func customDataOps(kind, idParam string) []operation {
 			Status: http.StatusNoContent},
 	}
 }
+
+// passwordFormatParam makes an account's password an imported hash
+// (README "Importing password hashes").
+var passwordFormatParam = queryParam{Name: "passwordFormat", Doc: "mcf: password is an imported hash in Modular Crypt Format, " +
+	"bcrypt ($2a$, $2b$, $2y$, cost 4 to 14) or $stormpath2$ (MD5, SHA-1, SHA-256, SHA-384, SHA-512; 1 to 1,000,000 iterations), " +
+	"stored as given without the password policy and replaced with argon2id at the first login. Absent: password is plaintext."}
 
 // atParamDoc is a point-in-time read's parameter.
 var atParamDoc = queryParam{Name: "at", Doc: "An RFC 3339 time: the resource as folded from its events up to then, " +

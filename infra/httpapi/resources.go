@@ -175,6 +175,8 @@ func (a *API) createAccount(w http.ResponseWriter, r req) error {
 	if err != nil {
 		return err
 	}
+	// Stormpath's query parameter: password is an imported hash.
+	in.PasswordFormat = r.URL.Query().Get("passwordFormat")
 	acc, err := a.Svc.CreateAccount(r.Context(), r.c, param(r.Request, "applicationId"), in)
 	if err != nil {
 		return err
@@ -213,6 +215,8 @@ func (a *API) updateAccount(w http.ResponseWriter, r req) error {
 	if err != nil {
 		return err
 	}
+	// Stormpath's query parameter: password is an imported hash.
+	in.PasswordFormat = r.URL.Query().Get("passwordFormat")
 	acc, err := a.Svc.UpdateAccount(r.Context(), r.c, param(r.Request, "accountId"), in)
 	if err != nil {
 		return err

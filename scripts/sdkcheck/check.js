@@ -252,6 +252,31 @@ function main() {
       });
     });
   }).then(function() {
+    return step('createAccount with passwordFormat MCF', function() {
+      needs([app], ['getApplication']);
+      // An imported password hash, as Stormpath's docs show it: the SDK
+      // puts the option in the query (passwordFormat=MCF). The hash is
+      // Stormpath's published stormpath2 vector for "123456".
+      var imported;
+      return call(app, 'createAccount', {
+        givenName: 'Sdk',
+        surname: 'Import',
+        email: 'import-' + email,
+        password: '$stormpath2$MD5$1$OWI3OTQwYjEwODEwOTdkNTcwZDY5NjQ2ZDNlNmZjNzM=$ULWTW74NXPyLYj3VfYHWrg=='
+      }, { passwordFormat: 'MCF' }).then(function(a) {
+        check(a && a.href, 'no account href in response');
+        check(!('password' in a), 'response contains a password field');
+        imported = a;
+        return call(app, 'authenticateAccount', { username: 'import-' + email, password: '123456' });
+      }).then(function(result) {
+        check(result && result.account && result.account.href === imported.href, 'the imported hash did not authenticate');
+        // Again, now against the argon2id hash the first login made.
+        return call(app, 'authenticateAccount', { username: 'import-' + email, password: '123456' });
+      }).then(function() {
+        return call(imported, 'delete');
+      });
+    });
+  }).then(function() {
     return step('sendPasswordResetEmail', function() {
       needs([app, account], ['getApplication', 'createAccount']);
       // The token goes out by mail only; the answer names the email, and
