@@ -189,6 +189,13 @@ func (s *Service) rehashFor(acc *Account, password string) (*rehash, error) {
 	if !isImportedHash(acc.PasswordHash) {
 		return nil, nil
 	}
+	// bcrypt reads only a password's first 72 bytes: any longer
+	// password sharing them passes. Re-hashing the one typed would let
+	// whichever variant signs in first become the only password; the
+	// bcrypt hash stays until the password is set anew.
+	if strings.HasPrefix(acc.PasswordHash, "$2") && len(password) > 72 {
+		return nil, nil
+	}
 	h, err := s.Hasher.Hash(password)
 	if err != nil {
 		return nil, err

@@ -370,3 +370,27 @@ func TestRehashKeepsANewerPassword(t *testing.T) {
 		t.Fatalf("the imported password after the change: %v", err)
 	}
 }
+
+// bcrypt reads 72 bytes of a password: a longer one passes with any
+// tail, so its login re-hashes nothing, and each variant keeps working.
+func TestLongPasswordOnBcryptIsNotRehashed(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	long := strings.Repeat("Ab1", 25) // 75 bytes
+	// Older bcrypt libraries hashed the first 72 bytes of a longer
+	// password; this one refuses to, so hash those 72 as they did.
+	h, err := bcrypt.GenerateFromPassword([]byte(long[:72]), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, err := e.importAccount(t, "long", string(h), "mcf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pw := range []string{long, long[:72] + "xyz"} {
+		got, err := e.svc.Login(ctx, e.admin, e.boot.Application.ID, domain.LoginAttempt{Type: "basic", Value: basic("long", pw), Source: "192.0.2.1"})
+		if err != nil || got.PasswordHash != acc.PasswordHash {
+			t.Fatalf("%d bytes: %v, hash re-made: %v", len(pw), err, got != nil && got.PasswordHash != acc.PasswordHash)
+		}
+	}
+}

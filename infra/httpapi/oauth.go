@@ -214,6 +214,14 @@ func clientCredentials(r *http.Request) (id, secret string, ok bool, err error) 
 	if !found {
 		return "", "", true, &domain.OAuthError{Code: domain.OAuthInvalidClient, Description: "The Basic credentials are malformed."}
 	}
+	// A pair that is already an id and a candidate secret is taken as
+	// sent: a Stormpath secret holds + and /, which Stormpath's SDKs put
+	// in Basic unencoded, and form-decoding would turn + into a space. No
+	// candidate secret holds % or a space, and no key id holds % or +,
+	// so no form-encoded pair is read this way by mistake.
+	if domain.CandidateSecret(p) && !strings.ContainsAny(u, "%+") {
+		return u, p, true, nil
+	}
 	if id, err = url.QueryUnescape(u); err == nil {
 		secret, err = url.QueryUnescape(p)
 	}

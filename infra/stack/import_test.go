@@ -122,6 +122,17 @@ func testImportAPIKeysOverHTTP(t *testing.T, store string) {
 	c.as("", "").must(200, c.as("", "").do("GET", "/troopers/tk421/equipment", nil, "Authorization", "Bearer "+access))
 	imp.must(200, imp.form("POST", "/oauth/revoke", "token="+url.QueryEscape(access), ""))
 	c.as("", "").must(200, c.as("", "").form("POST", "/oauth/token", grant+"&client_id="+id+"&client_secret="+url.QueryEscape(secret), ""))
+	// A secret with + and /, sent raw in Basic as Stormpath's SDKs sent
+	// it: the token endpoint takes it as sent, not form-decoded.
+	plus, plusID := "Ab+/Cd3+Ef5/Gh7+Ij9/Kl1+Mn0/Op", "PLUSPLUSPLUSPLUSPLUSPLUS1"
+	c.must(201, c.do("POST", keys, map[string]any{"id": plusID, "secret": plus}))
+	if tok := c.as(plusID, plus).token("")["access_token"]; tok == nil {
+		t.Fatal("no token for a secret with + and /")
+	}
+	// Form-encoded, as RFC 6749 has it, it works too.
+	if tok := c.as(plusID, url.QueryEscape(plus)).token("")["access_token"]; tok == nil {
+		t.Fatal("no token for the form-encoded secret")
+	}
 
 	// A wrong secret and an unknown id: the same refusal, the same reads.
 	wrong := stormpathSecret("wrong")
