@@ -14,9 +14,10 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// stormpath2Hash makes a $stormpath2$ hash as Stormpath (Shiro) did: the
-// digest of salt ‖ password, re-digested iterations−1 times.
-func stormpath2Hash(alg string, newHash func() hash.Hash, iterations int, salt []byte, password string) string {
+// Stormpath2Hash makes a $stormpath2$ hash as Stormpath (Shiro) did: the
+// digest of salt ‖ password, re-digested iterations−1 times. Exported to
+// the package's external tests (mcf_test.go) only: it is a test file.
+func Stormpath2Hash(alg string, newHash func() hash.Hash, iterations int, salt []byte, password string) string {
 	d := newHash()
 	d.Write(salt)
 	d.Write([]byte(password))
@@ -55,7 +56,7 @@ func TestStormpath2Generated(t *testing.T) {
 	algs := map[string]func() hash.Hash{"MD5": md5.New, "SHA-1": sha1.New, "SHA-256": sha256.New, "SHA-384": sha512.New384, "SHA-512": sha512.New}
 	for alg, newHash := range algs {
 		for _, n := range []int{1, 2, 7, 1024} {
-			mcf := stormpath2Hash(alg, newHash, n, []byte("salt of "+alg), "Tr0ub4dor&3")
+			mcf := Stormpath2Hash(alg, newHash, n, []byte("salt of "+alg), "Tr0ub4dor&3")
 			h, err := parseImportedHash(mcf)
 			if err != nil {
 				t.Fatalf("%s: %v", mcf, err)
@@ -66,11 +67,11 @@ func TestStormpath2Generated(t *testing.T) {
 		}
 	}
 	// At the bound, and the unpadded base64 some exporters write.
-	max := stormpath2Hash("SHA-256", sha256.New, MaxStormpath2Iterations, []byte{1, 2, 3}, "pw")
+	max := Stormpath2Hash("SHA-256", sha256.New, MaxStormpath2Iterations, []byte{1, 2, 3}, "pw")
 	if h, err := parseImportedHash(max); err != nil || !h.verify("pw") {
 		t.Fatalf("%d iterations: %v", MaxStormpath2Iterations, err)
 	}
-	raw := strings.ReplaceAll(stormpath2Hash("SHA-1", sha1.New, 3, []byte{1, 2, 3, 4}, "pw"), "=", "")
+	raw := strings.ReplaceAll(Stormpath2Hash("SHA-1", sha1.New, 3, []byte{1, 2, 3, 4}, "pw"), "=", "")
 	if h, err := parseImportedHash(raw); err != nil || !h.verify("pw") {
 		t.Fatalf("unpadded %s: %v", raw, err)
 	}
@@ -96,7 +97,7 @@ func TestBcryptImported(t *testing.T) {
 func TestImportedHashRefusals(t *testing.T) {
 	made, _ := bcrypt.GenerateFromPassword([]byte("pw"), bcrypt.MinCost)
 	good := string(made)
-	sha := stormpath2Hash("SHA-256", sha256.New, 2, []byte("salt"), "pw")
+	sha := Stormpath2Hash("SHA-256", sha256.New, 2, []byte("salt"), "pw")
 	md5Sum := base64.StdEncoding.EncodeToString(make([]byte, 16))
 	for name, s := range map[string]string{
 		"empty":               "",
@@ -154,7 +155,7 @@ func FuzzImportedHash(f *testing.F) {
 	for _, s := range []string{
 		"$stormpath2$MD5$1$OWI3OTQwYjEwODEwOTdkNTcwZDY5NjQ2ZDNlNmZjNzM=$ULWTW74NXPyLYj3VfYHWrg==",
 		"$stormpath2$MD5$1$$0HY+2qnZvSqVFigOkETYhQ==",
-		stormpath2Hash("SHA-512", sha512.New, 3, []byte("s"), "pw"),
+		Stormpath2Hash("SHA-512", sha512.New, 3, []byte("s"), "pw"),
 		string(made), "$2y$" + string(made[4:]), "$stormpath1$a$b", "$2x$", "$", "",
 	} {
 		f.Add(s, "pw")
@@ -194,7 +195,7 @@ func FuzzStormpath2RoundTrip(f *testing.F) {
 		if len(salt) > 64 {
 			salt = salt[:64]
 		}
-		s := stormpath2Hash(name, stormpath2Algs[name], iterations, salt, pw)
+		s := Stormpath2Hash(name, stormpath2Algs[name], iterations, salt, pw)
 		h, err := parseImportedHash(s)
 		if err != nil {
 			t.Fatalf("%q: %v", s, err)

@@ -4,9 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/sha512"
-	"encoding/base64"
-	"fmt"
-	"hash"
 	"strings"
 	"testing"
 
@@ -18,21 +15,6 @@ import (
 
 // vector is Stormpath's published stormpath2 example: "123456".
 const vector = "$stormpath2$MD5$1$OWI3OTQwYjEwODEwOTdkNTcwZDY5NjQ2ZDNlNmZjNzM=$ULWTW74NXPyLYj3VfYHWrg=="
-
-// stormpath2 makes a $stormpath2$ hash as Stormpath did.
-func stormpath2(alg string, newHash func() hash.Hash, iterations int, salt, password string) string {
-	d := newHash()
-	d.Write([]byte(salt))
-	d.Write([]byte(password))
-	sum := d.Sum(nil)
-	for i := 1; i < iterations; i++ {
-		d.Reset()
-		d.Write(sum)
-		sum = d.Sum(nil)
-	}
-	enc := base64.StdEncoding
-	return fmt.Sprintf("$stormpath2$%s$%d$%s$%s", alg, iterations, enc.EncodeToString([]byte(salt)), enc.EncodeToString(sum))
-}
 
 func bcryptOf(t testing.TB, password, prefix string) string {
 	t.Helper()
@@ -48,8 +30,8 @@ func bcryptOf(t testing.TB, password, prefix string) string {
 func importCases(t testing.TB) map[string][2]string {
 	return map[string][2]string{
 		"vector":      {vector, "123456"},
-		"sha256x1000": {stormpath2("SHA-256", sha256.New, 1000, "pepper", "sesame"), "sesame"},
-		"sha512x3":    {stormpath2("SHA-512", sha512.New, 3, "grain of salt", "hunter2"), "hunter2"},
+		"sha256x1000": {domain.Stormpath2Hash("SHA-256", sha256.New, 1000, []byte("pepper"), "sesame"), "sesame"},
+		"sha512x3":    {domain.Stormpath2Hash("SHA-512", sha512.New, 3, []byte("grain of salt"), "hunter2"), "hunter2"},
 		"bcrypt2a":    {bcryptOf(t, "password", "$2a$"), "password"},
 		"bcrypt2b":    {bcryptOf(t, "letmein", "$2b$"), "letmein"},
 		"bcrypt2y":    {bcryptOf(t, "qwerty", "$2y$"), "qwerty"},
@@ -241,7 +223,7 @@ func TestImportedHashCurrentPassword(t *testing.T) {
 func TestImportRefusals(t *testing.T) {
 	e := setup(t)
 	before := e.eventCount(t)
-	tooMany := stormpath2("SHA-256", sha256.New, 1, "s", "pw")
+	tooMany := domain.Stormpath2Hash("SHA-256", sha256.New, 1, []byte("s"), "pw")
 	tooMany = strings.Replace(tooMany, "$1$", "$1000001$", 1)
 	for name, c := range map[string]struct {
 		password, format string
@@ -287,7 +269,7 @@ func TestImportOnUpdate(t *testing.T) {
 	e := setup(t)
 	ctx := context.Background()
 	acc := e.account(t, "tk421")
-	mcf := stormpath2("SHA-512", sha512.New, 10, "salt", "short")
+	mcf := domain.Stormpath2Hash("SHA-512", sha512.New, 10, []byte("salt"), "short")
 	got, err := e.svc.UpdateAccount(ctx, e.admin, acc.ID, domain.AccountInput{Password: ptr(mcf), PasswordFormat: "mcf"})
 	if err != nil || got.PasswordHash != mcf || !got.SessionsValidAfter.After(acc.CreatedAt) {
 		t.Fatalf("update: %v %+v", err, got)

@@ -2,11 +2,7 @@ package stack_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/sha512"
-	"encoding/base64"
 	"fmt"
-	"hash"
 	"net/url"
 	"strings"
 	"testing"
@@ -15,26 +11,8 @@ import (
 
 	"github.com/keystorm/keystorm/domain"
 	"github.com/keystorm/keystorm/events"
+	"github.com/keystorm/keystorm/infra/stormpath/exportgen"
 )
-
-// mcfVector is Stormpath's published stormpath2 example: "123456".
-const mcfVector = "$stormpath2$MD5$1$OWI3OTQwYjEwODEwOTdkNTcwZDY5NjQ2ZDNlNmZjNzM=$ULWTW74NXPyLYj3VfYHWrg=="
-
-// stormpath2Of makes a $stormpath2$ hash as Stormpath did: ALG(salt ‖
-// password), digested again iterations−1 times.
-func stormpath2Of(alg string, newHash func() hash.Hash, iterations int, salt, password string) string {
-	d := newHash()
-	d.Write([]byte(salt))
-	d.Write([]byte(password))
-	sum := d.Sum(nil)
-	for i := 1; i < iterations; i++ {
-		d.Reset()
-		d.Write(sum)
-		sum = d.Sum(nil)
-	}
-	enc := base64.StdEncoding
-	return fmt.Sprintf("$stormpath2$%s$%d$%s$%s", alg, iterations, enc.EncodeToString([]byte(salt)), enc.EncodeToString(sum))
-}
 
 // storedAccount reads an account's state from the store, hash included
 // (the API never shows it).
@@ -67,9 +45,9 @@ func testImportPasswordHashes(t *testing.T, c *client) {
 		t.Fatal(err)
 	}
 	cases := []struct{ user, mcf, password string }{
-		{"vector", mcfVector, "123456"},
-		{"sha256", stormpath2Of("SHA-256", sha256.New, 500, "pepper", "sesame"), "sesame"},
-		{"sha512", stormpath2Of("SHA-512", sha512.New, 3, "grain of salt", "hunter2"), "hunter2"},
+		{"vector", exportgen.VectorHash, "123456"},
+		{"sha256", exportgen.Stormpath2("SHA-256", 500, []byte("pepper"), "sesame"), "sesame"},
+		{"sha512", exportgen.Stormpath2("SHA-512", 3, []byte("grain of salt"), "hunter2"), "hunter2"},
 		{"bcrypt", "$2b$" + string(made[4:]), "letmein"},
 	}
 	for i, k := range cases {
@@ -121,7 +99,7 @@ func testImportPasswordHashes(t *testing.T, c *client) {
 
 	// Refusals store nothing.
 	events, views := c.eventCount(), c.viewCount()
-	tooMany := strings.Replace(stormpath2Of("SHA-256", sha256.New, 1, "s", "pw"), "$1$", "$1000001$", 1)
+	tooMany := strings.Replace(exportgen.Stormpath2("SHA-256", 1, []byte("s"), "pw"), "$1$", "$1000001$", 1)
 	for _, r := range []struct {
 		query, password string
 		status, code    int
@@ -130,8 +108,8 @@ func testImportPasswordHashes(t *testing.T, c *client) {
 		{"?passwordFormat=mcf", "garbage", 400, domain.CodeBadPasswordHash},
 		{"?passwordFormat=mcf", tooMany, 400, domain.CodeBadPasswordHash},
 		{"?passwordFormat=mcf", "$2x$" + string(made[4:]), 400, domain.CodeBadPasswordHash},
-		{"?passwordFormat=sha", mcfVector, 400, domain.CodeInvalidQuery},
-		{"", mcfVector, 400, domain.CodeHashAsPassword},
+		{"?passwordFormat=sha", exportgen.VectorHash, 400, domain.CodeInvalidQuery},
+		{"", exportgen.VectorHash, 400, domain.CodeHashAsPassword},
 		{"", "123456", 400, domain.CodeWeakPassword},
 	} {
 		res := c.do("POST", c.app+"/accounts"+r.query, map[string]any{"username": "refused", "email": "refused@example.com", "password": r.password})
@@ -151,7 +129,7 @@ func testImportPasswordHashes(t *testing.T, c *client) {
 
 	// An update imports too; the next login re-hashes.
 	acc := c.newAccount("updated")
-	mcf := stormpath2Of("SHA-512", sha512.New, 7, "salt", "newer secret")
+	mcf := exportgen.Stormpath2("SHA-512", 7, []byte("salt"), "newer secret")
 	c.must(200, c.do("POST", acc["href"].(string)+"?passwordFormat=mcf", map[string]any{"password": mcf}))
 	if got := c.storedAccount(acc["href"].(string)).PasswordHash; got != mcf {
 		t.Fatalf("update stored %q", got)
