@@ -189,9 +189,7 @@ func (r *Recorder) maybeFlushLocked(now time.Time) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
-		if err := r.write(ctx, batch); err != nil && r.OnError != nil {
-			r.OnError(err)
-		}
+		_ = r.write(ctx, batch, r.OnError)
 	}()
 }
 
@@ -206,8 +204,9 @@ func (r *Recorder) startLocked(now time.Time) map[string]*keyCounts {
 }
 
 // write flushes batch, one AddUsage per key, puts back what failed, and
-// ends the flush in flight.
-func (r *Recorder) write(ctx context.Context, batch map[string]*keyCounts) error {
+// ends the flush in flight. report, when set, hears of a failure before
+// the flush ends, so whoever waits for the flush also sees the report.
+func (r *Recorder) write(ctx context.Context, batch map[string]*keyCounts, report func(error)) error {
 	var errs []error
 	var failed []string
 	var unknown int64
@@ -226,6 +225,10 @@ func (r *Recorder) write(ctx context.Context, batch map[string]*keyCounts) error
 			failed = append(failed, id)
 		}
 	}
+	err := errors.Join(errs...)
+	if err != nil && report != nil {
+		report(err)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.stats.Flushes += int64(len(batch))
@@ -239,7 +242,7 @@ func (r *Recorder) write(ctx context.Context, batch map[string]*keyCounts) error
 	}
 	r.flushing = false
 	close(r.idle)
-	return errors.Join(errs...)
+	return err
 }
 
 func deltas(id string, k *keyCounts) []domain.UsageDelta {
@@ -278,7 +281,7 @@ func (r *Recorder) Flush(ctx context.Context) error {
 	}
 	batch := r.startLocked(r.Clock.Now())
 	r.mu.Unlock()
-	return r.write(ctx, batch)
+	return r.write(ctx, batch, nil)
 }
 
 // Wait returns when no flush is in flight (or ctx is done): tests use it
