@@ -68,7 +68,7 @@ func (a *Account) Collections() []string {
 	if a.Gone {
 		return nil
 	}
-	return []string{"application/" + a.ApplicationID + "/accounts"}
+	return []string{storeCollection(a.ApplicationID, a.DirectoryID, "accounts")}
 }
 
 // UniqueKeys implements State: username and email are unique within a
@@ -119,6 +119,8 @@ func (a *Account) Apply(env events.Envelope) error {
 			if a.Status != StatusUnverified {
 				a.VerificationTokenHash, a.VerificationExpiresAt = "", time.Time{}
 			}
+		case *events.AccountImported:
+			a.imported(&a.Custom, events.Imported(*e))
 		case *events.AccountPasswordRehashed:
 			// The same password under argon2id: nothing a client sees
 			// changes, so neither does modifiedAt, and no session or

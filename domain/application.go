@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"slices"
 	"time"
 
 	"github.com/keystorm/keystorm/events"
@@ -35,6 +36,10 @@ type Application struct {
 	MailPolicies
 	// Custom is the application's customData (see customdata.go).
 	Custom
+	// Mappings are the application's account stores in listIndex
+	// order (directory.go). An application made before mappings
+	// existed maps its own directory alone, as ApplicationCreated says.
+	Mappings []AccountStoreMapping `json:"mappings,omitempty"`
 	// children is the Parent child count the Store loaded: kept beside
 	// the state, not in it (unexported, so never in its JSON).
 	children int64
@@ -88,6 +93,18 @@ func (a *Application) Apply(env events.Envelope) error {
 		case *events.ApplicationCreated:
 			a.ID, a.Tenant, a.DirectoryID = e.ID, e.TenantID, e.DirectoryID
 			a.Name, a.Description, a.Status, a.Admin = e.Name, e.Description, e.Status, e.Admin
+			if e.DirectoryID != "" {
+				// Its own directory is its first mapping, and the
+				// default store for accounts and groups; the mapping
+				// takes the application's id, which no other mapping
+				// can have.
+				a.setStores([]events.AccountStoreMapping{{ID: e.ID, StoreKind: events.StoreDirectory, StoreID: e.DirectoryID,
+					DefaultAccountStore: true, DefaultGroupStore: true}}, env.At)
+			}
+		case *events.AccountStoresSet:
+			a.setStores(e.Mappings, env.At)
+		case *events.ApplicationImported:
+			a.imported(&a.Custom, events.Imported(*e))
 		case *events.ApplicationUpdated:
 			if a.Status == StatusEnabled && e.Status != StatusEnabled {
 				a.TokensValidAfter = env.At
@@ -117,4 +134,9 @@ func (a *Application) Apply(env events.Envelope) error {
 	})
 }
 
-func (a *Application) clone() *Application { c := *a; c.Custom = a.Custom.cloned(); return &c }
+func (a *Application) clone() *Application {
+	c := *a
+	c.Custom = a.Custom.cloned()
+	c.Mappings = slices.Clone(a.Mappings)
+	return &c
+}

@@ -9,11 +9,31 @@ import (
 // Which aggregates live under which: the one place that says it, so that
 // live commits (ChildDeltas) and rebuilds (ChildCounts) count the same.
 
-// Parents implements Child: an account lives under its application.
-func (a *Account) Parents() []Ref { return []Ref{{KindApplication, a.ApplicationID}} }
+// Parents implements Child: an account lives under its application, when
+// it lives in that application's own directory, else under its shared
+// directory.
+func (a *Account) Parents() []Ref { return []Ref{storeParent(a.ApplicationID, a.DirectoryID)} }
 
-// Parents implements Child: a group lives under its application.
-func (g *Group) Parents() []Ref { return []Ref{{KindApplication, g.ApplicationID}} }
+// Parents implements Child: a group lives where an account would.
+func (g *Group) Parents() []Ref { return []Ref{storeParent(g.ApplicationID, g.DirectoryID)} }
+
+// storeParent is the aggregate that holds what lives in a directory: the
+// application whose own directory it is (applicationID set), or the
+// shared directory.
+func storeParent(applicationID, directoryID string) Ref {
+	if applicationID != "" {
+		return Ref{KindApplication, applicationID}
+	}
+	return Ref{KindDirectory, directoryID}
+}
+
+// storeCollection names the collection of what lives in a directory
+// ("accounts", "groups"): under the application or the shared directory
+// that holds it.
+func storeCollection(applicationID, directoryID, what string) string {
+	p := storeParent(applicationID, directoryID)
+	return p.Kind + "/" + p.ID + "/" + what
+}
 
 // Parents implements Child: a key lives under its account.
 func (k *APIKey) Parents() []Ref { return []Ref{{KindAccount, k.AccountID}} }
@@ -49,6 +69,7 @@ var (
 	_ Parent = (*Application)(nil)
 	_ Parent = (*Account)(nil)
 	_ Parent = (*Group)(nil)
+	_ Parent = (*Directory)(nil)
 )
 
 // ChildDelta is how one commit changes one parent's child count.

@@ -68,6 +68,7 @@ func (t *Tenant) custom() *Custom      { return &t.Custom }
 func (a *Application) custom() *Custom { return &a.Custom }
 func (a *Account) custom() *Custom     { return &a.Custom }
 func (g *Group) custom() *Custom       { return &g.Custom }
+func (d *Directory) custom() *Custom   { return &d.Custom }
 
 func (b *Base) created() time.Time { return b.CreatedAt }
 
@@ -75,6 +76,7 @@ func (t *Tenant) cloneHolder() customHolder      { return t.clone() }
 func (a *Application) cloneHolder() customHolder { return a.clone() }
 func (a *Account) cloneHolder() customHolder     { return a.clone() }
 func (g *Group) cloneHolder() customHolder       { return g.clone() }
+func (d *Directory) cloneHolder() customHolder   { return d.clone() }
 
 func (*Tenant) customDataChanged(e events.CustomDataChanged) events.Event {
 	return events.TenantCustomDataChanged(e)
@@ -91,9 +93,13 @@ func (*Tenant) customDataCleared() events.Event      { return events.TenantCusto
 func (*Application) customDataCleared() events.Event { return events.ApplicationCustomDataCleared{} }
 func (*Account) customDataCleared() events.Event     { return events.CustomDataCleared{} }
 func (*Group) customDataCleared() events.Event       { return events.GroupCustomDataCleared{} }
+func (*Directory) customDataChanged(e events.CustomDataChanged) events.Event {
+	return events.DirectoryCustomDataChanged(e)
+}
+func (*Directory) customDataCleared() events.Event { return events.DirectoryCustomDataCleared{} }
 
 // CustomDataKinds are the aggregate kinds that carry customData.
-var CustomDataKinds = []string{KindTenant, KindApplication, KindAccount, KindGroup}
+var CustomDataKinds = []string{KindTenant, KindApplication, KindAccount, KindGroup, KindDirectory}
 
 // CustomData is the customData resource of a tenant, application,
 // account or group: its owner, its fields, the owner's createdAt and its

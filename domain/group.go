@@ -30,7 +30,7 @@ func (g *Group) Collections() []string {
 	if g.Gone {
 		return nil
 	}
-	return []string{"application/" + g.ApplicationID + "/groups"}
+	return []string{storeCollection(g.ApplicationID, g.DirectoryID, "groups")}
 }
 
 // UniqueKeys implements State: names are unique within a directory,
@@ -57,6 +57,8 @@ func (g *Group) Apply(env events.Envelope) error {
 			g.changeCustomData(events.CustomDataChanged(*e), env.At)
 		case *events.GroupCustomDataCleared:
 			g.clearCustomData(env.At)
+		case *events.GroupImported:
+			g.imported(&g.Custom, events.Imported(*e))
 		default:
 			return unexpected(e)
 		}

@@ -105,6 +105,8 @@ func NewState(kind string) (State, error) {
 		return &Account{}, nil
 	case KindGroup:
 		return &Group{}, nil
+	case KindDirectory:
+		return &Directory{}, nil
 	case KindMembership:
 		return &Membership{}, nil
 	case KindAPIKey:

@@ -63,6 +63,20 @@ const (
 	// keys.
 	TypeAPIKeyRateLimitSet      = "apikey.rate_limit_set.v1"
 	TypeApplicationRateLimitSet = "application.rate_limit_set.v1"
+	// Directories shared by applications through account store mappings
+	// (README "Directories and account stores").
+	TypeDirectoryCreated           = "directory.created.v1"
+	TypeDirectoryUpdated           = "directory.updated.v1"
+	TypeDirectoryDeleted           = "directory.deleted.v1"
+	TypeDirectoryCustomDataChanged = "directory.custom_data_changed.v1"
+	TypeDirectoryCustomDataCleared = "directory.custom_data_cleared.v1"
+	TypeAccountStoresSet           = "application.account_stores_set.v1"
+	// Resources landed from another system with their own ids and times
+	// (README "Coming from Stormpath").
+	TypeDirectoryImported   = "directory.imported.v1"
+	TypeApplicationImported = "application.imported.v1"
+	TypeGroupImported       = "group.imported.v1"
+	TypeAccountImported     = "account.imported.v1"
 )
 
 // ReasonCascade marks a deletion caused by deleting the parent resource.
@@ -161,23 +175,94 @@ type CustomDataChanged struct {
 // CustomDataCleared removes every customData field.
 type CustomDataCleared struct{}
 
-// TenantCustomDataChanged, ApplicationCustomDataChanged and
-// GroupCustomDataChanged are CustomDataChanged on the other streams that
-// carry customData. They share its fields by definition (a conversion
+// TenantCustomDataChanged, ApplicationCustomDataChanged,
+// GroupCustomDataChanged and DirectoryCustomDataChanged are
+// CustomDataChanged on the other streams that carry customData. They share its fields by definition (a conversion
 // turns one into the other), so the payload cannot drift between kinds;
 // only the stored type name differs.
 type (
 	TenantCustomDataChanged      CustomDataChanged
 	ApplicationCustomDataChanged CustomDataChanged
 	GroupCustomDataChanged       CustomDataChanged
+	DirectoryCustomDataChanged   CustomDataChanged
 )
 
-// TenantCustomDataCleared, ApplicationCustomDataCleared and
-// GroupCustomDataCleared are CustomDataCleared on the other streams.
+// TenantCustomDataCleared, ApplicationCustomDataCleared,
+// GroupCustomDataCleared and DirectoryCustomDataCleared are
+// CustomDataCleared on the other streams.
 type (
 	TenantCustomDataCleared      CustomDataCleared
 	ApplicationCustomDataCleared CustomDataCleared
 	GroupCustomDataCleared       CustomDataCleared
+	DirectoryCustomDataCleared   CustomDataCleared
+)
+
+// DirectoryCreated starts a directory stream: an account store that
+// applications share through their account store mappings. (Each
+// application's own directory, fixed in ApplicationCreated, has no
+// stream of its own.)
+type DirectoryCreated struct {
+	ID          string `json:"id"`
+	TenantID    string `json:"tenantId"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Status      string `json:"status"`
+}
+
+// DirectoryUpdated carries the new values of the mutable fields.
+type DirectoryUpdated struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Status      string `json:"status"`
+}
+
+// DirectoryDeleted ends a directory stream.
+type DirectoryDeleted struct{}
+
+// Account store kinds of an AccountStoreMapping.
+const (
+	StoreDirectory = "directory"
+	StoreGroup     = "group"
+)
+
+// AccountStoreMapping maps one account store (a directory or a group)
+// to an application. Its place in AccountStoresSet is its listIndex.
+type AccountStoreMapping struct {
+	ID        string `json:"id"`
+	StoreKind string `json:"storeKind"`
+	StoreID   string `json:"storeId"`
+	// DefaultAccountStore and DefaultGroupStore mark where the
+	// application creates new accounts and groups.
+	DefaultAccountStore bool `json:"defaultAccountStore,omitempty"`
+	DefaultGroupStore   bool `json:"defaultGroupStore,omitempty"`
+}
+
+// AccountStoresSet replaces an application's account store mappings,
+// in listIndex order. Until the first one, an application maps its own
+// directory alone (as every application did before mappings existed).
+type AccountStoresSet struct {
+	Mappings []AccountStoreMapping `json:"mappings"`
+}
+
+// Imported closes the commit that lands a resource from another
+// system: Source names the system, Href the resource's address there,
+// and CreatedAt and ModifiedAt its own times, which the resource keeps
+// (the envelope's time stays when Keystorm recorded it).
+type Imported struct {
+	Source     string    `json:"source"`
+	Href       string    `json:"href,omitempty"`
+	CreatedAt  time.Time `json:"createdAt"`
+	ModifiedAt time.Time `json:"modifiedAt"`
+}
+
+// DirectoryImported, ApplicationImported, GroupImported and
+// AccountImported are Imported on each stream kind that is imported
+// with its times.
+type (
+	DirectoryImported   Imported
+	ApplicationImported Imported
+	GroupImported       Imported
+	AccountImported     Imported
 )
 
 // GroupCreated starts a group stream. Groups live in a directory.
@@ -505,6 +590,16 @@ func (ApplicationCustomDataChanged) EventType() string { return TypeApplicationC
 func (ApplicationCustomDataCleared) EventType() string { return TypeApplicationCustomDataCleared }
 func (GroupCustomDataChanged) EventType() string       { return TypeGroupCustomDataChanged }
 func (GroupCustomDataCleared) EventType() string       { return TypeGroupCustomDataCleared }
+func (DirectoryCreated) EventType() string             { return TypeDirectoryCreated }
+func (DirectoryUpdated) EventType() string             { return TypeDirectoryUpdated }
+func (DirectoryDeleted) EventType() string             { return TypeDirectoryDeleted }
+func (DirectoryCustomDataChanged) EventType() string   { return TypeDirectoryCustomDataChanged }
+func (DirectoryCustomDataCleared) EventType() string   { return TypeDirectoryCustomDataCleared }
+func (AccountStoresSet) EventType() string             { return TypeAccountStoresSet }
+func (DirectoryImported) EventType() string            { return TypeDirectoryImported }
+func (ApplicationImported) EventType() string          { return TypeApplicationImported }
+func (GroupImported) EventType() string                { return TypeGroupImported }
+func (AccountImported) EventType() string              { return TypeAccountImported }
 
 func init() {
 	register(func() Event { return &TenantCreated{} })
@@ -551,4 +646,14 @@ func init() {
 	register(func() Event { return &ResetTokenIssued{} })
 	register(func() Event { return &VerificationTokenIssued{} })
 	register(func() Event { return &EmailVerified{} })
+	register(func() Event { return &DirectoryCreated{} })
+	register(func() Event { return &DirectoryUpdated{} })
+	register(func() Event { return &DirectoryDeleted{} })
+	register(func() Event { return &DirectoryCustomDataChanged{} })
+	register(func() Event { return &DirectoryCustomDataCleared{} })
+	register(func() Event { return &AccountStoresSet{} })
+	register(func() Event { return &DirectoryImported{} })
+	register(func() Event { return &ApplicationImported{} })
+	register(func() Event { return &GroupImported{} })
+	register(func() Event { return &AccountImported{} })
 }

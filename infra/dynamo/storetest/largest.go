@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -42,7 +43,9 @@ func LargestStates(t testing.TB, tenant string, at time.Time) map[string]Largest
 	for kind, evs := range map[string][]events.Event{
 		domain.KindTenant: {events.TenantCreated{ID: tenant, Name: name}, events.TenantCustomDataChanged(cd)},
 		domain.KindApplication: {events.ApplicationCreated{ID: app, TenantID: tenant, DirectoryID: "dir" + strings.Repeat("D", 22),
-			Name: name, Description: desc, Status: domain.StatusEnabled}, events.ApplicationCustomDataChanged(cd)},
+			Name: name, Description: desc, Status: domain.StatusEnabled}, events.ApplicationCustomDataChanged(cd), mostStores()},
+		domain.KindDirectory: {events.DirectoryCreated{ID: "dir" + strings.Repeat("E", 22), TenantID: tenant,
+			Name: name, Description: desc, Status: domain.StatusEnabled}, events.DirectoryCustomDataChanged(cd)},
 		domain.KindAccount: {events.AccountCreated{ID: "acc" + strings.Repeat("C", 22), TenantID: tenant, ApplicationID: app, DirectoryID: "dir" + strings.Repeat("D", 22),
 			Username: name, Email: longest(domain.MaxEmailLen), GivenName: name, MiddleName: name, Surname: name, Status: domain.StatusUnverified,
 			PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$" + strings.Repeat("s", 22) + "$" + strings.Repeat("h", 43)},
@@ -68,6 +71,8 @@ func LargestStates(t testing.TB, tenant string, at time.Time) map[string]Largest
 				ref = domain.Ref{Kind: kind, ID: c.ID}
 			case events.GroupCreated:
 				ref = domain.Ref{Kind: kind, ID: c.ID}
+			case events.DirectoryCreated:
+				ref = domain.Ref{Kind: kind, ID: c.ID}
 			}
 			env, err := events.Encode(ref.Stream(), int64(i+1), at, events.Meta{Tenant: tenant, Actor: "storetest"}, e)
 			if err != nil {
@@ -82,6 +87,18 @@ func LargestStates(t testing.TB, tenant string, at time.Time) map[string]Largest
 		out[kind] = ls
 	}
 	return out
+}
+
+// mostStores maps as many account stores as an application may have,
+// with ids as long as an imported one may be.
+func mostStores() events.AccountStoresSet {
+	var e events.AccountStoresSet
+	for i := range domain.MaxAccountStores {
+		id := fmt.Sprintf("%064d", i)
+		e.Mappings = append(e.Mappings, events.AccountStoreMapping{ID: id, StoreKind: events.StoreDirectory, StoreID: id,
+			DefaultAccountStore: i == 0, DefaultGroupStore: i == 0})
+	}
+	return e
 }
 
 // LargestState is one of LargestStates: the state and the events that
