@@ -37,9 +37,13 @@ type Application struct {
 	// Custom is the application's customData (see customdata.go).
 	Custom
 	// Mappings are the application's account stores in listIndex
-	// order (directory.go). An application made before mappings
-	// existed maps its own directory alone, as ApplicationCreated says.
-	Mappings []AccountStoreMapping `json:"mappings,omitempty"`
+	// order (directory.go), once StoresSet: until its first
+	// AccountStoresSet an application maps its own directory alone
+	// (Stores derives that mapping, so a state stored before mappings
+	// existed reads the same as one folded since). Read them with
+	// Stores or MappingsOf.
+	Mappings  []AccountStoreMapping `json:"mappings,omitempty"`
+	StoresSet bool                  `json:"storesSet,omitempty"`
 	// children is the Parent child count the Store loaded: kept beside
 	// the state, not in it (unexported, so never in its JSON).
 	children int64
@@ -84,7 +88,7 @@ func (a *Application) UniqueKeys() []Unique {
 		return nil
 	}
 	keys := []Unique{{Key: "tenant/" + a.Tenant + "/application-name/" + nameKey(a.Name), Field: "name"}}
-	for _, m := range a.Mappings {
+	for _, m := range a.Stores() {
 		// A mapping's guard finds its application from its id; the
 		// mapping of an application's own directory has the
 		// application's id, so needs none.
@@ -102,14 +106,6 @@ func (a *Application) Apply(env events.Envelope) error {
 		case *events.ApplicationCreated:
 			a.ID, a.Tenant, a.DirectoryID = e.ID, e.TenantID, e.DirectoryID
 			a.Name, a.Description, a.Status, a.Admin = e.Name, e.Description, e.Status, e.Admin
-			if e.DirectoryID != "" {
-				// Its own directory is its first mapping, and the
-				// default store for accounts and groups; the mapping
-				// takes the application's id, which no other mapping
-				// can have.
-				a.setStores([]events.AccountStoreMapping{{ID: e.ID, StoreKind: events.StoreDirectory, StoreID: e.DirectoryID,
-					DefaultAccountStore: true, DefaultGroupStore: true}}, env.At)
-			}
 		case *events.AccountStoresSet:
 			a.setStores(e.Mappings, env.At)
 		case *events.ApplicationImported:

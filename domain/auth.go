@@ -375,15 +375,22 @@ func (a *KeyAuthenticator) reach(ctx context.Context, e *cachedKey, now time.Tim
 	}
 	if len(targets) == 0 {
 		if e.reach == nil {
-			apps, err := a.applications(ctx, e.key.TenantID(), now)
+			apps, listed, err := a.applications(ctx, e.key.TenantID(), now)
 			if err != nil {
 				return nil, err
+			}
+			// The reach is no fresher than the list it was read from.
+			if listed.Before(e.expires) {
+				e.expires = listed
 			}
 			reach, err := reachOf(ctx, a.Store, apps, e.account)
 			if err != nil {
 				return nil, err
 			}
-			e.reach = append(reach, []*Application{}...) // non-nil: read
+			if reach == nil {
+				reach = []*Application{} // non-nil: read
+			}
+			e.reach = reach
 		}
 		return e.reach, nil
 	}
@@ -455,25 +462,27 @@ func (a *KeyAuthenticator) reach(ctx context.Context, e *cachedKey, now time.Tim
 
 // applications returns a tenant's applications, kept for TTL as keys
 // are: every key of the tenant weighs its reach against them.
-func (a *KeyAuthenticator) applications(ctx context.Context, tenant string, now time.Time) ([]*Application, error) {
+// It also returns when the list expires.
+func (a *KeyAuthenticator) applications(ctx context.Context, tenant string, now time.Time) ([]*Application, time.Time, error) {
 	c := a.cache()
 	c.mu.RLock()
 	t, ok := c.apps[tenant]
 	c.mu.RUnlock()
 	if ok && a.TTL > 0 && now.Before(t.expires) {
-		return t.apps, nil
+		return t.apps, t.expires, nil
 	}
 	apps, err := listApplications(ctx, a.Store, tenant)
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.apps == nil || len(c.apps) >= maxCacheEntries {
 		c.apps = map[string]tenantApps{}
 	}
-	c.apps[tenant] = tenantApps{apps: apps, expires: now.Add(a.TTL)}
-	return apps, nil
+	exp := now.Add(a.TTL)
+	c.apps[tenant] = tenantApps{apps: apps, expires: exp}
+	return apps, exp, nil
 }
 
 // tenantApps is a tenant's applications as last read.

@@ -123,11 +123,23 @@ func (m AccountStoreMapping) event() events.AccountStoreMapping {
 		DefaultAccountStore: m.DefaultAccountStore, DefaultGroupStore: m.DefaultGroupStore}
 }
 
+// Stores returns the application's mappings in listIndex order: those
+// set, or until any were, its own directory alone. That mapping takes
+// the application's id (no other mapping can have it) and times, and is
+// the default store for accounts and groups.
+func (a *Application) Stores() []AccountStoreMapping {
+	if a.StoresSet || a.DirectoryID == "" {
+		return a.Mappings
+	}
+	return []AccountStoreMapping{{ID: a.ID, StoreKind: events.StoreDirectory, StoreID: a.DirectoryID,
+		DefaultAccountStore: true, DefaultGroupStore: true, CreatedAt: a.CreatedAt, ModifiedAt: a.CreatedAt}}
+}
+
 // setStores applies AccountStoresSet: a mapping keeps its createdAt, and
 // its modifiedAt moves only when it changed.
 func (a *Application) setStores(ms []events.AccountStoreMapping, at time.Time) {
 	old := map[string]AccountStoreMapping{}
-	for i, m := range a.Mappings {
+	for i, m := range a.Stores() {
 		m.ListIndex = i
 		old[m.ID] = m
 	}
@@ -143,14 +155,15 @@ func (a *Application) setStores(ms []events.AccountStoreMapping, at time.Time) {
 		}
 		out = append(out, m)
 	}
-	a.Mappings = out
+	a.Mappings, a.StoresSet = out, true
 }
 
 // MappingsOf returns an application's mappings with their application
 // and listIndex filled in.
 func MappingsOf(a *Application) []AccountStoreMapping {
-	out := make([]AccountStoreMapping, len(a.Mappings))
-	for i, m := range a.Mappings {
+	stores := a.Stores()
+	out := make([]AccountStoreMapping, len(stores))
+	for i, m := range stores {
 		m.ApplicationID, m.ListIndex = a.ID, i
 		out[i] = m
 	}
@@ -159,7 +172,7 @@ func MappingsOf(a *Application) []AccountStoreMapping {
 
 // mapsDirectory reports whether the application maps directory id.
 func (a *Application) mapsDirectory(id string) bool {
-	for _, m := range a.Mappings {
+	for _, m := range a.Stores() {
 		if m.StoreKind == events.StoreDirectory && m.StoreID == id {
 			return true
 		}
@@ -170,7 +183,7 @@ func (a *Application) mapsDirectory(id string) bool {
 // mappedGroups lists the groups the application maps as account stores.
 func (a *Application) mappedGroups() []string {
 	var out []string
-	for _, m := range a.Mappings {
+	for _, m := range a.Stores() {
 		if m.StoreKind == events.StoreGroup {
 			out = append(out, m.StoreID)
 		}

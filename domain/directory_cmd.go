@@ -272,18 +272,42 @@ func (s *Service) DeleteDirectory(ctx context.Context, c Caller, id string) erro
 	return s.unmapStore(ctx, c, events.StoreDirectory, id)
 }
 
-// unmapStore removes a deleted store from every mapping of the tenant.
+// unmapStore removes a deleted store from every mapping of the tenant,
+// with every group store that is gone too: a directory's or an
+// application's delete takes their groups along, which no DeleteGroup
+// unmaps. An application deleted meanwhile has no mappings left to
+// mend.
 func (s *Service) unmapStore(ctx context.Context, c Caller, kind, id string) error {
 	apps, err := s.tenantApplications(ctx, c.TenantID)
 	if err != nil {
 		return err
 	}
 	for _, a := range apps {
-		if !slices.ContainsFunc(a.Mappings, func(m AccountStoreMapping) bool { return m.StoreKind == kind && m.StoreID == id }) {
+		gone := map[string]bool{}
+		for _, m := range a.Stores() {
+			switch {
+			case m.StoreKind == kind && m.StoreID == id:
+				gone[m.ID] = true
+			case m.StoreKind == events.StoreGroup:
+				g := &Group{}
+				err := s.Store.Load(ctx, Ref{KindGroup, m.StoreID}, g)
+				if err != nil && !errors.Is(err, ErrNotFound) {
+					return err
+				}
+				if errors.Is(err, ErrNotFound) || g.Deleted() {
+					gone[m.ID] = true
+				} else if lerr := lineageLive(ctx, s.Store, g); errors.Is(lerr, ErrNotFound) {
+					gone[m.ID] = true // its directory or application is gone
+				} else if lerr != nil {
+					return lerr
+				}
+			}
+		}
+		if len(gone) == 0 {
 			continue
 		}
 		_, err := s.changeMappings(ctx, c, a.ID, func(_ *recorder, _ *Application, ms []AccountStoreMapping) ([]AccountStoreMapping, error) {
-			return slices.DeleteFunc(ms, func(m AccountStoreMapping) bool { return m.StoreKind == kind && m.StoreID == id }), nil
+			return slices.DeleteFunc(ms, func(m AccountStoreMapping) bool { return gone[m.ID] }), nil
 		})
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return err
@@ -326,7 +350,7 @@ func (s *Service) resolveStore(ctx context.Context, c Caller, into storeRef, gro
 			return nil, home{}, err
 		}
 	}
-	for _, m := range app.Mappings {
+	for _, m := range app.Stores() {
 		if m.StoreKind == events.StoreDirectory && (groups && m.DefaultGroupStore || !groups && m.DefaultAccountStore) {
 			h, err := s.storeHome(ctx, c, app, m.StoreID)
 			if errors.Is(err, ErrNotFound) {

@@ -340,3 +340,103 @@ func TestDeleteDirectory(t *testing.T) {
 		t.Fatalf("directory after delete: %v", err)
 	}
 }
+
+// TestReviewedMappingEdges: what a review found, held. A session's
+// access token dies with the reach; a group of the administrators
+// directory is never mapped; an application maps its own directory again
+// after unmapping it; a replayed create answers the first mapping; a
+// cascade's groups leave the mappings.
+func TestReviewedMappingEdges(t *testing.T) {
+	s := setupShared(t)
+	ctx := context.Background()
+
+	// A password-grant session at B, then B unmaps the directory.
+	keys := tokens.NewFileStore("", s.clock)
+	verifier := tokens.NewVerifier(tokens.StoreKeys{Store: keys}, "https://keystorm.test", "keystorm", s.clock)
+	ts := &domain.TokenService{Store: s.h.Store, Signer: tokens.NewSigner(keys, s.clock), Verifier: verifier,
+		Clock: s.clock, IDs: domain.RandomIDs{}, Issuer: "https://keystorm.test", Audience: "keystorm", Accounts: s.svc}
+	st, err := ts.PasswordGrant(ctx, domain.PasswordRequest{ApplicationID: s.b.ID, Username: "tk421", Password: "Changeme1", BaseURL: "https://keystorm.test", Source: "192.0.2.9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if live, err := domain.TokenLive(ctx, s.h.Store, st.Token, s.clock.Now()); err != nil || !live {
+		t.Fatalf("session token before: %v %v", live, err)
+	}
+	ms, _, _ := s.svc.ListMappings(ctx, s.admin, s.b.ID, domain.Page{})
+	if err := s.svc.DeleteMapping(ctx, s.admin, ms[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	if live, err := domain.TokenLive(ctx, s.h.Store, st.Token, s.clock.Now()); err != nil || live {
+		t.Fatalf("session token after unmapping: %v %v", live, err)
+	}
+
+	// The administrators' groups stay theirs.
+	g, err := s.svc.CreateGroup(ctx, s.admin, s.boot.AdminApp.ID, domain.GroupInput{Name: ptr("admins")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.svc.CreateMapping(ctx, s.admin, domain.MappingInput{ApplicationID: s.c.ID, StoreKind: events.StoreGroup, StoreID: g.ID})
+	wantKind(t, err, domain.KindConflict)
+
+	// C unmaps its own directory, then maps it again.
+	if err := s.svc.DeleteMapping(ctx, s.admin, s.c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.svc.CreateMapping(ctx, s.admin, domain.MappingInput{ApplicationID: s.c.ID, StoreKind: events.StoreDirectory, StoreID: s.c.DirectoryID}); err != nil {
+		t.Fatalf("mapping its own directory again: %v", err)
+	}
+
+	// A replay answers the first mapping.
+	c := s.admin
+	c.IdempotencyKey, c.Fingerprint = "map-1", "POST /v1/accountStoreMappings"
+	first, err := s.svc.CreateMapping(ctx, c, domain.MappingInput{ApplicationID: s.c.ID, StoreKind: events.StoreDirectory, StoreID: s.dir.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := s.svc.CreateMapping(ctx, c, domain.MappingInput{ApplicationID: s.c.ID, StoreKind: events.StoreDirectory, StoreID: s.dir.ID})
+	if err != nil || again.ID != first.ID {
+		t.Fatalf("replay: %+v %v, first %+v", again, err, first)
+	}
+
+	// A group of the shared directory mapped to C goes with the
+	// directory's delete.
+	dg, err := s.svc.CreateDirectoryGroup(ctx, s.admin, s.dir.ID, domain.GroupInput{Name: ptr("pilots")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.svc.CreateMapping(ctx, s.admin, domain.MappingInput{ApplicationID: s.c.ID, StoreKind: events.StoreGroup, StoreID: dg.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.svc.DeleteDirectory(ctx, s.admin, s.dir.ID); err != nil {
+		t.Fatal(err)
+	}
+	ms, _, err = s.svc.ListMappings(ctx, s.admin, s.c.ID, domain.Page{})
+	if err != nil || len(ms) != 1 || ms[0].StoreID != s.c.DirectoryID {
+		t.Fatalf("mappings of C after the directory's delete: %+v %v", ms, err)
+	}
+}
+
+// TestSharedLoginCostsTheSame: a wrong password for an account of a
+// shared directory costs what an unknown name costs.
+func TestSharedLoginCostsTheSame(t *testing.T) {
+	s := setupShared(t)
+	ctx := context.Background()
+	st := &countingStore{Store: s.svc.Store}
+	s.svc.Store = st
+	if err := s.login(t, s.a.ID); err != nil {
+		t.Fatal(err)
+	}
+	attempt := func(user string) work {
+		st.owner.Store(0)
+		st.load.Store(0)
+		st.loadMany.Store(0)
+		_, err := s.svc.Login(ctx, s.admin, s.a.ID, domain.LoginAttempt{Type: "basic", Value: basic(user, "Wrong-pass1"), Source: "192.0.2.1"})
+		if !errors.Is(err, domain.ErrLoginFailed) {
+			t.Fatalf("%s: %v", user, err)
+		}
+		return work{owner: st.owner.Load(), load: st.load.Load(), loadMany: st.loadMany.Load()}
+	}
+	if known, unknown := attempt("tk421"), attempt("nobody"); known != unknown {
+		t.Fatalf("wrong password %+v, unknown name %+v", known, unknown)
+	}
+}

@@ -315,13 +315,13 @@ func throttled(t *Throttle, key, source string) error {
 // account item, whatever is found (more only when a name is found in
 // several stores).
 func (s *Service) findLogin(ctx context.Context, app *Application, user string) (*Account, error) {
-	return s.findByGuards(ctx, app, reaches, "/username/"+usernameKey(user), "/email/"+emailKey(user))
+	return s.findByGuards(ctx, app, reachesWith, "/username/"+usernameKey(user), "/email/"+emailKey(user))
 }
 
 // findByEmail returns the application's live account whose email is
 // address, or nil, as findLogin does.
 func (s *Service) findByEmail(ctx context.Context, app *Application, address string) (*Account, error) {
-	return s.findByGuards(ctx, app, reaches, "/email/"+emailKey(address))
+	return s.findByGuards(ctx, app, reachesWith, "/email/"+emailKey(address))
 }
 
 // storeDirectories lists the directories of app's account stores in
@@ -329,7 +329,7 @@ func (s *Service) findByEmail(ctx context.Context, app *Application, address str
 // (whose accounts reach app only as its members, which reaches checks).
 func (s *Service) storeDirectories(ctx context.Context, app *Application) ([]string, error) {
 	var out []string
-	for _, m := range app.Mappings {
+	for _, m := range app.Stores() {
 		d := m.StoreID
 		if m.StoreKind == events.StoreGroup {
 			g := &Group{}
@@ -352,16 +352,21 @@ func (s *Service) storeDirectories(ctx context.Context, app *Application) ([]str
 // findByGuards returns the application's live account that owns the
 // first of the uniqueness guards (suffixes, under each store's
 // directory) that an account owns and that the application reaches, or
-// nil. Every guard is read, then one account item (noAccount when none
-// names one), so that what is found does not change what it costs.
-// reached judges an account found: reaches for a login (its store
-// usable), or for a listing just that it is the application's.
-func (s *Service) findByGuards(ctx context.Context, app *Application, reached func(context.Context, Store, *Application, *Account) (bool, error), suffixes ...string) (*Account, error) {
+// nil. Every guard is read, then one LoadMany of an account item and a
+// directory item (noAccount, and the first store's directory, when no
+// guard names one), so that what is found does not change what it
+// costs: an account of a shared directory is judged on that read.
+// (Group stores read a membership and a group for an account found
+// there; README "Known limits".) reached judges an account found:
+// reachesWith for a login (its store usable), or for a listing just
+// that it is the application's.
+func (s *Service) findByGuards(ctx context.Context, app *Application, reached func(context.Context, Store, *Application, *Account, *Directory) (bool, error), suffixes ...string) (*Account, error) {
 	dirs, err := s.storeDirectories(ctx, app)
 	if err != nil {
 		return nil, err
 	}
-	var found []Ref
+	type candidate struct{ acc, dir Ref }
+	var found []candidate
 	for _, d := range dirs {
 		var first *Ref
 		for _, suffix := range suffixes {
@@ -375,27 +380,27 @@ func (s *Service) findByGuards(ctx context.Context, app *Application, reached fu
 			}
 		}
 		if first != nil {
-			found = append(found, *first)
+			found = append(found, candidate{*first, Ref{KindDirectory, d}})
 		}
 	}
 	if len(found) == 0 {
-		found = []Ref{{KindAccount, noAccount}}
+		d := noAccount
+		if len(dirs) > 0 {
+			d = dirs[0]
+		}
+		found = []candidate{{Ref{KindAccount, noAccount}, Ref{KindDirectory, d}}}
 	}
-	for _, ref := range found {
-		acc := &Account{}
-		err := s.Store.Load(ctx, ref, acc)
-		switch {
-		case errors.Is(err, ErrNotFound):
-			continue
-		case err != nil:
+	for _, cand := range found {
+		states, err := s.Store.LoadMany(ctx, []Ref{cand.acc, cand.dir})
+		if err != nil {
 			return nil, err
-		case ref.ID == noAccount:
-			return nil, nil
 		}
-		if acc.Deleted() || acc.TenantID() != app.TenantID() {
+		acc, _ := one[*Account](states)
+		dir, _ := one[*Directory](states)
+		if acc == nil || cand.acc.ID == noAccount || acc.Deleted() || acc.TenantID() != app.TenantID() {
 			continue
 		}
-		ok, err := reached(ctx, s.Store, app, acc)
+		ok, err := reached(ctx, s.Store, app, acc, dir)
 		if err != nil {
 			return nil, err
 		}

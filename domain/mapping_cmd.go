@@ -45,7 +45,7 @@ func (s *Service) CreateMapping(ctx context.Context, c Caller, in MappingInput) 
 	}
 	id := s.IDs.NewID()
 	app, err := s.changeMappings(ctx, c, in.ApplicationID, func(r *recorder, cur *Application, ms []AccountStoreMapping) ([]AccountStoreMapping, error) {
-		if err := s.checkStore(ctx, r, c, in.StoreKind, in.StoreID); err != nil {
+		if err := s.checkStore(ctx, r, c, cur, in.StoreKind, in.StoreID); err != nil {
 			return nil, err
 		}
 		if slices.ContainsFunc(ms, func(m AccountStoreMapping) bool { return m.StoreKind == in.StoreKind && m.StoreID == in.StoreID }) {
@@ -62,10 +62,22 @@ func (s *Service) CreateMapping(ctx context.Context, c Caller, in MappingInput) 
 		ms = slices.Insert(ms, at, m)
 		return in.applyFlags(ms, at), nil
 	})
+	if errors.Is(err, ErrNotFound) {
+		// (A missing store is KindInvalid already: this is the
+		// application.)
+		return AccountStoreMapping{}, invalid(CodeInvalidValue, "application", "application does not reference an existing application.")
+	}
 	if err != nil {
 		return AccountStoreMapping{}, err
 	}
-	return findMapping(app, id)
+	// By its store, not its new id: an idempotent replay returns the
+	// application as the first request left it, with that request's id.
+	for _, m := range MappingsOf(app) {
+		if m.StoreKind == in.StoreKind && m.StoreID == in.StoreID {
+			return m, nil
+		}
+	}
+	return AccountStoreMapping{}, ErrNotFound
 }
 
 // checkFlags refuses what a group cannot be: accounts and groups are
@@ -101,10 +113,19 @@ func (in MappingInput) applyFlags(ms []AccountStoreMapping, i int) []AccountStor
 	return ms
 }
 
-// checkStore verifies that the store exists in the caller's tenant; a
-// shared directory or a group is checked again in the commit, so that a
-// store deleted meanwhile is never mapped.
-func (s *Service) checkStore(ctx context.Context, r *recorder, c Caller, kind, id string) error {
+// checkStore verifies that the store exists in the caller's tenant, and
+// is not the administrators' (their directory, or a group in it: its
+// members hold admin keys); the store, and the application whose own
+// directory holds it, are checked again in the commit, so that a store
+// deleted meanwhile is never mapped. The application being changed
+// (app) needs no check: its write is conditioned on its version.
+func (s *Service) checkStore(ctx context.Context, r *recorder, c Caller, app *Application, kind, id string) error {
+	protected := E(KindConflict, CodeProtectedResource, "accountStore", "The administrators' directory, and its groups, cannot be mapped to another application.")
+	checkOwner := func(owner *Application) {
+		if owner.ID != app.ID {
+			r.check(owner)
+		}
+	}
 	var err error
 	switch kind {
 	case events.StoreDirectory:
@@ -114,15 +135,24 @@ func (s *Service) checkStore(ctx context.Context, r *recorder, c Caller, kind, i
 			case v.Directory != nil:
 				r.check(v.Directory)
 			case v.Owner.Admin:
-				return E(KindConflict, CodeProtectedResource, "accountStore", "The administrators directory cannot be mapped to another application.")
+				return protected
 			default:
-				r.check(v.Owner)
+				checkOwner(v.Owner)
 			}
 		}
 	case events.StoreGroup:
 		var g *Group
 		if g, err = load[*Group](ctx, s, c, KindGroup, id); err == nil {
 			r.check(g)
+			if g.ApplicationID != "" {
+				owner, oerr := load[*Application](ctx, s, c, KindApplication, g.ApplicationID)
+				if oerr != nil {
+					return oerr
+				}
+				if owner.Admin {
+					return protected
+				}
+			}
 		}
 	default:
 		return invalid(CodeInvalidValue, "accountStore", "accountStore must be a directory or a group.")
@@ -134,13 +164,11 @@ func (s *Service) checkStore(ctx context.Context, r *recorder, c Caller, kind, i
 }
 
 // changeMappings loads an application, lets change rewrite its mappings
-// (a copy), and records the result when it differs.
+// (a copy), and records the result when it differs. Errors: ErrNotFound
+// for the application, and change's.
 func (s *Service) changeMappings(ctx context.Context, c Caller, appID string, change func(r *recorder, cur *Application, ms []AccountStoreMapping) ([]AccountStoreMapping, error)) (*Application, error) {
 	return run(ctx, s, c, func(r *recorder) (*Application, error) {
 		cur, err := load[*Application](ctx, s, c, KindApplication, appID)
-		if errors.Is(err, ErrNotFound) {
-			return nil, invalid(CodeInvalidValue, "application", "application does not reference an existing application.")
-		}
 		if err != nil {
 			return nil, err
 		}
@@ -149,7 +177,7 @@ func (s *Service) changeMappings(ctx context.Context, c Caller, appID string, ch
 			// who else gets in, stays fixed.
 			return nil, E(KindConflict, CodeProtectedResource, "application", "The administrators application's account stores cannot change.")
 		}
-		ms, err := change(r, cur, slices.Clone(cur.Mappings))
+		ms, err := change(r, cur, slices.Clone(cur.Stores()))
 		if err != nil {
 			return nil, err
 		}
@@ -166,8 +194,8 @@ func (s *Service) changeMappings(ctx context.Context, c Caller, appID string, ch
 }
 
 func storesOf(a *Application) []events.AccountStoreMapping {
-	out := make([]events.AccountStoreMapping, 0, len(a.Mappings))
-	for _, m := range a.Mappings {
+	out := make([]events.AccountStoreMapping, 0, len(a.Stores()))
+	for _, m := range a.Stores() {
 		out = append(out, m.event())
 	}
 	return out

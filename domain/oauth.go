@@ -488,6 +488,11 @@ func sessionTokenLive(ctx context.Context, store Store, tok AccessToken) (bool, 
 		issuedBy(tok, app.TokensValidAfter), issuedBy(tok, acc.TokensValidAfter):
 		return false, nil, nil
 	}
+	// Its application must still reach the account (its store mapped,
+	// the directory enabled), as for a key's token.
+	if ok, err := reaches(ctx, store, app, acc); !ok || err != nil {
+		return false, nil, err
+	}
 	return true, acc, nil
 }
 

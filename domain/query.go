@@ -460,7 +460,9 @@ func accountsByIdentity(ctx context.Context, s *Service, app *Application, m Mat
 	} else {
 		suffix += emailKey(m.Value)
 	}
-	acc, err := s.findByGuards(ctx, app, mapped, suffix)
+	acc, err := s.findByGuards(ctx, app, func(ctx context.Context, st Store, app *Application, acc *Account, _ *Directory) (bool, error) {
+		return mapped(ctx, st, app, acc)
+	}, suffix)
 	if err != nil {
 		return List[*Account]{}, err
 	}

@@ -16,10 +16,16 @@ import (
 // reaches reports whether app reaches acc now: both live in one tenant,
 // acc's directory is usable, and app maps it (or a group acc is in).
 func reaches(ctx context.Context, store Store, app *Application, acc *Account) (bool, error) {
+	return reachesWith(ctx, store, app, acc, nil)
+}
+
+// reachesWith is reaches with acc's shared directory already read (nil
+// when not: it is read then).
+func reachesWith(ctx context.Context, store Store, app *Application, acc *Account, dir *Directory) (bool, error) {
 	if app == nil || acc == nil || app.Deleted() || acc.Deleted() || app.TenantID() != acc.TenantID() {
 		return false, nil
 	}
-	ok, err := storeUsable(ctx, store, acc, app)
+	ok, err := storeUsableWith(ctx, store, acc, app, dir)
 	if !ok || err != nil {
 		return false, err
 	}
@@ -30,13 +36,25 @@ func reaches(ctx context.Context, store Store, app *Application, acc *Account) (
 // directory must be enabled, an application's own directory goes with
 // its application. known, when it is that application, saves a read.
 func storeUsable(ctx context.Context, store Store, acc *Account, known *Application) (bool, error) {
+	return storeUsableWith(ctx, store, acc, known, nil)
+}
+
+// storeUsableWith is storeUsable with acc's shared directory already
+// read (nil when not).
+func storeUsableWith(ctx context.Context, store Store, acc *Account, known *Application, dir *Directory) (bool, error) {
 	if acc.ApplicationID == "" {
-		d := &Directory{}
-		err := store.Load(ctx, Ref{KindDirectory, acc.DirectoryID}, d)
-		if errors.Is(err, ErrNotFound) {
-			return false, nil
+		d := dir
+		if d == nil || d.ID != acc.DirectoryID {
+			d = &Directory{}
+			err := store.Load(ctx, Ref{KindDirectory, acc.DirectoryID}, d)
+			if errors.Is(err, ErrNotFound) {
+				return false, nil
+			}
+			if err != nil {
+				return false, err
+			}
 		}
-		return err == nil && !d.Deleted() && d.Status == StatusEnabled && d.TenantID() == acc.TenantID(), err
+		return !d.Deleted() && d.Status == StatusEnabled && d.TenantID() == acc.TenantID(), nil
 	}
 	if known != nil && known.ID == acc.ApplicationID {
 		return known.Usable(), nil
@@ -142,7 +160,7 @@ func listApplications(ctx context.Context, store Store, tenantID string) ([]*App
 // group, not here.
 func storeList[T Searchable](ctx context.Context, s *Service, app *Application, kind, what string, p Page) (List[T], error) {
 	var colls []string
-	for _, m := range app.Mappings {
+	for _, m := range app.Stores() {
 		if m.StoreKind != events.StoreDirectory {
 			continue
 		}
@@ -175,19 +193,21 @@ func storeList[T Searchable](ctx context.Context, s *Service, app *Application, 
 		return List[T]{}, invalid(CodeInvalidQuery, "after", "This application maps several directories: page it by offset, or list each directory.")
 	}
 	var all []T
+	scanned := 0
 	for _, coll := range colls {
 		err := eachPage(ctx, s.Store, coll, func(items []State) bool {
+			scanned += len(items)
 			for _, it := range items {
 				if t, ok := it.(T); ok && matches(t, kind, p) {
 					all = append(all, t)
 				}
 			}
-			return len(all) <= MaxScan
+			return scanned <= MaxScan
 		})
 		if err != nil {
 			return List[T]{}, err
 		}
-		if len(all) > MaxScan {
+		if scanned > MaxScan {
 			return List[T]{}, invalid(CodeInvalidQuery, "q", "This application's directories hold more than %d items together: list each directory.", MaxScan)
 		}
 	}

@@ -117,7 +117,7 @@ func (b hrefs) application(a *domain.Application) Application {
 // defaultStore links an application's default account (or group)
 // store, nil when it has none.
 func (b hrefs) defaultStore(a *domain.Application, groups bool) *Link {
-	for _, m := range a.Mappings {
+	for _, m := range a.Stores() {
 		if groups && m.DefaultGroupStore || !groups && m.DefaultAccountStore {
 			return b.optLink("/v1/directories/", m.StoreID)
 		}
