@@ -39,7 +39,7 @@ func (s *Service) CreateAccount(ctx context.Context, c Caller, applicationID str
 	if err != nil {
 		return nil, err
 	}
-	return s.createAccount(ctx, c, applicationID, in, imported, nil, nil)
+	return s.createAccount(ctx, c, storeRef{Application: applicationID}, in, imported, nil, nil)
 }
 
 // createAccount is CreateAccount after the caller's check, shared with
@@ -48,7 +48,7 @@ func (s *Service) CreateAccount(ctx context.Context, c Caller, applicationID str
 // once the input is valid and hashed, before anything is written (SignUp
 // counts the attempt there); admit, when set, judges the application as
 // each attempt loads it.
-func (s *Service) createAccount(ctx context.Context, c Caller, applicationID string, in AccountInput, imported string, ready func() error, admit func(*Application) error) (*Account, error) {
+func (s *Service) createAccount(ctx context.Context, c Caller, into storeRef, in AccountInput, imported string, ready func() error, admit func(*Application) error) (*Account, error) {
 	ev := events.AccountCreated{Status: StatusEnabled}
 	var err error
 	if ev.Email, err = email(in.Email); err != nil {
@@ -100,25 +100,20 @@ func (s *Service) createAccount(ctx context.Context, c Caller, applicationID str
 	var verify *token
 	var created *Application
 	acc, err := run(ctx, s, c, func(r *recorder) (*Account, error) {
-		app, err := load[*Application](ctx, s, c, KindApplication, applicationID)
+		app, h, err := s.resolveStore(ctx, c, into, false, admit)
 		if err != nil {
 			return nil, err
 		}
-		if admit != nil {
-			if err := admit(app); err != nil {
-				return nil, err
-			}
-		}
 		e := ev
-		e.ID, e.TenantID, e.ApplicationID, e.DirectoryID, e.Admin = s.IDs.NewID(), c.TenantID, app.ID, app.DirectoryID, app.Admin
+		e.ID, e.TenantID, e.ApplicationID, e.DirectoryID, e.Admin = s.IDs.NewID(), c.TenantID, h.ApplicationID, h.DirectoryID, h.Admin
 		// The application's account creation policy decides the status
 		// unless the admin gave one.
-		if in.Status == nil && app.VerificationEmailOn {
+		if in.Status == nil && app != nil && app.VerificationEmailOn {
 			e.Status = StatusUnverified
 		}
 		evs := []events.Event{e}
 		if e.Status == StatusUnverified {
-			if app.VerificationEmailOn && s.Mailer == nil {
+			if app != nil && app.VerificationEmailOn && s.Mailer == nil {
 				return nil, ErrNoMailer
 			}
 			if verify == nil {
@@ -144,7 +139,7 @@ func (s *Service) createAccount(ctx context.Context, c Caller, applicationID str
 		return acc, err
 	}
 	acc.IssuedVerificationToken = verify.raw
-	if created.VerificationEmailOn {
+	if created != nil && created.VerificationEmailOn {
 		s.mailAfterCommit(ctx, verificationMail(acc, created, verify.raw, c.LinkBase, c.Pages.Verify))
 	}
 	return acc, nil
@@ -174,7 +169,7 @@ func (s *Service) ListAccounts(ctx context.Context, c Caller, applicationID stri
 	if m, ok := exactIdentity(p); ok {
 		return accountsByIdentity(ctx, s, app, m, p)
 	}
-	return listQuery[*Account](ctx, s, KindAccount, "application/"+applicationID+"/accounts", p)
+	return storeList[*Account](ctx, s, app, KindAccount, "accounts", p)
 }
 
 // UpdateAccount changes the given properties; a given password is checked

@@ -248,6 +248,20 @@ func (s *Service) ListAPIKeys(ctx context.Context, c Caller, accountID string, p
 	return listQuery[*APIKey](ctx, s, KindAPIKey, "account/"+accountID+"/apikeys", p)
 }
 
+// keyParties reads a key's account and an application in one LoadMany;
+// a missing one comes back deleted.
+func (s *Service) keyParties(ctx context.Context, k *APIKey, applicationID string) (*Account, *Application, error) {
+	acc, apps, err := loadOwners(ctx, s.Store, k.AccountID, applicationID)
+	if err != nil {
+		return nil, nil, err
+	}
+	app := apps[applicationID]
+	if app == nil {
+		app = &Application{Base: Base{Gone: true}}
+	}
+	return acc, app, nil
+}
+
 // FindAPIKey looks a key up by id within an application, as
 // GET /applications/{id}/apiKeys?id= does: a collection of zero or one.
 func (s *Service) FindAPIKey(ctx context.Context, c Caller, applicationID, keyID string) (List[*APIKey], error) {
@@ -262,9 +276,14 @@ func (s *Service) FindAPIKey(ctx context.Context, c Caller, applicationID, keyID
 	if err != nil {
 		return out, err
 	}
-	if k.ApplicationID == applicationID {
-		out.Items, out.Size = []*APIKey{k}, 1
+	acc, app, err := s.keyParties(ctx, k, applicationID)
+	if err != nil {
+		return out, err
 	}
+	if ok, err := mapped(ctx, s.Store, app, acc); err != nil || !ok {
+		return out, err
+	}
+	out.Items, out.Size = []*APIKey{k}, 1
 	return out, nil
 }
 

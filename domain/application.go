@@ -83,7 +83,16 @@ func (a *Application) UniqueKeys() []Unique {
 	if a.Gone {
 		return nil
 	}
-	return []Unique{{Key: "tenant/" + a.Tenant + "/application-name/" + nameKey(a.Name), Field: "name"}}
+	keys := []Unique{{Key: "tenant/" + a.Tenant + "/application-name/" + nameKey(a.Name), Field: "name"}}
+	for _, m := range a.Mappings {
+		// A mapping's guard finds its application from its id; the
+		// mapping of an application's own directory has the
+		// application's id, so needs none.
+		if m.ID != a.ID {
+			keys = append(keys, Unique{Key: mappingKey + m.ID, Field: "id"})
+		}
+	}
+	return keys
 }
 
 // Apply implements State.

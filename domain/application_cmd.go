@@ -143,12 +143,20 @@ func (s *Service) DeleteApplication(ctx context.Context, c Caller, id string) er
 	if err := requireAdmin(c); err != nil {
 		return err
 	}
-	return deleteParent(ctx, s, c, KindApplication, id, false, func(cur *Application) (events.Event, error) {
+	var own string
+	err := deleteParent(ctx, s, c, KindApplication, id, false, func(cur *Application) (events.Event, error) {
 		if cur.Admin {
 			return nil, E(KindConflict, CodeProtectedResource, "", "The administrators application cannot be deleted.")
 		}
+		own = cur.DirectoryID
 		return events.ApplicationDeleted{}, nil
 	})
+	if err != nil || own == "" {
+		return err
+	}
+	// Its own directory goes with it: other applications that mapped
+	// it no longer do (a mapping's commit checks the application).
+	return s.unmapStore(ctx, c, events.StoreDirectory, own)
 }
 
 // OAuthPolicyInput changes an application's OAuth policy.

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 	"unsafe"
@@ -37,6 +38,42 @@ type Principal struct {
 	// RateLimit is the key's effective rate limit (EffectiveRateLimit);
 	// zero for sessions and keys without one.
 	RateLimit RateLimit
+	// Reach lists, for a key, every application that reaches its
+	// account (reach.go), the first being ApplicationID's: a key works
+	// wherever its account's directory is mapped. In picks one. (A
+	// pointer keeps Principal comparable: authorizers key caches by
+	// their decisions, made with Reach gone.)
+	Reach *Reach
+}
+
+// Reach is what a key reaches (Principal.Reach).
+type Reach []AppReach
+
+// AppReach is one application a key reaches, with the key's effective
+// rate limit there.
+type AppReach struct {
+	ApplicationID string
+	RateLimit     RateLimit
+}
+
+// In returns the principal acting for application id, which must be
+// one it reaches: a key authenticated at an application's endpoint, or
+// by an authorizer bound to it, acts for that application. A principal
+// without Reach (a session, a token) reaches only its own.
+func (p Principal) In(id string) (Principal, bool) {
+	if id == "" {
+		return p, false
+	}
+	if p.Reach == nil {
+		return p, id == p.ApplicationID
+	}
+	for _, r := range *p.Reach {
+		if r.ApplicationID == id {
+			p.ApplicationID, p.RateLimit = r.ApplicationID, r.RateLimit
+			return p, true
+		}
+	}
+	return p, false
 }
 
 // KeyAuthenticator checks API key id/secret pairs. It keeps the key and
@@ -71,6 +108,8 @@ type UsageSink interface {
 type keyCache struct {
 	mu sync.RWMutex
 	m  map[string]cachedKey
+	// apps are the tenants' applications (KeyAuthenticator.applications).
+	apps map[string]tenantApps
 }
 
 func (a *KeyAuthenticator) cache() *keyCache {
@@ -91,11 +130,15 @@ type cachedKey struct {
 	prev   [sha256.Size]byte
 	prevOK bool
 	key    *APIKey // nil when the key id is unknown
-	// account and application are loaded only after a secret matched, so
-	// a wrong secret costs exactly what an unknown key id costs: one read.
-	account     *Account
-	application *Application
-	expires     time.Time
+	// account and the applications that reach it (reach.go) are loaded
+	// only after a secret matched, so a wrong secret costs exactly what
+	// an unknown key id costs: one read.
+	account *Account
+	// apps are applications read with the account, by id; reach, once
+	// read (non-nil), every application that reaches the account.
+	apps    map[string]*Application
+	reach   []*Application
+	expires time.Time
 }
 
 // mismatchRefresh is how old a cache entry must be for a secret it does
@@ -160,7 +203,7 @@ func (e *cachedKey) match(sum *[sha256.Size]byte) (current, previous bool) {
 // already matched this same secret, together with the key in one read,
 // since its ids are known and the caller has shown the secret again.
 func (a *KeyAuthenticator) Authenticate(ctx context.Context, id, secret string) (Principal, error) {
-	p, _, _, err := a.authenticate(ctx, id, secret)
+	p, _, _, err := a.authenticate(ctx, id, secret, "")
 	return p, err
 }
 
@@ -168,7 +211,10 @@ func (a *KeyAuthenticator) Authenticate(ctx context.Context, id, secret string) 
 // states the answer was decided on (nil unless it succeeded), so that
 // TokenService.Issue reads neither again. They may be shared with the
 // cache: callers must not modify them.
-func (a *KeyAuthenticator) authenticate(ctx context.Context, id, secret string) (Principal, *APIKey, *Application, error) {
+//
+// want, when set, is the one application the caller asks about (an
+// application's token endpoint): with no TTL, only it is read.
+func (a *KeyAuthenticator) authenticate(ctx context.Context, id, secret, want string) (Principal, *APIKey, *Application, error) {
 	// Only a secret that could be some key's is worth a read: a kss_
 	// secret with a wrong checksum, or anything else that breaks the
 	// import rule (CandidateSecret), is refused unread. Any other
@@ -208,14 +254,14 @@ func (a *KeyAuthenticator) authenticate(ctx context.Context, id, secret string) 
 		if cur || prev {
 			owners = e.key
 		}
-		if e, err = a.load(ctx, id, owners); err != nil {
+		if e, err = a.load(ctx, id, owners, want); err != nil {
 			return Principal{}, nil, nil, err
 		}
 		e.expires = now.Add(a.TTL)
 		a.store(id, e, now)
 		cur, prev = e.match(&sum)
 	}
-	p, k, app, err := a.decide(ctx, id, e, cur, prev, now)
+	p, k, app, err := a.decide(ctx, id, e, cur, prev, now, want)
 	if a.Usage != nil && e.key != nil && !e.key.Deleted() && (err == nil || errors.Is(err, ErrUnauthenticated)) {
 		a.Usage.Record(e.key.TenantID(), e.key.ID, err == nil)
 	}
@@ -224,7 +270,7 @@ func (a *KeyAuthenticator) authenticate(ctx context.Context, id, secret string) 
 
 // decide finishes authenticate once the entry is read: the key's state,
 // which secret matched, then its account and application.
-func (a *KeyAuthenticator) decide(ctx context.Context, id string, e cachedKey, cur, prev bool, now time.Time) (Principal, *APIKey, *Application, error) {
+func (a *KeyAuthenticator) decide(ctx context.Context, id string, e cachedKey, cur, prev bool, now time.Time, want string) (Principal, *APIKey, *Application, error) {
 	if e.key == nil || e.key.Deleted() || e.key.Status != StatusEnabled || e.key.Expired(now) {
 		return Principal{}, nil, nil, ErrUnauthenticated
 	}
@@ -240,45 +286,48 @@ func (a *KeyAuthenticator) decide(ctx context.Context, id string, e cachedKey, c
 		return Principal{}, nil, nil, ErrUnauthenticated
 	}
 	if e.account == nil {
-		// One BatchGetItem for both: a missing one reads as deleted.
-		acc, app, err := loadOwners(ctx, a.Store, e.key.AccountID, e.key.ApplicationID)
+		acc, apps, err := loadOwners(ctx, a.Store, e.key.AccountID, e.key.ApplicationID, want)
 		if err != nil {
 			return Principal{}, nil, nil, err
 		}
-		e.account, e.application = acc, app
+		e.account, e.apps = acc, apps
 		a.store(id, e, now)
 	}
-	acc, app := e.account, e.application
-	if acc.Deleted() || acc.Status != StatusEnabled || acc.TenantID() != e.key.TenantID() ||
-		!app.Usable() || app.TenantID() != e.key.TenantID() || acc.ApplicationID != app.ID {
+	reach, err := a.reach(ctx, &e, now, want)
+	if err != nil {
+		return Principal{}, nil, nil, err
+	}
+	a.store(id, e, now)
+	acc := e.account
+	if acc.Deleted() || acc.Status != StatusEnabled || acc.TenantID() != e.key.TenantID() || len(reach) == 0 {
 		return Principal{}, nil, nil, ErrUnauthenticated
 	}
-	k := e.key
-	return Principal{TenantID: k.TenantID(), ApplicationID: k.ApplicationID, AccountID: k.AccountID, KeyID: k.ID, Admin: k.Admin, Username: acc.Username,
-		Expires: expires, SecretGeneration: gen, RateLimit: EffectiveRateLimit(k, app)}, k, app, nil
+	k, app := e.key, reach[0]
+	p := Principal{TenantID: k.TenantID(), ApplicationID: app.ID, AccountID: k.AccountID, KeyID: k.ID, Admin: k.Admin, Username: acc.Username,
+		Expires: expires, SecretGeneration: gen, RateLimit: EffectiveRateLimit(k, app)}
+	rs := make(Reach, 0, len(reach))
+	for _, r := range reach {
+		rs = append(rs, AppReach{ApplicationID: r.ID, RateLimit: EffectiveRateLimit(k, r)})
+	}
+	p.Reach = &rs
+	return p, k, app, nil
 }
 
-// loadOwners reads a key's account and application with one LoadMany. A
-// missing one comes back as a deleted state, so callers refuse it.
-func loadOwners(ctx context.Context, store Store, accountID, applicationID string) (*Account, *Application, error) {
-	acc, app, _, err := loadStates(ctx, store, "", accountID, applicationID)
-	return acc, app, err
-}
-
-// loadStates reads, with one LoadMany, a key (unless keyID is "") and an
-// account and application. A missing account or application comes back
-// as a deleted state; a missing key as nil.
-func loadStates(ctx context.Context, store Store, keyID, accountID, applicationID string) (*Account, *Application, *APIKey, error) {
-	acc, app := &Account{Base: Base{Gone: true}}, &Application{Base: Base{Gone: true}}
-	var key *APIKey
-	refs := []Ref{{KindAccount, accountID}, {KindApplication, applicationID}}
-	if keyID != "" {
-		refs = append(refs, Ref{KindAPIKey, keyID})
+// loadOwners reads a key's account and the named applications (those
+// given, "" skipped) with one LoadMany. A missing account comes back
+// deleted, so callers refuse it; missing applications are left out.
+func loadOwners(ctx context.Context, store Store, accountID string, appIDs ...string) (*Account, map[string]*Application, error) {
+	refs := []Ref{{KindAccount, accountID}}
+	for _, id := range appIDs {
+		if id != "" && len(id) <= 64 {
+			refs = append(refs, Ref{KindApplication, id})
+		}
 	}
 	states, err := store.LoadMany(ctx, refs)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
+	acc, apps := &Account{Base: Base{Gone: true}}, map[string]*Application{}
 	for _, st := range states {
 		switch st := st.(type) {
 		case *Account:
@@ -286,22 +335,100 @@ func loadStates(ctx context.Context, store Store, keyID, accountID, applicationI
 				acc = st
 			}
 		case *Application:
-			if st.ID == applicationID {
-				app = st
-			}
-		case *APIKey:
-			if keyID != "" && st.ID == keyID {
-				key = st
-			}
+			apps[st.ID] = st
 		}
 	}
-	return acc, app, key, nil
+	return acc, apps, nil
+}
+
+// reach lists the applications e's account reaches, first the one the
+// principal acts for: only want when it is set (or the key's own
+// application when there is one) on a fresh read (no TTL: the token
+// endpoints, which must not read every application per token), else
+// all of the tenant's, kept in e for TTL.
+func (a *KeyAuthenticator) reach(ctx context.Context, e *cachedKey, now time.Time, want string) ([]*Application, error) {
+	one := want
+	if one == "" {
+		one = e.key.ApplicationID
+	}
+	if e.reach == nil && (a.TTL > 0 || one == "") {
+		apps, err := a.applications(ctx, e.key.TenantID(), now)
+		if err != nil {
+			return nil, err
+		}
+		reach, err := reachOf(ctx, a.Store, apps, e.account)
+		if err != nil {
+			return nil, err
+		}
+		e.reach = append(reach, []*Application{}...) // non-nil: read
+	}
+	if e.reach != nil {
+		if want == "" {
+			return e.reach, nil
+		}
+		i := slices.IndexFunc(e.reach, func(r *Application) bool { return r.ID == want })
+		if i < 0 {
+			return nil, nil
+		}
+		return []*Application{e.reach[i]}, nil
+	}
+	app := e.apps[one]
+	if app == nil {
+		app = &Application{}
+		if err := a.Store.Load(ctx, Ref{KindApplication, one}, app); errors.Is(err, ErrNotFound) {
+			return nil, nil
+		} else if err != nil {
+			return nil, err
+		}
+		if e.apps == nil {
+			e.apps = map[string]*Application{}
+		}
+		e.apps[one] = app
+	}
+	if !app.Usable() {
+		return nil, nil
+	}
+	ok, err := reaches(ctx, a.Store, app, e.account)
+	if !ok || err != nil {
+		return nil, err
+	}
+	return []*Application{app}, nil
+}
+
+// applications returns a tenant's applications, kept for TTL as keys
+// are: every key of the tenant weighs its reach against them.
+func (a *KeyAuthenticator) applications(ctx context.Context, tenant string, now time.Time) ([]*Application, error) {
+	c := a.cache()
+	c.mu.RLock()
+	t, ok := c.apps[tenant]
+	c.mu.RUnlock()
+	if ok && a.TTL > 0 && now.Before(t.expires) {
+		return t.apps, nil
+	}
+	apps, err := listApplications(ctx, a.Store, tenant)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.apps == nil || len(c.apps) >= maxCacheEntries {
+		c.apps = map[string]tenantApps{}
+	}
+	c.apps[tenant] = tenantApps{apps: apps, expires: now.Add(a.TTL)}
+	return apps, nil
+}
+
+// tenantApps is a tenant's applications as last read.
+type tenantApps struct {
+	apps    []*Application
+	expires time.Time
 }
 
 // load reads key id. When prev is the key as last read and the caller
-// presented its secret, its account and application are read in the same
-// LoadMany; they are kept only if the key still names them.
-func (a *KeyAuthenticator) load(ctx context.Context, id string, prev *APIKey) (cachedKey, error) {
+// presented its secret, its account and applications (its own, and
+// want) are read in the same LoadMany; they are kept only if the key
+// still names the account.
+func (a *KeyAuthenticator) load(ctx context.Context, id string, prev *APIKey, want string) (cachedKey, error) {
 	if prev == nil {
 		k := &APIKey{}
 		err := a.Store.Load(ctx, Ref{KindAPIKey, id}, k)
@@ -313,13 +440,38 @@ func (a *KeyAuthenticator) load(ctx context.Context, id string, prev *APIKey) (c
 		}
 		return newCachedKey(k), nil
 	}
-	acc, app, k, err := loadStates(ctx, a.Store, id, prev.AccountID, prev.ApplicationID)
-	if err != nil || k == nil {
+	refs := []Ref{{KindAPIKey, id}, {KindAccount, prev.AccountID}}
+	for _, app := range []string{prev.ApplicationID, want} {
+		if app != "" && len(app) <= 64 && !slices.Contains(refs, Ref{KindApplication, app}) {
+			refs = append(refs, Ref{KindApplication, app})
+		}
+	}
+	states, err := a.Store.LoadMany(ctx, refs)
+	if err != nil {
 		return cachedKey{}, err
 	}
+	var k *APIKey
+	acc, apps := &Account{Base: Base{Gone: true}}, map[string]*Application{}
+	for _, st := range states {
+		switch st := st.(type) {
+		case *APIKey:
+			if st.ID == id {
+				k = st
+			}
+		case *Account:
+			if st.ID == prev.AccountID {
+				acc = st
+			}
+		case *Application:
+			apps[st.ID] = st
+		}
+	}
+	if k == nil {
+		return cachedKey{}, nil
+	}
 	e := newCachedKey(k)
-	if k.AccountID == prev.AccountID && k.ApplicationID == prev.ApplicationID {
-		e.account, e.application = acc, app
+	if k.AccountID == prev.AccountID {
+		e.account, e.apps = acc, apps
 	}
 	return e, nil
 }

@@ -132,7 +132,7 @@ func (s *Service) SignUp(ctx context.Context, c Caller, in AccountInput, source 
 	// A public caller's Idempotency-Key could name another's request,
 	// whose account a replay would hand over.
 	c.IdempotencyKey, c.Fingerprint = "", ""
-	acc, err := s.createAccount(ctx, c, app.ID, in, "", func() error {
+	acc, err := s.createAccount(ctx, c, storeRef{Application: app.ID}, in, "", func() error {
 		if err := signUpThrottled(ls.signups, source); err != nil {
 			return err
 		}
@@ -278,7 +278,7 @@ func (s *Service) UpdateProfile(ctx context.Context, c Caller, in ProfileInput) 
 	})
 	if err == nil && next.Email != acc.Email {
 		// The former address learns where the account went.
-		if app, aerr := load[*Application](ctx, s, c, KindApplication, acc.ApplicationID); aerr == nil {
+		if app, aerr := load[*Application](ctx, s, c, KindApplication, policyApplication(c, acc)); aerr == nil {
 			s.mailAfterCommit(ctx, emailChangedMail(acc, app, next.Email))
 		}
 	}

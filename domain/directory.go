@@ -22,6 +22,9 @@ type Directory struct {
 	Status      string `json:"status"`
 	// Custom is the directory's customData (see customdata.go).
 	Custom
+	// OwnerID, set only on the view of an application's own directory
+	// (OwnDirectory), is that application; never stored.
+	OwnerID string `json:"-"`
 	// children is the Parent child count the Store loaded.
 	children int64
 }

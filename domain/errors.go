@@ -73,11 +73,14 @@ const (
 	CodeProtectedResource = 8302
 	CodeIdempotencyReuse  = 8303
 	CodeMailDisabled      = 8304
-	CodeThrottled         = 8400
-	CodeInternal          = 8500
-	CodeStoreUnavailable  = 8501
-	CodeTimeout           = 8502
-	CodeMailUnavailable   = 8503
+	// CodeNoDefaultStore: an application asked to create an account or
+	// group has no default store to put it in.
+	CodeNoDefaultStore   = 8305
+	CodeThrottled        = 8400
+	CodeInternal         = 8500
+	CodeStoreUnavailable = 8501
+	CodeTimeout          = 8502
+	CodeMailUnavailable  = 8503
 )
 
 // CodeInfo describes one public error code: the README's error table has
@@ -139,6 +142,7 @@ var Codes = []CodeInfo{
 	{Code: CodeProtectedResource, Name: "CodeProtectedResource", Kind: KindConflict, Meaning: "a protected resource"},
 	{Code: CodeIdempotencyReuse, Name: "CodeIdempotencyReuse", Kind: KindUnprocessable, Meaning: "an Idempotency-Key reused for another request"},
 	{Code: CodeMailDisabled, Name: "CodeMailDisabled", Kind: KindConflict, Meaning: "the application's policy has the mail this request needs turned off"},
+	{Code: CodeNoDefaultStore, Name: "CodeNoDefaultStore", Kind: KindConflict, Meaning: "the application has no default account or group store"},
 	{Code: CodeThrottled, Name: "CodeThrottled", Kind: KindThrottled, Meaning: "throttled by API Gateway, the WAF or the login throttle"},
 	{Code: CodeInternal, Name: "CodeInternal", Kind: KindInternal, Meaning: "an internal error"},
 	{Code: CodeStoreUnavailable, Name: "CodeStoreUnavailable", Kind: KindUnavailable, Meaning: "the store or Keystorm could not be reached"},

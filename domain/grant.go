@@ -272,7 +272,7 @@ func (t *TokenService) sessionClient(ctx context.Context, id, secret, source str
 	if id == "" && secret == "" {
 		return Principal{}, nil
 	}
-	p, _, _, err := t.authenticateClient(ctx, id, secret, source)
+	p, _, _, err := t.authenticateClient(ctx, id, secret, source, "")
 	if err != nil {
 		return Principal{}, err
 	}
@@ -316,14 +316,26 @@ func (t *TokenService) sessionParties(ctx context.Context, cur *RefreshToken) (*
 	if app == nil || acc == nil || !sessionLive(cur, app, acc) {
 		return nil, nil, errBadRefresh
 	}
+	if ok, err := reaches(ctx, t.Store, app, acc); !ok || err != nil {
+		return nil, nil, refusedOr(err, errBadRefresh)
+	}
 	return app, acc, nil
 }
 
+// refusedOr returns err, or refusal when err is nil.
+func refusedOr(err, refusal error) error {
+	if err != nil {
+		return err
+	}
+	return refusal
+}
+
 // sessionLive reports a session whose account and application may still
-// give it tokens.
+// give it tokens (and, for sessionParties, the application still
+// reaches the account).
 func sessionLive(cur *RefreshToken, app *Application, acc *Account) bool {
 	return app.Usable() && app.TenantID() == cur.TenantID() && !startedBy(cur, app.TokensValidAfter) &&
-		!acc.Deleted() && acc.Status == StatusEnabled && acc.TenantID() == cur.TenantID() && acc.ApplicationID == cur.ApplicationID &&
+		!acc.Deleted() && acc.Status == StatusEnabled && acc.TenantID() == cur.TenantID() &&
 		!startedBy(cur, acc.TokensValidAfter) && !startedBy(cur, acc.SessionsValidAfter)
 }
 

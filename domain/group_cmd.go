@@ -23,6 +23,18 @@ type GroupInput struct {
 // Errors: KindInvalid, KindConflict (name taken), ErrNotFound, ErrForbidden,
 // ErrUnavailable.
 func (s *Service) CreateGroup(ctx context.Context, c Caller, applicationID string, in GroupInput) (*Group, error) {
+	return s.createGroup(ctx, c, storeRef{Application: applicationID}, in)
+}
+
+// CreateDirectoryGroup creates a group in a directory.
+// Errors: KindInvalid, KindConflict (name taken), ErrNotFound,
+// ErrForbidden, ErrUnavailable.
+func (s *Service) CreateDirectoryGroup(ctx context.Context, c Caller, directoryID string, in GroupInput) (*Group, error) {
+	return s.createGroup(ctx, c, storeRef{Directory: directoryID}, in)
+}
+
+// createGroup creates a group in the store into names.
+func (s *Service) createGroup(ctx context.Context, c Caller, into storeRef, in GroupInput) (*Group, error) {
 	if err := requireAdmin(c); err != nil {
 		return nil, err
 	}
@@ -43,14 +55,14 @@ func (s *Service) CreateGroup(ctx context.Context, c Caller, applicationID strin
 		return nil, err
 	}
 	return run(ctx, s, c, func(r *recorder) (*Group, error) {
-		app, err := load[*Application](ctx, s, c, KindApplication, applicationID)
+		_, h, err := s.resolveStore(ctx, c, into, true, nil)
 		if err != nil {
 			return nil, err
 		}
 		e := ev
-		e.ID, e.TenantID, e.ApplicationID, e.DirectoryID = s.IDs.NewID(), c.TenantID, app.ID, app.DirectoryID
-		// Counted under the application, which the store does only while
-		// it is not deleted: no separate check.
+		e.ID, e.TenantID, e.ApplicationID, e.DirectoryID = s.IDs.NewID(), c.TenantID, h.ApplicationID, h.DirectoryID
+		// Counted under its application or directory, which the store
+		// does only while that is not deleted: no separate check.
 		g := &Group{}
 		evs := append([]events.Event{e}, initialCustomData(g, in.CustomData)...)
 		return g, r.record(Ref{KindGroup, e.ID}, nil, g, evs...)
@@ -67,10 +79,11 @@ func (s *Service) GetGroup(ctx context.Context, c Caller, id string) (*Group, er
 
 // ListGroups lists an application's groups.
 func (s *Service) ListGroups(ctx context.Context, c Caller, applicationID string, p Page) (List[*Group], error) {
-	if _, err := s.GetApplication(ctx, c, applicationID); err != nil {
+	app, err := s.GetApplication(ctx, c, applicationID)
+	if err != nil {
 		return List[*Group]{}, err
 	}
-	return listQuery[*Group](ctx, s, KindGroup, "application/"+applicationID+"/groups", p)
+	return storeList[*Group](ctx, s, app, KindGroup, "groups", p)
 }
 
 // UpdateGroup changes the given properties.
@@ -118,9 +131,14 @@ func (s *Service) DeleteGroup(ctx context.Context, c Caller, id string) error {
 	if err := requireAdmin(c); err != nil {
 		return err
 	}
-	return deleteParent(ctx, s, c, KindGroup, id, true, func(*Group) (events.Event, error) {
+	err := deleteParent(ctx, s, c, KindGroup, id, true, func(*Group) (events.Event, error) {
 		return events.GroupDeleted{}, nil
 	})
+	if err != nil {
+		return err
+	}
+	// No mapping can name it now (a mapping's commit checks its store).
+	return s.unmapStore(ctx, c, events.StoreGroup, id)
 }
 
 // CreateMembership puts an account into a group of the same directory.

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -308,50 +309,101 @@ func throttled(t *Throttle, key, source string) error {
 }
 
 // findLogin returns the application's live account whose username, or
-// else whose email, is user under the uniqueness mappings, or nil. Both
-// guards and one account item are read whatever is found.
+// else whose email, is user under the uniqueness mappings, or nil: in
+// each account store the application maps, in listIndex order, the
+// first account that it reaches (reach.go). Every guard is read, and one
+// account item, whatever is found (more only when a name is found in
+// several stores).
 func (s *Service) findLogin(ctx context.Context, app *Application, user string) (*Account, error) {
-	d := "directory/" + app.DirectoryID
-	return s.findByGuards(ctx, app, d+"/username/"+usernameKey(user), d+"/email/"+emailKey(user))
+	return s.findByGuards(ctx, app, reaches, "/username/"+usernameKey(user), "/email/"+emailKey(user))
 }
 
 // findByEmail returns the application's live account whose email is
-// address, or nil: one guard read and one account read whatever is found.
+// address, or nil, as findLogin does.
 func (s *Service) findByEmail(ctx context.Context, app *Application, address string) (*Account, error) {
-	return s.findByGuards(ctx, app, "directory/"+app.DirectoryID+"/email/"+emailKey(address))
+	return s.findByGuards(ctx, app, reaches, "/email/"+emailKey(address))
+}
+
+// storeDirectories lists the directories of app's account stores in
+// listIndex order, once each: a group store stands for its directory
+// (whose accounts reach app only as its members, which reaches checks).
+func (s *Service) storeDirectories(ctx context.Context, app *Application) ([]string, error) {
+	var out []string
+	for _, m := range app.Mappings {
+		d := m.StoreID
+		if m.StoreKind == events.StoreGroup {
+			g := &Group{}
+			err := s.Store.Load(ctx, Ref{KindGroup, m.StoreID}, g)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			d = g.DirectoryID
+		}
+		if !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	return out, nil
 }
 
 // findByGuards returns the application's live account that owns the
-// first of the uniqueness guards keys that an account owns, or nil. Every
-// guard is read, then one account item (noAccount when none names one),
-// so that what is found does not change what it costs.
-func (s *Service) findByGuards(ctx context.Context, app *Application, keys ...string) (*Account, error) {
-	var found *Ref
-	for _, key := range keys {
-		ref, err := s.Store.Owner(ctx, key)
-		switch {
-		case errors.Is(err, ErrNotFound):
-		case err != nil:
-			return nil, err
-		case found == nil && ref.Kind == KindAccount:
-			found = &ref
+// first of the uniqueness guards (suffixes, under each store's
+// directory) that an account owns and that the application reaches, or
+// nil. Every guard is read, then one account item (noAccount when none
+// names one), so that what is found does not change what it costs.
+// reached judges an account found: reaches for a login (its store
+// usable), or for a listing just that it is the application's.
+func (s *Service) findByGuards(ctx context.Context, app *Application, reached func(context.Context, Store, *Application, *Account) (bool, error), suffixes ...string) (*Account, error) {
+	dirs, err := s.storeDirectories(ctx, app)
+	if err != nil {
+		return nil, err
+	}
+	var found []Ref
+	for _, d := range dirs {
+		var first *Ref
+		for _, suffix := range suffixes {
+			ref, err := s.Store.Owner(ctx, "directory/"+d+suffix)
+			switch {
+			case errors.Is(err, ErrNotFound):
+			case err != nil:
+				return nil, err
+			case first == nil && ref.Kind == KindAccount:
+				first = &ref
+			}
+		}
+		if first != nil {
+			found = append(found, *first)
 		}
 	}
-	ref := Ref{KindAccount, noAccount}
-	if found != nil {
-		ref = *found
+	if len(found) == 0 {
+		found = []Ref{{KindAccount, noAccount}}
 	}
-	acc := &Account{}
-	err := s.Store.Load(ctx, ref, acc)
-	switch {
-	case errors.Is(err, ErrNotFound):
-		return nil, nil
-	case err != nil:
-		return nil, err
-	case found == nil || acc.Deleted() || acc.ApplicationID != app.ID || acc.TenantID() != app.TenantID():
-		return nil, nil
+	for _, ref := range found {
+		acc := &Account{}
+		err := s.Store.Load(ctx, ref, acc)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			continue
+		case err != nil:
+			return nil, err
+		case ref.ID == noAccount:
+			return nil, nil
+		}
+		if acc.Deleted() || acc.TenantID() != app.TenantID() {
+			continue
+		}
+		ok, err := reached(ctx, s.Store, app, acc)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return acc, nil
+		}
 	}
-	return acc, nil
+	return nil, nil
 }
 
 // recordLogin appends a login event to the account's stream, with rh's

@@ -193,13 +193,16 @@ func (t *TokenService) Issue(ctx context.Context, req TokenRequest) (Issued, err
 	// The key and application are those the client was just
 	// authenticated on, from the same read: reading them again would cost
 	// two more round trips and could only see an older or equal state.
-	p, key, app, err := t.authenticateClient(ctx, req.KeyID, req.Secret, req.Source)
+	p, key, app, err := t.authenticateClient(ctx, req.KeyID, req.Secret, req.Source, req.ApplicationID)
 	if err != nil {
 		return Issued{}, err
 	}
-	if req.ApplicationID != "" && req.ApplicationID != p.ApplicationID {
+	if req.ApplicationID != "" && p.ApplicationID != req.ApplicationID {
+		// An application's own endpoint: the key must reach it (its
+		// account's directory mapped there), and the token is its.
 		return Issued{}, oauthErr(OAuthInvalidClient, "Client authentication failed.")
 	}
+	p.Reach = nil
 	granted, err := t.grant(ctx, p, key, scopes)
 	if err != nil {
 		return Issued{}, err
@@ -251,7 +254,10 @@ var clientHints keyCache
 // keeps failing waits, per key id and overall, while every other source
 // goes on unhindered. Nothing is written for a failure. It returns the
 // key and application it decided on, which callers must not modify.
-func (t *TokenService) authenticateClient(ctx context.Context, id, secret, source string) (Principal, *APIKey, *Application, error) {
+//
+// want is the application whose token endpoint was called ("" for
+// none): the key must reach it, and the answer acts for it.
+func (t *TokenService) authenticateClient(ctx context.Context, id, secret, source, want string) (Principal, *APIKey, *Application, error) {
 	// A secret that could be no key's (CandidateSecret: a kss_ secret
 	// failing its checksum, or another breaking the import rule) is
 	// refused without a read; it does not count as a guess
@@ -263,7 +269,7 @@ func (t *TokenService) authenticateClient(ctx context.Context, id, secret, sourc
 		}
 	}
 	auth := KeyAuthenticator{Store: t.Store, Clock: t.Clock, shared: &clientHints, Usage: t.Usage}
-	p, key, app, err := auth.authenticate(ctx, id, secret)
+	p, key, app, err := auth.authenticate(ctx, id, secret, want)
 	switch {
 	case errors.Is(err, ErrUnauthenticated):
 		if counted {
@@ -403,8 +409,13 @@ func tokenLive(ctx context.Context, store Store, tok AccessToken, now time.Time)
 		}
 	}
 	if key == nil || key.Deleted() || key.Status != StatusEnabled || key.TenantID() != tok.TenantID ||
-		key.AccountID != tok.AccountID || key.ApplicationID != tok.ApplicationID {
+		key.AccountID != tok.AccountID {
 		return liveness{}, nil
+	}
+	// The token's application must still reach the key's account: an
+	// unmapped directory ends its tokens there at once.
+	if ok, err := reaches(ctx, store, app, acc); !ok || err != nil {
+		return liveness{}, err
 	}
 	// A disabled or deleted application refuses its tokens, and enabling
 	// it again does not bring back tokens issued before.
@@ -488,7 +499,7 @@ func issuedBy(tok AccessToken, t time.Time) bool {
 // tenant. Revoking is an event. An invalid, expired or already revoked
 // token is not an error (the RFC asks for 200).
 func (t *TokenService) Revoke(ctx context.Context, keyID, secret, source, token string) error {
-	p, _, _, err := t.authenticateClient(ctx, keyID, secret, source)
+	p, _, _, err := t.authenticateClient(ctx, keyID, secret, source, "")
 	if err != nil {
 		return err
 	}

@@ -122,12 +122,12 @@ func (s *Service) AccountAtTime(ctx context.Context, c Caller, id string, at tim
 	if ok, err := foldUntil(acc, envs, at); err != nil || !ok {
 		return AccountAt{}, orNotFound(err)
 	}
-	app, err := s.stateAt(ctx, Ref{KindApplication, acc.ApplicationID}, &Application{}, at)
+	app, err := s.storeAt(ctx, acc, acc.ApplicationID, at)
 	if err != nil {
 		return AccountAt{}, err
 	}
 	var r []string
-	if acc.Deleted() || app.(*Application).Deleted() {
+	if acc.Deleted() || app.Deleted() {
 		r = append(r, ReasonDeleted)
 	}
 	switch {
@@ -137,7 +137,7 @@ func (s *Service) AccountAtTime(ctx context.Context, c Caller, id string, at tim
 	case acc.Status != StatusEnabled:
 		r = append(r, ReasonDisabled)
 	}
-	if a := app.(*Application); !a.Deleted() && a.Status != StatusEnabled {
+	if a := app; !a.Deleted() && a.Status != StatusEnabled {
 		r = append(r, ReasonApplicationDisabled)
 	}
 	return AccountAt{Account: acc, At: at, Verdict: Verdict{ValidAt: len(r) == 0, Reasons: r}}, nil
@@ -149,11 +149,29 @@ func (s *Service) ownersAt(ctx context.Context, accountID, applicationID string,
 	if err != nil {
 		return nil, nil, err
 	}
+	a := acc.(*Account)
+	app, err := s.storeAt(ctx, a, applicationID, at)
+	return a, app, err
+}
+
+// storeAt folds, up to at, the application an account (or its key)
+// lives under. A key of an account in a shared directory has no
+// application of its own: the directory stands in for it, judged the
+// same way (deleted or disabled by then refuses).
+func (s *Service) storeAt(ctx context.Context, acc *Account, applicationID string, at time.Time) (*Application, error) {
+	if applicationID == "" {
+		d, err := s.stateAt(ctx, Ref{KindDirectory, acc.DirectoryID}, &Directory{}, at)
+		if err != nil {
+			return nil, err
+		}
+		dir := d.(*Directory)
+		return &Application{Base: dir.Base, Status: dir.Status}, nil
+	}
 	app, err := s.stateAt(ctx, Ref{KindApplication, applicationID}, &Application{}, at)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return acc.(*Account), app.(*Application), nil
+	return app.(*Application), nil
 }
 
 // stateAt folds ref's stream into st up to at. An aggregate without
@@ -172,6 +190,8 @@ func (s *Service) stateAt(ctx context.Context, ref Ref, st State, at time.Time) 
 		case *Account:
 			x.Gone = true
 		case *Application:
+			x.Gone = true
+		case *Directory:
 			x.Gone = true
 		}
 	}

@@ -198,6 +198,7 @@ type Searchable interface {
 var FilterAttrs = map[string][]string{
 	KindAccount:     {"username", "email", "givenName", "middleName", "surname", "status"},
 	KindGroup:       {"name", "description", "status"},
+	KindDirectory:   {"name", "description", "status"},
 	KindApplication: {"name", "description", "status"},
 	KindAPIKey:      {"name", "description", "status"},
 }
@@ -225,6 +226,11 @@ func (a *Account) Attr(name string) (string, bool) {
 		return a.Status, true
 	}
 	return "", false
+}
+
+// Attr implements Searchable.
+func (d *Directory) Attr(name string) (string, bool) {
+	return nameAttr(name, d.Name, d.Description, d.Status)
 }
 
 // Attr implements Searchable.
@@ -448,27 +454,19 @@ func exactIdentity(p Page) (Match, bool) {
 // guard read and one account read, whatever the directory's size. The
 // rest of the query applies to that one account.
 func accountsByIdentity(ctx context.Context, s *Service, app *Application, m Match, p Page) (List[*Account], error) {
-	key := "directory/" + app.DirectoryID + "/" + m.Attr + "/"
+	suffix := "/" + m.Attr + "/"
 	if m.Attr == "username" {
-		key += usernameKey(m.Value)
+		suffix += usernameKey(m.Value)
 	} else {
-		key += emailKey(m.Value)
+		suffix += emailKey(m.Value)
+	}
+	acc, err := s.findByGuards(ctx, app, mapped, suffix)
+	if err != nil {
+		return List[*Account]{}, err
 	}
 	var found []*Account
-	ref, err := s.Store.Owner(ctx, key)
-	switch {
-	case errors.Is(err, ErrNotFound):
-	case err != nil:
-		return List[*Account]{}, err
-	case ref.Kind == KindAccount:
-		acc := &Account{}
-		err := s.Store.Load(ctx, ref, acc)
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			return List[*Account]{}, err
-		}
-		if err == nil && !acc.Deleted() && acc.ApplicationID == app.ID && acc.TenantID() == app.TenantID() && matches(acc, KindAccount, p) {
-			found = append(found, acc)
-		}
+	if acc != nil && matches(acc, KindAccount, p) {
+		found = append(found, acc)
 	}
 	return pageOf(found, p), nil
 }

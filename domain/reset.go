@@ -183,8 +183,13 @@ func (s *Service) accountByToken(ctx context.Context, c Caller, prefix, raw stri
 	if err != nil {
 		return nil, err
 	}
-	if !acc.tokenLive(prefix, hash, s.Clock.Now()) || (app != nil && acc.ApplicationID != app.ID) {
+	if !acc.tokenLive(prefix, hash, s.Clock.Now()) {
 		return nil, ErrNotFound
+	}
+	if app != nil {
+		if ok, err := reaches(ctx, s.Store, app, acc); !ok || err != nil {
+			return nil, refusedOr(err, ErrNotFound)
+		}
 	}
 	return acc, nil
 }

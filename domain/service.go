@@ -350,6 +350,11 @@ func load[T State](ctx context.Context, s *Service, c Caller, kind, id string) (
 func lineage(st State) []Ref {
 	switch v := st.(type) {
 	case *APIKey:
+		if v.ApplicationID == "" {
+			// A key of an account in a shared directory: the
+			// account's own lineage follows.
+			return []Ref{{KindAccount, v.AccountID}}
+		}
 		return []Ref{{KindAccount, v.AccountID}, {KindApplication, v.ApplicationID}}
 	case *RefreshToken:
 		return []Ref{{KindAccount, v.AccountID}, {KindApplication, v.ApplicationID}}

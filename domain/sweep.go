@@ -49,6 +49,8 @@ func childCollections(ref Ref) []string {
 		return []string{"account/" + ref.ID + "/apikeys", "account/" + ref.ID + "/memberships"}
 	case KindGroup:
 		return []string{"group/" + ref.ID + "/memberships"}
+	case KindDirectory:
+		return []string{"directory/" + ref.ID + "/accounts", "directory/" + ref.ID + "/groups"}
 	}
 	return nil
 }
@@ -361,6 +363,8 @@ func cloneState(st State) (State, error) {
 	case *Account:
 		return v.clone(), nil
 	case *Group:
+		return v.clone(), nil
+	case *Directory:
 		return v.clone(), nil
 	}
 	return nil, fmt.Errorf("delete: %s is no parent", st.Ref().Stream())

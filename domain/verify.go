@@ -40,11 +40,22 @@ func (s *Service) VerifyEmail(ctx context.Context, c Caller, raw string) (*Accou
 	if err != nil {
 		return nil, err
 	}
-	app, err := load[*Application](ctx, s, c, KindApplication, acc.ApplicationID)
+	app, err := load[*Application](ctx, s, c, KindApplication, policyApplication(c, acc))
 	if err == nil && app.VerificationSuccessEmailOn {
 		s.mailAfterCommit(ctx, verifiedMail(acc, app))
 	}
 	return acc, nil
+}
+
+// policyApplication names the application whose mail policies speak to
+// acc: the one the caller came through (a public caller's), else the
+// account's own; an account of a shared directory reached by no caller's
+// application has none ("").
+func policyApplication(c Caller, acc *Account) string {
+	if c.Application != "" {
+		return c.Application
+	}
+	return acc.ApplicationID
 }
 
 // GetVerificationToken validates a verification token of the public

@@ -120,11 +120,6 @@ func ParseApplications(v string) []string {
 	return ids
 }
 
-// allows reports whether the binding accepts credentials of app.
-func (b Binding) allows(app string) bool {
-	return app != "" && (slices.Contains(b.Applications, app) || slices.Equal(b.Applications, []string{AnyApplication}))
-}
-
 // Decide authorizes one Authorization header value for an API with the
 // given binding. Errors: an error wrapping ErrUnauthorized (test with
 // errors.Is) when the header is missing or malformed, the credentials are
@@ -145,10 +140,33 @@ func (d *Decider) Decide(ctx context.Context, authorization, source string, b Bi
 	switch {
 	case b.Management && !dec.Principal.Admin && dec.Principal.Session == "":
 		return Decision{}, fmt.Errorf("%w: a developer credential on the management API", ErrForbidden)
-	case !b.Management && !b.allows(dec.Principal.ApplicationID):
-		return Decision{}, fmt.Errorf("%w: the API is not bound to the credential's application", ErrUnauthorized)
+	case !b.Management:
+		p, ok := b.choose(dec.Principal)
+		if !ok {
+			return Decision{}, fmt.Errorf("%w: the API is not bound to the credential's application", ErrUnauthorized)
+		}
+		dec.Principal = p
 	}
+	// The application is chosen: what else the key reaches is no
+	// business of the API's (and a Decision is a cache key).
+	dec.Principal.Reach = nil
 	return dec, nil
+}
+
+// choose picks the application the credential acts for on an API with
+// this binding: the first bound application it reaches (a key reaches
+// every application mapping its account's directory), or its own for
+// an API bound to any.
+func (b Binding) choose(p domain.Principal) (domain.Principal, bool) {
+	if slices.Equal(b.Applications, []string{AnyApplication}) {
+		return p, p.ApplicationID != ""
+	}
+	for _, app := range b.Applications {
+		if q, ok := p.In(app); ok {
+			return q, true
+		}
+	}
+	return p, false
 }
 
 func (d *Decider) authenticate(ctx context.Context, authorization, source string) (Decision, error) {
