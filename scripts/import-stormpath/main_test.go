@@ -28,7 +28,7 @@ func testSetting() setting { return setting{Dynamo: dynamo.Config{}, Clock: fixe
 func export(t *testing.T) (string, *exportgen.Fixture) {
 	t.Helper()
 	dir := t.TempDir()
-	fx, err := exportgen.Write(dir, exportgen.Spec{Generation: exportgen.Folders, BigKeys: 3, Seed: 5})
+	fx, err := exportgen.Write(dir, exportgen.Spec{Generation: exportgen.Folders, BigKeys: 8, Seed: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
