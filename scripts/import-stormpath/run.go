@@ -148,6 +148,7 @@ func importExport(ctx context.Context, j job, set setting, progress io.Writer) (
 		// the items as if it had.
 		tenantID = "(new)"
 		run.PlanTenant(tenantID)
+		fmt.Fprintln(progress, "import-stormpath: the store is empty: the import would create a tenant first (this dry run creates nothing)")
 	case empty:
 		b, err := svc.Bootstrap(ctx, domain.BootstrapInput{TenantName: e.Tenant.Name})
 		if err != nil {
