@@ -466,8 +466,8 @@ func (s *Service) ImportApplication(ctx context.Context, c Caller, in Applicatio
 
 // importMappings checks an application's mappings as Stormpath held
 // them: at most MaxAccountStores, each id and store once, at most one
-// default account store and one default group store, which must be a
-// directory (a group holds no groups).
+// default account store and one default group store, each a directory
+// (accounts and groups are created in directories).
 func importMappings(in []MappingImport) ([]events.AccountStoreMapping, error) {
 	if len(in) > MaxAccountStores {
 		return nil, invalid(CodeInvalidValue, "accountStoreMappings", "An application maps at most %d account stores.", MaxAccountStores)
@@ -492,8 +492,10 @@ func importMappings(in []MappingImport) ([]events.AccountStoreMapping, error) {
 		if (m.DefaultAccountStore && defAccount) || (m.DefaultGroupStore && defGroup) {
 			return nil, invalid(CodeInvalidValue, "accountStoreMapping", "Only one mapping may be the default account store, and one the default group store.")
 		}
-		if m.DefaultGroupStore && m.StoreKind != events.StoreDirectory {
-			return nil, invalid(CodeInvalidValue, "accountStoreMapping", "The default group store must be a directory.")
+		if (m.DefaultAccountStore || m.DefaultGroupStore) && m.StoreKind != events.StoreDirectory {
+			// Accounts and groups are created in directories, as
+			// CreateMapping holds too.
+			return nil, invalid(CodeInvalidValue, "accountStoreMapping", "A group cannot be the default account or group store: map its directory for that.")
 		}
 		defAccount, defGroup = defAccount || m.DefaultAccountStore, defGroup || m.DefaultGroupStore
 		out = append(out, events.AccountStoreMapping{ID: m.ID, StoreKind: m.StoreKind, StoreID: m.StoreID,

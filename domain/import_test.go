@@ -269,6 +269,11 @@ func TestStormpathImportRefusals(t *testing.T) {
 					{ID: "m2", StoreKind: events.StoreDirectory, StoreID: "other", DefaultAccountStore: true}}}, nil)
 			return err
 		}(), domain.CodeInvalidValue},
+		"a group as default account store": {func() error {
+			_, err := e.svc.ImportApplication(ctx, e.admin, domain.ApplicationImport{ID: spApp, Name: "x",
+				Mappings: []domain.MappingImport{{ID: "m1", StoreKind: events.StoreGroup, StoreID: spGroup, DefaultAccountStore: true}}}, nil)
+			return err
+		}(), domain.CodeInvalidValue},
 		"33 mappings": {func() error {
 			ms := make([]domain.MappingImport, domain.MaxAccountStores+1)
 			for i := range ms {
