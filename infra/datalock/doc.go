@@ -12,6 +12,8 @@
 // A lock taken by both sides makes the second one refuse at once, with
 // a message naming the directory, instead.
 //
-// The lock is flock(2) on an open file, so the kernel drops it when the
-// process ends, however it ends: a crash never leaves a directory locked.
+// The lock is SQLite's file lock (see Acquire), which the system drops
+// when the process ends, however it ends: a crash never leaves a
+// directory locked. It works wherever the local server does, without a
+// file per operating system.
 package datalock
