@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -134,9 +135,11 @@ type cachedKey struct {
 	// only after a secret matched, so a wrong secret costs exactly what
 	// an unknown key id costs: one read.
 	account *Account
-	// apps are applications read with the account, by id; reach, once
-	// read (non-nil), every application that reaches the account.
+	// apps are applications read with the account, by id (a missing one
+	// as deleted), and reached whether each reaches the account; reach,
+	// once read (non-nil), every application that reaches it.
 	apps    map[string]*Application
+	reached map[string]bool
 	reach   []*Application
 	expires time.Time
 }
@@ -203,7 +206,19 @@ func (e *cachedKey) match(sum *[sha256.Size]byte) (current, previous bool) {
 // already matched this same secret, together with the key in one read,
 // since its ids are known and the caller has shown the secret again.
 func (a *KeyAuthenticator) Authenticate(ctx context.Context, id, secret string) (Principal, error) {
-	p, _, _, err := a.authenticate(ctx, id, secret, "")
+	p, _, _, err := a.authenticate(ctx, id, secret, nil)
+	return p, err
+}
+
+// AuthenticateIn is Authenticate for an API bound to the applications
+// apps: only they are weighed (the principal reaches those of them its
+// account reaches, in that order, and acts for the first), so a key
+// costs the reads of its own, never a listing of the tenant's.
+func (a *KeyAuthenticator) AuthenticateIn(ctx context.Context, id, secret string, apps []string) (Principal, error) {
+	if len(apps) == 0 {
+		return Principal{}, ErrUnauthenticated
+	}
+	p, _, _, err := a.authenticate(ctx, id, secret, apps)
 	return p, err
 }
 
@@ -212,9 +227,12 @@ func (a *KeyAuthenticator) Authenticate(ctx context.Context, id, secret string) 
 // TokenService.Issue reads neither again. They may be shared with the
 // cache: callers must not modify them.
 //
-// want, when set, is the one application the caller asks about (an
-// application's token endpoint): with no TTL, only it is read.
-func (a *KeyAuthenticator) authenticate(ctx context.Context, id, secret, want string) (Principal, *APIKey, *Application, error) {
+// want, when set, are the applications the caller asks about (an
+// application's token endpoint, an authorizer's binding): only they are
+// read. Without, a key reaches its own application, or when it has none
+// (an account of a shared directory), every one mapping its account's
+// directory.
+func (a *KeyAuthenticator) authenticate(ctx context.Context, id, secret string, want []string) (Principal, *APIKey, *Application, error) {
 	// Only a secret that could be some key's is worth a read: a kss_
 	// secret with a wrong checksum, or anything else that breaks the
 	// import rule (CandidateSecret), is refused unread. Any other
@@ -270,7 +288,7 @@ func (a *KeyAuthenticator) authenticate(ctx context.Context, id, secret, want st
 
 // decide finishes authenticate once the entry is read: the key's state,
 // which secret matched, then its account and application.
-func (a *KeyAuthenticator) decide(ctx context.Context, id string, e cachedKey, cur, prev bool, now time.Time, want string) (Principal, *APIKey, *Application, error) {
+func (a *KeyAuthenticator) decide(ctx context.Context, id string, e cachedKey, cur, prev bool, now time.Time, want []string) (Principal, *APIKey, *Application, error) {
 	if e.key == nil || e.key.Deleted() || e.key.Status != StatusEnabled || e.key.Expired(now) {
 		return Principal{}, nil, nil, ErrUnauthenticated
 	}
@@ -286,7 +304,7 @@ func (a *KeyAuthenticator) decide(ctx context.Context, id string, e cachedKey, c
 		return Principal{}, nil, nil, ErrUnauthenticated
 	}
 	if e.account == nil {
-		acc, apps, err := loadOwners(ctx, a.Store, e.key.AccountID, e.key.ApplicationID, want)
+		acc, apps, err := loadOwners(ctx, a.Store, e.key.AccountID, append([]string{e.key.ApplicationID}, want...)...)
 		if err != nil {
 			return Principal{}, nil, nil, err
 		}
@@ -314,8 +332,8 @@ func (a *KeyAuthenticator) decide(ctx context.Context, id string, e cachedKey, c
 }
 
 // loadOwners reads a key's account and the named applications (those
-// given, "" skipped) with one LoadMany. A missing account comes back
-// deleted, so callers refuse it; missing applications are left out.
+// given, "" skipped) with one LoadMany. A missing one comes back
+// deleted, so callers refuse it.
 func loadOwners(ctx context.Context, store Store, accountID string, appIDs ...string) (*Account, map[string]*Application, error) {
 	refs := []Ref{{KindAccount, accountID}}
 	for _, id := range appIDs {
@@ -328,6 +346,9 @@ func loadOwners(ctx context.Context, store Store, accountID string, appIDs ...st
 		return nil, nil, err
 	}
 	acc, apps := &Account{Base: Base{Gone: true}}, map[string]*Application{}
+	for _, r := range refs[1:] {
+		apps[r.ID] = &Application{Base: Base{Gone: true}} // missing reads as deleted
+	}
 	for _, st := range states {
 		switch st := st.(type) {
 		case *Account:
@@ -342,57 +363,94 @@ func loadOwners(ctx context.Context, store Store, accountID string, appIDs ...st
 }
 
 // reach lists the applications e's account reaches, first the one the
-// principal acts for: only want when it is set (or the key's own
-// application when there is one) on a fresh read (no TTL: the token
-// endpoints, which must not read every application per token), else
-// all of the tenant's, kept in e for TTL.
-func (a *KeyAuthenticator) reach(ctx context.Context, e *cachedKey, now time.Time, want string) ([]*Application, error) {
-	one := want
-	if one == "" {
-		one = e.key.ApplicationID
+// principal acts for: of want when it is set, else the key's own
+// application when it has one, else every one of the tenant's that maps
+// the account's directory (their list kept for TTL). Applications read
+// and verdicts reached are kept in e (copied on write: entries are
+// shared).
+func (a *KeyAuthenticator) reach(ctx context.Context, e *cachedKey, now time.Time, want []string) ([]*Application, error) {
+	targets := want
+	if len(targets) == 0 && e.key.ApplicationID != "" {
+		targets = []string{e.key.ApplicationID}
 	}
-	if e.reach == nil && (a.TTL > 0 || one == "") {
-		apps, err := a.applications(ctx, e.key.TenantID(), now)
+	if len(targets) == 0 {
+		if e.reach == nil {
+			apps, err := a.applications(ctx, e.key.TenantID(), now)
+			if err != nil {
+				return nil, err
+			}
+			reach, err := reachOf(ctx, a.Store, apps, e.account)
+			if err != nil {
+				return nil, err
+			}
+			e.reach = append(reach, []*Application{}...) // non-nil: read
+		}
+		return e.reach, nil
+	}
+	var missing []Ref
+	for _, id := range targets {
+		if _, ok := e.apps[id]; !ok && id != "" && len(id) <= 64 {
+			missing = append(missing, Ref{KindApplication, id})
+		}
+	}
+	if len(missing) > 0 {
+		states, err := a.Store.LoadMany(ctx, missing)
 		if err != nil {
 			return nil, err
 		}
-		reach, err := reachOf(ctx, a.Store, apps, e.account)
-		if err != nil {
-			return nil, err
+		apps := maps.Clone(e.apps)
+		if apps == nil {
+			apps = map[string]*Application{}
 		}
-		e.reach = append(reach, []*Application{}...) // non-nil: read
-	}
-	if e.reach != nil {
-		if want == "" {
-			return e.reach, nil
+		for _, r := range missing {
+			apps[r.ID] = &Application{Base: Base{Gone: true}} // missing reads as deleted
 		}
-		i := slices.IndexFunc(e.reach, func(r *Application) bool { return r.ID == want })
-		if i < 0 {
-			return nil, nil
+		for _, st := range states {
+			if app, ok := st.(*Application); ok {
+				apps[app.ID] = app
+			}
 		}
-		return []*Application{e.reach[i]}, nil
+		e.apps = apps
 	}
-	app := e.apps[one]
-	if app == nil {
-		app = &Application{}
-		if err := a.Store.Load(ctx, Ref{KindApplication, one}, app); errors.Is(err, ErrNotFound) {
-			return nil, nil
-		} else if err != nil {
-			return nil, err
+	var out []*Application
+	copied := false
+	usable := -1 // whether the account's directory lets it in: read once
+	for _, id := range targets {
+		app := e.apps[id]
+		if app == nil || !app.Usable() || slices.Contains(out, app) {
+			continue
 		}
-		if e.apps == nil {
-			e.apps = map[string]*Application{}
+		ok, seen := e.reached[id]
+		if !seen {
+			if usable < 0 {
+				own := e.apps[e.account.ApplicationID]
+				if own == nil && e.account.ApplicationID == app.ID {
+					own = app
+				}
+				u, err := storeUsable(ctx, a.Store, e.account, own)
+				if err != nil {
+					return nil, err
+				}
+				usable = map[bool]int{false: 0, true: 1}[u]
+			}
+			var err error
+			if ok, err = mapped(ctx, a.Store, app, e.account); err != nil {
+				return nil, err
+			}
+			ok = ok && usable == 1 && !e.account.Deleted() && app.TenantID() == e.account.TenantID()
+			if !copied {
+				e.reached, copied = maps.Clone(e.reached), true
+				if e.reached == nil {
+					e.reached = map[string]bool{}
+				}
+			}
+			e.reached[id] = ok
 		}
-		e.apps[one] = app
+		if ok {
+			out = append(out, app)
+		}
 	}
-	if !app.Usable() {
-		return nil, nil
-	}
-	ok, err := reaches(ctx, a.Store, app, e.account)
-	if !ok || err != nil {
-		return nil, err
-	}
-	return []*Application{app}, nil
+	return out, nil
 }
 
 // applications returns a tenant's applications, kept for TTL as keys
@@ -428,7 +486,7 @@ type tenantApps struct {
 // presented its secret, its account and applications (its own, and
 // want) are read in the same LoadMany; they are kept only if the key
 // still names the account.
-func (a *KeyAuthenticator) load(ctx context.Context, id string, prev *APIKey, want string) (cachedKey, error) {
+func (a *KeyAuthenticator) load(ctx context.Context, id string, prev *APIKey, want []string) (cachedKey, error) {
 	if prev == nil {
 		k := &APIKey{}
 		err := a.Store.Load(ctx, Ref{KindAPIKey, id}, k)
@@ -441,7 +499,7 @@ func (a *KeyAuthenticator) load(ctx context.Context, id string, prev *APIKey, wa
 		return newCachedKey(k), nil
 	}
 	refs := []Ref{{KindAPIKey, id}, {KindAccount, prev.AccountID}}
-	for _, app := range []string{prev.ApplicationID, want} {
+	for _, app := range append([]string{prev.ApplicationID}, want...) {
 		if app != "" && len(app) <= 64 && !slices.Contains(refs, Ref{KindApplication, app}) {
 			refs = append(refs, Ref{KindApplication, app})
 		}
@@ -452,6 +510,9 @@ func (a *KeyAuthenticator) load(ctx context.Context, id string, prev *APIKey, wa
 	}
 	var k *APIKey
 	acc, apps := &Account{Base: Base{Gone: true}}, map[string]*Application{}
+	for _, r := range refs[2:] {
+		apps[r.ID] = &Application{Base: Base{Gone: true}} // missing reads as deleted
+	}
 	for _, st := range states {
 		switch st := st.(type) {
 		case *APIKey:

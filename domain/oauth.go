@@ -269,7 +269,11 @@ func (t *TokenService) authenticateClient(ctx context.Context, id, secret, sourc
 		}
 	}
 	auth := KeyAuthenticator{Store: t.Store, Clock: t.Clock, shared: &clientHints, Usage: t.Usage}
-	p, key, app, err := auth.authenticate(ctx, id, secret, want)
+	var apps []string
+	if want != "" {
+		apps = []string{want}
+	}
+	p, key, app, err := auth.authenticate(ctx, id, secret, apps)
 	switch {
 	case errors.Is(err, ErrUnauthenticated):
 		if counted {

@@ -97,8 +97,12 @@ func (p *PlanSync) SyncKey(ctx context.Context, keyID string) error {
 		return err
 	}
 	app := &Application{}
-	if err := p.Store.Load(ctx, Ref{KindApplication, k.ApplicationID}, app); err != nil && !errors.Is(err, ErrNotFound) {
-		return err
+	// A key of an account in a shared directory has no application of
+	// its own: its plan carries its own limit (README "Known limits").
+	if k.ApplicationID != "" {
+		if err := p.Store.Load(ctx, Ref{KindApplication, k.ApplicationID}, app); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
 	}
 	return p.put(ctx, k, app)
 }

@@ -16,6 +16,14 @@ import (
 // authorizer to answer 401, so adapters return it as is.
 var ErrUnauthorized = errors.New("Unauthorized")
 
+// BoundAuthenticator is an Authenticator that can weigh a key against
+// the applications an API is bound to alone (a key reaches every
+// application mapping its account's directory): *domain.KeyAuthenticator
+// implements it, so a bound API never reads the tenant's applications.
+type BoundAuthenticator interface {
+	AuthenticateIn(ctx context.Context, id, secret string, apps []string) (domain.Principal, error)
+}
+
 // Authenticator checks an API key id and secret. *domain.KeyAuthenticator
 // implements it. Errors: domain.ErrUnauthenticated for every kind of bad
 // credential; anything else means the decision could not be made.
@@ -133,7 +141,7 @@ func ParseApplications(v string) []string {
 // failing Basic authentication is refused for a while, as if its
 // credentials were wrong, and no other source notices.
 func (d *Decider) Decide(ctx context.Context, authorization, source string, b Binding) (Decision, error) {
-	dec, err := d.authenticate(ctx, authorization, source)
+	dec, err := d.authenticate(ctx, authorization, source, b)
 	if err != nil {
 		return Decision{}, err
 	}
@@ -153,6 +161,15 @@ func (d *Decider) Decide(ctx context.Context, authorization, source string, b Bi
 	return dec, nil
 }
 
+// authenticateKey checks a key for an API with binding b: against its
+// bound applications when the authenticator can, else as such.
+func (d *Decider) authenticateKey(ctx context.Context, id, secret string, b Binding) (domain.Principal, error) {
+	if ba, ok := d.Keys.(BoundAuthenticator); ok && !b.Management && len(b.Applications) > 0 && !slices.Equal(b.Applications, []string{AnyApplication}) {
+		return ba.AuthenticateIn(ctx, id, secret, b.Applications)
+	}
+	return d.Keys.Authenticate(ctx, id, secret)
+}
+
 // choose picks the application the credential acts for on an API with
 // this binding: the first bound application it reaches (a key reaches
 // every application mapping its account's directory), or its own for
@@ -169,7 +186,7 @@ func (b Binding) choose(p domain.Principal) (domain.Principal, bool) {
 	return p, false
 }
 
-func (d *Decider) authenticate(ctx context.Context, authorization, source string) (Decision, error) {
+func (d *Decider) authenticate(ctx context.Context, authorization, source string, b Binding) (Decision, error) {
 	c, err := ParseAuthorization(authorization)
 	if err != nil {
 		return Decision{}, fmt.Errorf("%w: %w", ErrUnauthorized, err)
@@ -186,7 +203,7 @@ func (d *Decider) authenticate(ctx context.Context, authorization, source string
 				return Decision{}, fmt.Errorf("%w: source throttled for %v", ErrUnauthorized, wait)
 			}
 		}
-		p, err := d.Keys.Authenticate(ctx, c.ID, c.Secret)
+		p, err := d.authenticateKey(ctx, c.ID, c.Secret, b)
 		switch {
 		case err == nil:
 			d.Throttle.Succeeded(c.ID, source)

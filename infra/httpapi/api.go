@@ -53,6 +53,7 @@ func (a *API) Handler(family string) *Router {
 		rt.Handle("GET", "/v1/accountCreationPolicies/{applicationId}", a.do(a.getAccountCreationPolicy))
 		rt.Handle("POST", "/v1/accountCreationPolicies/{applicationId}", a.do(a.updateAccountCreationPolicy))
 		a.customDataRoutes(rt, domain.KindApplication, "applicationId")
+		a.directoryRoutes(rt)
 	case "accounts":
 		rt.Handle("POST", "/v1/applications/{applicationId}/accounts", a.doCustom(a.createAccount))
 		rt.Handle("GET", "/v1/applications/{applicationId}/accounts", a.do(a.listAccounts))
@@ -67,6 +68,8 @@ func (a *API) Handler(family string) *Router {
 		rt.Handle("DELETE", "/v1/accounts/{accountId}", a.do(a.deleteAccount))
 		a.customDataRoutes(rt, domain.KindAccount, "accountId")
 		a.tokenRoutes(rt)
+		rt.Handle("POST", "/v1/directories/{directoryId}/accounts", a.doCustom(a.createDirectoryAccount))
+		rt.Handle("GET", "/v1/directories/{directoryId}/accounts", a.do(a.listDirectoryAccounts))
 	case "groups":
 		rt.Handle("POST", "/v1/applications/{applicationId}/groups", a.doCustom(a.createGroup))
 		rt.Handle("GET", "/v1/applications/{applicationId}/groups", a.do(a.listGroups))
@@ -81,6 +84,8 @@ func (a *API) Handler(family string) *Router {
 		rt.Handle("DELETE", "/v1/groupMemberships/{groupMembershipId}", a.do(a.deleteMembership))
 		rt.Handle("GET", "/v1/accounts/{accountId}/groups", a.do(a.listAccountGroups))
 		rt.Handle("GET", "/v1/accounts/{accountId}/groupMemberships", a.do(a.listAccountMemberships))
+		rt.Handle("POST", "/v1/directories/{directoryId}/groups", a.doCustom(a.createDirectoryGroup))
+		rt.Handle("GET", "/v1/directories/{directoryId}/groups", a.do(a.listDirectoryGroups))
 	case "apikeys":
 		rt.Handle("POST", "/v1/accounts/{accountId}/apiKeys", a.doSelf(a.createAPIKey))
 		rt.Handle("GET", "/v1/accounts/{accountId}/apiKeys", a.doSelf(a.listAPIKeys))

@@ -53,6 +53,7 @@ var kindPaths = map[string]string{
 	domain.KindApplication:  "/v1/applications/",
 	domain.KindAccount:      "/v1/accounts/",
 	domain.KindGroup:        "/v1/groups/",
+	domain.KindDirectory:    "/v1/directories/",
 	domain.KindMembership:   "/v1/groupMemberships/",
 	domain.KindAPIKey:       "/v1/apiKeys/",
 	domain.KindRefreshToken: "/v1/refreshTokens/",

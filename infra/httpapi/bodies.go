@@ -87,6 +87,16 @@ type RerollBody struct {
 	GracePeriod string `json:"gracePeriod,omitempty"`
 }
 
+// MappingBody maps an account store to an application (on create), or
+// moves it and sets its default flags.
+type MappingBody struct {
+	Application           *Link `json:"application,omitempty"`
+	AccountStore          *Link `json:"accountStore,omitempty"`
+	ListIndex             *int  `json:"listIndex,omitempty"`
+	IsDefaultAccountStore *bool `json:"isDefaultAccountStore,omitempty"`
+	IsDefaultGroupStore   *bool `json:"isDefaultGroupStore,omitempty"`
+}
+
 // MembershipBody puts an account in a group: both are links.
 type MembershipBody struct {
 	Account Link `json:"account"`

@@ -191,6 +191,9 @@ func (a *API) expansion(r req, owner domain.State, e expansion) (any, error) {
 		case *domain.Group:
 			appID = o.ApplicationID
 		}
+		if appID == "" {
+			return nil, nil // an account or group of a shared directory
+		}
 		app, err := a.Svc.GetApplication(ctx, c, appID)
 		if err != nil {
 			return nil, err

@@ -25,6 +25,8 @@ func FuzzRequestBodies(f *testing.F) {
 		`{"name":null}`, `[]`, `{}{}`, `"str"`, `{"a":1`, "\xff", ``,
 		"{\"username\":\"tk\xff421\"}", `{"username":"tk\ud800"}`, `{"s":"\ud83d\ude00"}`, `{"s":"\udc00\ud800"}`,
 		`{"customData":` + strings.Repeat("[", 70) + strings.Repeat("]", 70) + `}`, `{"s":"\ufffd"}`,
+		`{"application":{"href":"https://x/v1/applications/a1"},"accountStore":{"href":"https://x/v1/directories/d1"},"listIndex":0,"isDefaultAccountStore":true}`,
+		`{"application":{"href":"https://x/v1/applications/a1"},"accountStore":{"href":"https://x/v1/groups/g1/x"},"listIndex":-1}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -56,6 +58,18 @@ func FuzzRequestBodies(f *testing.F) {
 		check("group", err)
 		_, err = apiKeyInput(req{body: body})
 		check("apiKey", err)
+		_, err = directoryInput(body)
+		check("directory", err)
+		for _, create := range []bool{true, false} {
+			m, err := mappingInput(body, create)
+			check("mapping", err)
+			if err == nil && create && (m.ApplicationID == "" || m.StoreID == "" || strings.ContainsAny(m.StoreID+m.ApplicationID, "/?#")) {
+				t.Fatalf("mapping accepted without a clean application and store: %+v from %q", m, body)
+			}
+			if err == nil && m.ListIndex != nil && *m.ListIndex < 0 {
+				t.Fatalf("mapping accepted listIndex %d", *m.ListIndex)
+			}
+		}
 		// An accepted body is exactly one JSON object.
 		if _, err := object(body); err == nil && body != nil {
 			var m map[string]any

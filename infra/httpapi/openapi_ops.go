@@ -85,6 +85,37 @@ var operations = append([]operation{
 	{Route: "POST /v1/accounts/emailVerificationTokens/{token}", Summary: "Verify an account's email with its token (single use)", Auth: adminKey,
 		Status: http.StatusOK, Response: Link{}, ResponseDoc: "The verified account's link."},
 
+	// --- directories and account store mappings
+	{Route: "POST /v1/directories", Summary: "Create a directory that applications can share", Auth: adminKey,
+		Body: NamedBody{}, BodyRequired: true, Status: http.StatusCreated, Response: Directory{}},
+	{Route: "GET /v1/directories", Summary: "List the tenant's directories, the applications' own among them", Auth: adminKey,
+		Query: listParams(domain.KindDirectory), Status: http.StatusOK, Response: listOf{Directory{}}},
+	{Route: "GET /v1/directories/{directoryId}", Summary: "Read a directory", Auth: adminKey,
+		Status: http.StatusOK, Response: Directory{}},
+	{Route: "POST /v1/directories/{directoryId}", Summary: "Update a directory (not an application's own: 409)", Auth: adminKey,
+		Body: NamedBody{}, Status: http.StatusOK, Response: Directory{}},
+	{Route: "DELETE /v1/directories/{directoryId}", Summary: "Delete a directory, its accounts, groups and keys, and its mappings", Auth: adminKey,
+		Status: http.StatusNoContent},
+	{Route: "POST /v1/directories/{directoryId}/accounts", Summary: "Create an account in a directory", Auth: adminKey,
+		Query: []queryParam{passwordFormatParam}, Body: AccountBody{}, BodyRequired: true, Status: http.StatusCreated, Response: Account{}},
+	{Route: "GET /v1/directories/{directoryId}/accounts", Summary: "List a directory's accounts", Auth: adminKey,
+		Query: listParams(domain.KindAccount), Status: http.StatusOK, Response: listOf{Account{}}},
+	{Route: "POST /v1/directories/{directoryId}/groups", Summary: "Create a group in a directory", Auth: adminKey,
+		Body: NamedBody{}, BodyRequired: true, Status: http.StatusCreated, Response: Group{}},
+	{Route: "GET /v1/directories/{directoryId}/groups", Summary: "List a directory's groups", Auth: adminKey,
+		Query: listParams(domain.KindGroup), Status: http.StatusOK, Response: listOf{Group{}}},
+	{Route: "POST /v1/accountStoreMappings", Summary: "Map a directory or a group to an application", Auth: adminKey,
+		Body: MappingBody{}, BodyRequired: true, Status: http.StatusCreated, Response: AccountStoreMapping{},
+		Description: "The application then reaches the store's accounts: they sign in there, and their keys and tokens work there."},
+	{Route: "GET /v1/accountStoreMappings/{accountStoreMappingId}", Summary: "Read an account store mapping", Auth: adminKey,
+		Status: http.StatusOK, Response: AccountStoreMapping{}},
+	{Route: "POST /v1/accountStoreMappings/{accountStoreMappingId}", Summary: "Move a mapping, or change its default flags", Auth: adminKey,
+		Body: MappingBody{}, Status: http.StatusOK, Response: AccountStoreMapping{}},
+	{Route: "DELETE /v1/accountStoreMappings/{accountStoreMappingId}", Summary: "Unmap an account store (its accounts stay in it)", Auth: adminKey,
+		Status: http.StatusNoContent},
+	{Route: "GET /v1/applications/{applicationId}/accountStoreMappings", Summary: "List an application's account store mappings, in listIndex order", Auth: adminKey,
+		Query: listParams(""), Status: http.StatusOK, Response: listOf{AccountStoreMapping{}}},
+
 	// --- groups and memberships
 	{Route: "POST /v1/applications/{applicationId}/groups", Summary: "Create a group", Auth: adminKey,
 		Body: NamedBody{}, BodyRequired: true, Status: http.StatusCreated, Response: Group{}},
@@ -155,11 +186,12 @@ var operations = append([]operation{
 	{Route: "GET /openapi.json", Summary: "This document", Auth: public,
 		Status: http.StatusOK, Response: rawDocument("The OpenAPI 3.1 document of the API.")},
 },
-	append(append(append(
+	append(append(append(append(
 		customDataOps(domain.KindTenant, "tenantId"),
 		customDataOps(domain.KindApplication, "applicationId")...),
 		customDataOps(domain.KindAccount, "accountId")...),
-		customDataOps(domain.KindGroup, "groupId")...)...)
+		customDataOps(domain.KindGroup, "groupId")...),
+		customDataOps(domain.KindDirectory, "directoryId")...)...)
 
 // customDataOps describes the customData routes of a kind, as
 // customDataRoutes registers them.

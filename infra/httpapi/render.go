@@ -28,6 +28,7 @@ var resourcePaths = map[string]string{
 	domain.KindApplication: "/v1/applications/",
 	domain.KindAccount:     "/v1/accounts/",
 	domain.KindGroup:       "/v1/groups/",
+	domain.KindDirectory:   "/v1/directories/",
 }
 
 // customDataLink is the customData link of a resource.
@@ -36,6 +37,15 @@ func (b hrefs) customDataLink(owner domain.Ref) Link {
 }
 
 func (b hrefs) link(path string) Link { return Link{Href: string(b) + path} }
+
+// optLink is the link to prefix+id, or nil (JSON null) when id is "".
+func (b hrefs) optLink(prefix, id string) *Link {
+	if id == "" {
+		return nil
+	}
+	l := b.link(prefix + id)
+	return &l
+}
 
 // Tenant is the JSON of a tenant.
 type Tenant struct {
@@ -55,19 +65,24 @@ func (b hrefs) tenant(t *domain.Tenant) Tenant {
 
 // Application is the JSON of an application.
 type Application struct {
-	Href                string `json:"href"`
-	Name                string `json:"name"`
-	Description         string `json:"description"`
-	Status              string `json:"status"`
-	CreatedAt           string `json:"createdAt"`
-	ModifiedAt          string `json:"modifiedAt"`
-	Tenant              Link   `json:"tenant"`
-	Accounts            Link   `json:"accounts"`
-	Groups              Link   `json:"groups"`
-	APIKeys             Link   `json:"apiKeys"`
-	DefaultAccountStore Link   `json:"defaultAccountStore"`
-	OAuthPolicy         Link   `json:"oAuthPolicy"`
-	CustomData          Link   `json:"customData"`
+	Href        string `json:"href"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Status      string `json:"status"`
+	CreatedAt   string `json:"createdAt"`
+	ModifiedAt  string `json:"modifiedAt"`
+	Tenant      Link   `json:"tenant"`
+	Accounts    Link   `json:"accounts"`
+	Groups      Link   `json:"groups"`
+	APIKeys     Link   `json:"apiKeys"`
+	// DefaultAccountStore and DefaultGroupStore are the directories
+	// where the application creates accounts and groups; null when it
+	// has none.
+	DefaultAccountStore  *Link `json:"defaultAccountStore"`
+	DefaultGroupStore    *Link `json:"defaultGroupStore"`
+	AccountStoreMappings Link  `json:"accountStoreMappings"`
+	OAuthPolicy          Link  `json:"oAuthPolicy"`
+	CustomData           Link  `json:"customData"`
 	// LoginAttempts, PasswordResetTokens and VerificationEmails are
 	// where the SDKs' authenticateAccount, sendPasswordResetEmail and
 	// resendVerificationEmail post.
@@ -92,10 +107,22 @@ func (b hrefs) application(a *domain.Application) Application {
 	return Application{Href: string(b) + p, Name: a.Name, Description: a.Description, Status: a.Status,
 		CreatedAt: ts(a.CreatedAt), ModifiedAt: ts(a.ModifiedAt), Tenant: b.link("/v1/tenants/" + a.Tenant),
 		Accounts: b.link(p + "/accounts"), Groups: b.link(p + "/groups"), APIKeys: b.link(p + "/apiKeys"),
-		DefaultAccountStore: b.link("/v1/directories/" + a.DirectoryID), OAuthPolicy: b.link("/v1/oAuthPolicies/" + a.ID),
+		DefaultAccountStore: b.defaultStore(a, false), DefaultGroupStore: b.defaultStore(a, true),
+		AccountStoreMappings: b.link(p + "/accountStoreMappings"), OAuthPolicy: b.link("/v1/oAuthPolicies/" + a.ID),
 		CustomData: b.customDataLink(a.Ref()), LoginAttempts: b.link(p + "/loginAttempts"),
 		PasswordResetTokens: b.link(p + "/passwordResetTokens"), VerificationEmails: b.link(p + "/verificationEmails"),
 		RateLimit: rateLimit(a.DefaultRateLimit)}
+}
+
+// defaultStore links an application's default account (or group)
+// store, nil when it has none.
+func (b hrefs) defaultStore(a *domain.Application, groups bool) *Link {
+	for _, m := range a.Mappings {
+		if groups && m.DefaultGroupStore || !groups && m.DefaultAccountStore {
+			return b.optLink("/v1/directories/", m.StoreID)
+		}
+	}
+	return nil
 }
 
 // OAuthPolicy is the JSON of an application's OAuth policy (Stormpath's
@@ -139,8 +166,11 @@ type Account struct {
 	AccessTokens           Link   `json:"accessTokens"`
 	RefreshTokens          Link   `json:"refreshTokens"`
 	Directory              Link   `json:"directory"`
-	Application            Link   `json:"application"`
-	Tenant                 Link   `json:"tenant"`
+	// Application is the application whose own directory holds the
+	// account; null for an account of a shared directory, which
+	// reaches every application that maps it.
+	Application *Link `json:"application"`
+	Tenant      Link  `json:"tenant"`
 }
 
 func (b hrefs) account(a *domain.Account) Account {
@@ -150,7 +180,7 @@ func (b hrefs) account(a *domain.Account) Account {
 		CustomData: b.customDataLink(a.Ref()), APIKeys: b.link(p + "/apiKeys"), Groups: b.link(p + "/groups"),
 		GroupMemberships: b.link(p + "/groupMemberships"), Directory: b.link("/v1/directories/" + a.DirectoryID),
 		AccessTokens: b.link(p + "/accessTokens"), RefreshTokens: b.link(p + "/refreshTokens"),
-		Application: b.link("/v1/applications/" + a.ApplicationID), Tenant: b.link("/v1/tenants/" + a.Tenant)}
+		Application: b.optLink("/v1/applications/", a.ApplicationID), Tenant: b.link("/v1/tenants/" + a.Tenant)}
 	// Only the hash of the token is kept, so the live link can be shown
 	// only where the token was just made: the create response.
 	if a.IssuedVerificationToken != "" {
@@ -175,25 +205,26 @@ func (b hrefs) customData(cd domain.CustomData) map[string]any {
 
 // Group is the JSON of a group.
 type Group struct {
-	Href               string `json:"href"`
-	Name               string `json:"name"`
-	Description        string `json:"description"`
-	Status             string `json:"status"`
-	CreatedAt          string `json:"createdAt"`
-	ModifiedAt         string `json:"modifiedAt"`
-	Tenant             Link   `json:"tenant"`
-	Directory          Link   `json:"directory"`
-	Application        Link   `json:"application"`
-	Accounts           Link   `json:"accounts"`
-	AccountMemberships Link   `json:"accountMemberships"`
-	CustomData         Link   `json:"customData"`
+	Href        string `json:"href"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Status      string `json:"status"`
+	CreatedAt   string `json:"createdAt"`
+	ModifiedAt  string `json:"modifiedAt"`
+	Tenant      Link   `json:"tenant"`
+	Directory   Link   `json:"directory"`
+	// Application is null for a group of a shared directory.
+	Application        *Link `json:"application"`
+	Accounts           Link  `json:"accounts"`
+	AccountMemberships Link  `json:"accountMemberships"`
+	CustomData         Link  `json:"customData"`
 }
 
 func (b hrefs) group(g *domain.Group) Group {
 	p := "/v1/groups/" + g.ID
 	return Group{Href: string(b) + p, Name: g.Name, Description: g.Description, Status: g.Status,
 		CreatedAt: ts(g.CreatedAt), ModifiedAt: ts(g.ModifiedAt), Tenant: b.link("/v1/tenants/" + g.Tenant),
-		Directory: b.link("/v1/directories/" + g.DirectoryID), Application: b.link("/v1/applications/" + g.ApplicationID),
+		Directory: b.link("/v1/directories/" + g.DirectoryID), Application: b.optLink("/v1/applications/", g.ApplicationID),
 		Accounts: b.link(p + "/accounts"), AccountMemberships: b.link(p + "/accountMemberships"), CustomData: b.customDataLink(g.Ref())}
 }
 

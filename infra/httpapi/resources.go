@@ -490,6 +490,8 @@ func kindOf[T domain.State]() string {
 		return domain.KindAccount
 	case *domain.Group:
 		return domain.KindGroup
+	case *domain.Directory:
+		return domain.KindDirectory
 	case *domain.Application:
 		return domain.KindApplication
 	case *domain.APIKey:

@@ -63,7 +63,7 @@ func testImportAPIKeysOverHTTP(t *testing.T, store string) {
 		{"bad characters", map[string]any{"id": id, "secret": secret[:20] + "!#$%" + secret[20:]}, 400, 8110},
 		{"short hex", map[string]any{"id": id, "secret": "0123456789abcdef0123456789abcde"}, 400, 8110},
 		{"too long", map[string]any{"id": id, "secret": strings.Repeat(secret, 4)[:129]}, 400, 8110},
-		{"kss_ with a wrong checksum", map[string]any{"id": id, "secret": c.secret[:len(c.secret)-1] + "x"}, 400, 8110},
+		{"kss_ with a wrong checksum", map[string]any{"id": id, "secret": otherLast(c.secret)}, 400, 8110},
 	}
 	for _, tc := range refused {
 		r := c.do("POST", keys, tc.body)
@@ -142,11 +142,20 @@ func testImportAPIKeysOverHTTP(t *testing.T, store string) {
 		}
 		oauthErr(t, who.form("POST", "/oauth/token", grant, ""), 401, "invalid_client")
 	}
+	// The fewest reads of three tries: background work of the stack
+	// (a usage flush) may read in the window of one of them.
 	reads := func(id string) (map[string]any, map[string]int64) {
 		t.Helper()
-		c.s.Counter.Reset()
-		got := c.must(200, c.do("POST", c.app+"/authenticate", map[string]any{"authorization": basicHeader(id, wrong)}))
-		return got, c.s.Counter.Snapshot()
+		var got map[string]any
+		var least map[string]int64
+		for range 3 {
+			c.s.Counter.Reset()
+			got = c.must(200, c.do("POST", c.app+"/authenticate", map[string]any{"authorization": basicHeader(id, wrong)}))
+			if snap := c.s.Counter.Snapshot(); least == nil || total(snap) < total(least) {
+				least = snap
+			}
+		}
+		return got, least
 	}
 	known, knownReads := reads(id)
 	unknown, unknownReads := reads("ZZZZZZZZZZZZZZZZZZZZZZZZZ")
@@ -175,4 +184,22 @@ func testImportAPIKeysOverHTTP(t *testing.T, store string) {
 	}
 	oauthErr(t, imp.form("POST", "/oauth/token", grant, ""), 401, "invalid_client")
 	c.as(id, fresh).must(200, c.as(id, fresh).do("GET", "/troopers/tk421/equipment", nil))
+}
+
+// otherLast is s with its last character changed (a checksum character:
+// the result is no secret Keystorm made).
+func otherLast(s string) string {
+	if strings.HasSuffix(s, "x") {
+		return s[:len(s)-1] + "y"
+	}
+	return s[:len(s)-1] + "x"
+}
+
+// total is the number of calls in a counter snapshot.
+func total(snap map[string]int64) int64 {
+	var n int64
+	for _, v := range snap {
+		n += v
+	}
+	return n
 }

@@ -186,7 +186,12 @@ func newOpenAPIFixture(t *testing.T, c *client) openAPIFixture {
 	g := c.must(201, c.do("POST", c.app+"/groups", map[string]any{"name": "openapi"}))
 	m := c.must(201, c.do("POST", "/v1/groupMemberships", map[string]any{
 		"account": map[string]any{"href": acc["href"]}, "group": map[string]any{"href": g["href"]}}))
-	for _, h := range []string{loc, c.app, acc["href"].(string), g["href"].(string)} {
+	dir := c.must(201, c.do("POST", "/v1/directories", map[string]any{"name": "openapi"}))
+	mapping := c.must(201, c.do("POST", "/v1/accountStoreMappings", map[string]any{
+		"application": map[string]any{"href": c.app}, "accountStore": map[string]any{"href": dir["href"]}}))
+	c.must(201, c.do("POST", dir["href"].(string)+"/accounts", map[string]any{"username": "indirectory", "email": "indirectory@example.com", "password": "Changeme1"}))
+	c.must(201, c.do("POST", dir["href"].(string)+"/groups", map[string]any{"name": "indirectory"}))
+	for _, h := range []string{loc, c.app, acc["href"].(string), g["href"].(string), dir["href"].(string)} {
 		c.must(200, c.do("POST", h+"/customData", map[string]any{"favoriteColor": "white"}))
 	}
 	last := func(h string) string { return h[strings.LastIndexByte(h, '/')+1:] }
@@ -201,7 +206,8 @@ func newOpenAPIFixture(t *testing.T, c *client) openAPIFixture {
 	return openAPIFixture{
 		ids: map[string]string{"tenantId": last(loc), "applicationId": last(c.app), "accountId": last(acc["href"].(string)),
 			"groupId": last(g["href"].(string)), "groupMembershipId": last(m["href"].(string)), "apiKeyId": keyID, "field": "favoriteColor",
-			"accessTokenId": last(st["stormpath_access_token_href"].(string)), "refreshTokenId": session, "token": token},
+			"accessTokenId": last(st["stormpath_access_token_href"].(string)), "refreshTokenId": session, "token": token,
+			"directoryId": last(dir["href"].(string)), "accountStoreMappingId": last(mapping["href"].(string))},
 		hrefs: map[string]string{"account": acc["href"].(string), "group": g["href"].(string)},
 	}
 }

@@ -157,6 +157,9 @@ func TestSelfTokenBOLA(t *testing.T) {
 	cKey, _ := c.newKey(cAcc)
 	g := c.must(201, c.do("POST", c.app+"/groups", map[string]any{"name": "officers"}))
 	mA := c.must(201, c.do("POST", "/v1/groupMemberships", map[string]any{"account": map[string]any{"href": a["href"]}, "group": map[string]any{"href": g["href"]}}))
+	dir := c.must(201, c.do("POST", "/v1/directories", map[string]any{"name": "shared"}))
+	mapping := c.must(201, c.do("POST", "/v1/accountStoreMappings", map[string]any{
+		"application": map[string]any{"href": c.app}, "accountStore": map[string]any{"href": dir["href"]}}))
 	tenant2, err := c.s.Service.Bootstrap(ctx, domain.BootstrapInput{TenantName: "rebels"})
 	if err != nil {
 		t.Fatal(err)
@@ -178,15 +181,19 @@ func TestSelfTokenBOLA(t *testing.T) {
 		"tenantId": c.s.Boot.Tenant.ID, "applicationId": c.s.Boot.Application.ID, "accountId": last(a["href"].(string)),
 		"apiKeyId": aKey, "groupId": last(g["href"].(string)), "groupMembershipId": last(mA["href"].(string)),
 		"accessTokenId": last(st["stormpath_access_token_href"].(string)), "refreshTokenId": sessionOf(st), "field": "rank", "token": "nosuchtoken",
+		"directoryId": last(dir["href"].(string)), "accountStoreMappingId": last(mapping["href"].(string)),
 	}
 	others := []map[string]string{
 		{"tenantId": c.s.Boot.Tenant.ID, "applicationId": c.s.Boot.Application.ID, "accountId": last(b["href"].(string)), "apiKeyId": bKey,
 			"groupId": last(g["href"].(string)), "groupMembershipId": last(mA["href"].(string)),
-			"accessTokenId": last(bSession["stormpath_access_token_href"].(string)), "refreshTokenId": sessionOf(bSession), "field": "rank", "token": "nosuchtoken"},
+			"accessTokenId": last(bSession["stormpath_access_token_href"].(string)), "refreshTokenId": sessionOf(bSession), "field": "rank", "token": "nosuchtoken",
+			"directoryId": last(dir["href"].(string)), "accountStoreMappingId": last(mapping["href"].(string))},
 		{"tenantId": c.s.Boot.Tenant.ID, "applicationId": last(other["href"].(string)), "accountId": last(cAcc["href"].(string)), "apiKeyId": cKey,
-			"groupId": "nosuchgroup", "groupMembershipId": "nosuchmembership", "accessTokenId": "nosuchtoken", "refreshTokenId": "nosuchsession", "field": "rank", "token": "nosuchtoken"},
+			"groupId": "nosuchgroup", "groupMembershipId": "nosuchmembership", "accessTokenId": "nosuchtoken", "refreshTokenId": "nosuchsession", "field": "rank", "token": "nosuchtoken",
+			"directoryId": "nosuchdirectory", "accountStoreMappingId": "nosuchmapping"},
 		{"tenantId": tenant2.Tenant.ID, "applicationId": tenant2.Application.ID, "accountId": last(dAcc["href"].(string)), "apiKeyId": dKey,
-			"groupId": "nosuchgroup", "groupMembershipId": "nosuchmembership", "accessTokenId": "nosuchtoken", "refreshTokenId": "nosuchsession", "field": "rank", "token": "nosuchtoken"},
+			"groupId": "nosuchgroup", "groupMembershipId": "nosuchmembership", "accessTokenId": "nosuchtoken", "refreshTokenId": "nosuchsession", "field": "rank", "token": "nosuchtoken",
+			"directoryId": "nosuchdirectory", "accountStoreMappingId": "nosuchmapping"},
 	}
 	// What the token may do, with its own ids; each answer's status.
 	allowed := map[string]int{
