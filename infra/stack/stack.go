@@ -15,6 +15,7 @@ import (
 	"github.com/keystorm/keystorm/events"
 	"github.com/keystorm/keystorm/infra/authorizer"
 	"github.com/keystorm/keystorm/infra/console"
+	"github.com/keystorm/keystorm/infra/datalock"
 	"github.com/keystorm/keystorm/infra/dynamo"
 	"github.com/keystorm/keystorm/infra/embedded"
 	"github.com/keystorm/keystorm/infra/example"
@@ -179,6 +180,8 @@ type Stack struct {
 	// new SQLite database at this start: non-zero only once per database.
 	Imported int
 	journal  *journal.Store
+	// lock holds DataDir against other processes until Close.
+	lock *datalock.Lock
 }
 
 // FindTemplate walks up from dir to the nearest template.yaml.
@@ -239,12 +242,19 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	switch {
 	case kind == StoreSQLite && o.Endpoint != "":
 		return nil, errors.New("a DynamoDB endpoint was given with the SQLite store: pick one")
-	case kind == StoreSQLite:
-		store, err = s.openSQLite(ctx, o.DataDir)
-	case kind == StoreDynamoDB:
-		store, err = s.openDynamo(ctx, o)
-	default:
+	case kind != StoreSQLite && kind != StoreDynamoDB:
 		return nil, fmt.Errorf("unknown store %q (want %s or %s)", kind, StoreSQLite, StoreDynamoDB)
+	case o.DataDir != "" && o.Endpoint == "":
+		// One process per data directory: the importer takes the same
+		// lock (infra/datalock says why).
+		if s.lock, err = datalock.Acquire(o.DataDir); err != nil {
+			return nil, err
+		}
+	}
+	if kind == StoreSQLite {
+		store, err = s.openSQLite(ctx, o.DataDir)
+	} else {
+		store, err = s.openDynamo(ctx, o)
 	}
 	if err != nil {
 		return nil, err
@@ -505,6 +515,7 @@ func (s *Stack) Close() {
 	if s.Embedded != nil {
 		_ = s.Embedded.Close()
 	}
+	_ = s.lock.Release()
 }
 
 // console is the developer console's handler for ConsoleApplication, or,

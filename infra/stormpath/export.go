@@ -179,6 +179,10 @@ type Account struct {
 	CustomData CustomData `json:"customData"`
 	Groups     []Ref      `json:"groups"`
 	APIKeys    []APIKey   `json:"apiKeys"`
+	// MembershipIDs names, by group id, the membership of groupMemberships/
+	// that put the account there: the later generation's own ids, which
+	// the importer keeps. Groups of the first generation have none.
+	MembershipIDs map[string]string `json:"-"`
 	// File is where the account was read, for reports.
 	File string `json:"-"`
 }
@@ -203,14 +207,15 @@ type Export struct {
 	Problems []Problem
 	// keys and groups are the later generation's apiKeys/ and
 	// groupMemberships/, by account id.
-	keys   map[string][]APIKey
-	groups map[string][]Ref
+	keys    map[string][]APIKey
+	groups  map[string][]Ref
+	members map[string]map[string]string
 }
 
 // Open reads an export's tenant (meta.json, required) and every folder
 // but accounts/.
 func Open(dir string) (*Export, error) {
-	e := &Export{Dir: dir, PasswordPolicies: map[string]PasswordPolicy{}, keys: map[string][]APIKey{}, groups: map[string][]Ref{}}
+	e := &Export{Dir: dir, PasswordPolicies: map[string]PasswordPolicy{}, keys: map[string][]APIKey{}, groups: map[string][]Ref{}, members: map[string]map[string]string{}}
 	b, err := os.ReadFile(filepath.Join(dir, "meta.json"))
 	if err != nil {
 		return nil, fmt.Errorf("stormpath export: %w", err)
@@ -262,7 +267,12 @@ func Open(dir string) (*Export, error) {
 		return nil, err
 	}
 	for _, m := range members {
-		e.groups[m.Account.Key()] = append(e.groups[m.Account.Key()], *m.Group)
+		acc := m.Account.Key()
+		e.groups[acc] = append(e.groups[acc], *m.Group)
+		if e.members[acc] == nil {
+			e.members[acc] = map[string]string{}
+		}
+		e.members[acc][m.Group.Key()] = m.ID
 	}
 	return e, nil
 }
@@ -355,6 +365,7 @@ func (e *Export) Accounts(fn func(Account) error) error {
 				a.APIKeys = append(a.APIKeys, k)
 			}
 		}
+		a.MembershipIDs = e.members[a.ID]
 		for _, g := range e.groups[a.ID] {
 			if !slices.ContainsFunc(a.Groups, func(x Ref) bool { return x.Key() == g.Key() }) {
 				a.Groups = append(a.Groups, g)

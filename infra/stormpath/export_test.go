@@ -92,6 +92,13 @@ func TestBothGenerationsRead(t *testing.T) {
 			if !slices.Equal(groups, want.Groups) {
 				t.Fatalf("generation %d: %s in groups %v, want %v", gen, want.Username, groups, want.Groups)
 			}
+			// The later generation names each membership; the first has
+			// none to keep.
+			for _, g := range want.Groups {
+				if id := a.MembershipIDs[g]; (id != "") != (gen == exportgen.Folders) {
+					t.Fatalf("generation %d: %s's membership of %s has id %q", gen, want.Username, g, id)
+				}
+			}
 			if a.CustomData["href"] != nil {
 				t.Fatal("the customData resource's own href was kept")
 			}
