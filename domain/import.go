@@ -449,6 +449,13 @@ func (s *Service) ImportApplication(ctx context.Context, c Caller, in Applicatio
 			if err != nil {
 				return nil, err
 			}
+			if g, ok := st.(*Group); ok && g.ApplicationID != "" {
+				// Only a group of a shared directory: one of an
+				// application's own (the administrators' among them)
+				// is no Stormpath store, and mapping it would let its
+				// members in.
+				return nil, invalid(CodeInvalidValue, "accountStore", "The mapping %s names a group that is not in an imported directory.", m.ID)
+			}
 			if !ir.dry() {
 				// The store must still be there when the mapping lands.
 				r.check(st)

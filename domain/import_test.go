@@ -358,3 +358,21 @@ func TestStormpathImportTenantCustomData(t *testing.T) {
 		t.Fatalf("%v %+v", err, cd)
 	}
 }
+
+// TestImportMapsNoOwnGroup: an imported application may map groups of
+// imported (shared) directories only: a group of an application's own
+// directory, the administrators' above all, is refused.
+func TestImportMapsNoOwnGroup(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	g, err := e.svc.CreateGroup(ctx, e.admin, e.boot.AdminApp.ID, domain.GroupInput{Name: ptr("admins")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.ImportApplication(ctx, e.admin, domain.ApplicationImport{ID: "spApp1", Name: "x",
+		Mappings: []domain.MappingImport{{ID: "m1", StoreKind: events.StoreGroup, StoreID: g.ID}}}, nil)
+	var de *domain.Error
+	if !errors.As(err, &de) || de.Code != domain.CodeInvalidValue {
+		t.Fatalf("mapping the administrators' group: %v", err)
+	}
+}
