@@ -232,7 +232,13 @@ func MembershipImportID(accountID, groupID string) string {
 // caller's tenant, or an error for an id Keystorm cannot take (another
 // tenant's, or one deleted since an earlier run, which is not made anew
 // since its stream exists).
-func (s *Service) importPresence(ctx context.Context, c Caller, ir *ImportRun, ref Ref) error {
+//
+// same judges an existing state of the tenant: only what an import
+// made (a shared directory's resource, where the item would be) is
+// present; anything else with the id is a conflict, so that an export
+// naming a Keystorm id (the administrators' account, say) never gets
+// keys or memberships hung on it.
+func (s *Service) importPresence(ctx context.Context, c Caller, ir *ImportRun, ref Ref, same func(State) bool) error {
 	if ir.dry() && ir.planned[ref] != nil {
 		return errImportPresent
 	}
@@ -250,8 +256,26 @@ func (s *Service) importPresence(ctx context.Context, c Caller, ir *ImportRun, r
 		return E(KindConflict, CodeNotUnique, "id", "The id is taken by a resource of another tenant.")
 	case st.Deleted():
 		return E(KindConflict, CodeNotUnique, "id", "A resource with this id was deleted in Keystorm; it is not created again.")
+	case same != nil && !same(st):
+		return E(KindConflict, CodeNotUnique, "id", "The id is taken by a Keystorm resource that is not this item's import.")
 	}
 	return errImportPresent
+}
+
+// imported reports a state an import may have made: one of a shared
+// directory (never an application's own, nor the administrators').
+func importedState(st State) bool {
+	switch v := st.(type) {
+	case *Directory:
+		return true
+	case *Application:
+		return v.DirectoryID == "" && !v.Admin
+	case *Group:
+		return v.ApplicationID == ""
+	case *Account:
+		return v.ApplicationID == "" && !v.Admin
+	}
+	return false
 }
 
 // importLoad loads an aggregate an item needs, or in a dry run the one
@@ -268,12 +292,12 @@ func importLoad[T State](ctx context.Context, s *Service, c Caller, ir *ImportRu
 // importOne runs one item's command: build records it (after the
 // presence check of ref, repeated on each retry); a dry run stops short
 // of the commit, judging the uniqueness guards by reading them instead.
-func importOne(ctx context.Context, s *Service, c Caller, ir *ImportRun, ref Ref, build func(r *recorder) (State, error)) (ImportOutcome, error) {
+func importOne(ctx context.Context, s *Service, c Caller, ir *ImportRun, ref Ref, same func(State) bool, build func(r *recorder) (State, error)) (ImportOutcome, error) {
 	if err := requireAdmin(c); err != nil {
 		return "", err
 	}
 	b := func(r *recorder) (State, error) {
-		if err := s.importPresence(ctx, c, ir, ref); err != nil {
+		if err := s.importPresence(ctx, c, ir, ref, same); err != nil {
 			return nil, err
 		}
 		return build(r)
@@ -392,8 +416,16 @@ func (s *Service) ImportDirectory(ctx context.Context, c Caller, in DirectoryImp
 	if err := checkNewCustomData(in.CustomData); err != nil {
 		return "", err
 	}
-	return importOne(ctx, s, c, ir, Ref{KindDirectory, in.ID}, func(r *recorder) (State, error) {
+	return importOne(ctx, s, c, ir, Ref{KindDirectory, in.ID}, importedState, func(r *recorder) (State, error) {
 		if _, err := importLoad[*Tenant](ctx, s, c, ir, KindTenant, c.TenantID); err != nil {
+			return nil, err
+		}
+		// An application's own directory has no stream: its id would
+		// look free, and a directory taking it would share its
+		// accounts' names and reach its application.
+		if _, err := s.directoryOwner(ctx, c.TenantID, in.ID); err == nil {
+			return nil, E(KindConflict, CodeNotUnique, "id", "The id is an application's own directory's.")
+		} else if !errors.Is(err, ErrNotFound) {
 			return nil, err
 		}
 		d := &Directory{}
@@ -433,7 +465,7 @@ func (s *Service) ImportApplication(ctx context.Context, c Caller, in Applicatio
 	if err != nil {
 		return "", err
 	}
-	return importOne(ctx, s, c, ir, Ref{KindApplication, in.ID}, func(r *recorder) (State, error) {
+	return importOne(ctx, s, c, ir, Ref{KindApplication, in.ID}, importedState, func(r *recorder) (State, error) {
 		if _, err := importLoad[*Tenant](ctx, s, c, ir, KindTenant, c.TenantID); err != nil {
 			return nil, err
 		}
@@ -538,7 +570,9 @@ func (s *Service) ImportGroup(ctx context.Context, c Caller, in GroupImport, ir 
 	if err := checkNewCustomData(in.CustomData); err != nil {
 		return "", err
 	}
-	return importOne(ctx, s, c, ir, Ref{KindGroup, in.ID}, func(r *recorder) (State, error) {
+	return importOne(ctx, s, c, ir, Ref{KindGroup, in.ID}, func(st State) bool {
+		return importedState(st) && st.(*Group).DirectoryID == in.DirectoryID
+	}, func(r *recorder) (State, error) {
 		if err := importDirectoryThere(ctx, s, c, ir, in.DirectoryID); err != nil {
 			return nil, err
 		}
@@ -619,7 +653,9 @@ func (s *Service) ImportAccount(ctx context.Context, c Caller, in AccountImport,
 	}
 	var password string
 	ev.PasswordHash, password = importPassword(in.PasswordHash)
-	out, err := importOne(ctx, s, c, ir, Ref{KindAccount, in.ID}, func(r *recorder) (State, error) {
+	out, err := importOne(ctx, s, c, ir, Ref{KindAccount, in.ID}, func(st State) bool {
+		return importedState(st) && st.(*Account).DirectoryID == in.DirectoryID
+	}, func(r *recorder) (State, error) {
 		if err := importDirectoryThere(ctx, s, c, ir, in.DirectoryID); err != nil {
 			return nil, err
 		}
@@ -677,15 +713,18 @@ func (s *Service) ImportAPIKey(ctx context.Context, c Caller, in APIKeyImport, i
 			}
 		}
 		acc, err := importLoad[*Account](ctx, s, c, ir, KindAccount, in.AccountID)
-		if errors.Is(err, ErrNotFound) {
-			return nil, invalid(CodeInvalidValue, "account", "The key's account is not in this tenant (not imported, or refused).")
+		if errors.Is(err, ErrNotFound) || err == nil && !importedState(acc) {
+			// Only an account of a shared directory: a key hung on
+			// one of Keystorm's own (the administrators') would be
+			// theirs, with a secret the export's author knows.
+			return nil, invalid(CodeInvalidValue, "account", "The key's account is not an imported account of this tenant (not imported, or refused).")
 		}
 		if err != nil {
 			return nil, err
 		}
 		k := &APIKey{}
 		e := events.APIKeyCreated{ID: in.ID, TenantID: c.TenantID, AccountID: acc.ID, ApplicationID: acc.ApplicationID,
-			SecretHash: HashSecret(in.Secret), Status: st, Admin: acc.Admin, Imported: true}
+			SecretHash: HashSecret(in.Secret), Status: st, Imported: true}
 		return k, r.record(ref, nil, k, e)
 	}
 	var out error
@@ -726,7 +765,10 @@ func (s *Service) ImportMembership(ctx context.Context, c Caller, in MembershipI
 	if err := checkImportID("id", id); err != nil {
 		return "", err
 	}
-	return importOne(ctx, s, c, ir, Ref{KindMembership, id}, func(r *recorder) (State, error) {
+	return importOne(ctx, s, c, ir, Ref{KindMembership, id}, func(st State) bool {
+		m := st.(*Membership)
+		return m.AccountID == in.AccountID && m.GroupID == in.GroupID
+	}, func(r *recorder) (State, error) {
 		pair := "membership/" + in.AccountID + "/" + in.GroupID
 		if ir.dry() && ir.guards[pair] != (Ref{}) {
 			return nil, errImportPresent
@@ -749,6 +791,11 @@ func (s *Service) ImportMembership(ctx context.Context, c Caller, in MembershipI
 		}
 		if err != nil {
 			return nil, err
+		}
+		if !importedState(acc) || !importedState(g) {
+			// Keystorm's own accounts and groups (scope groups among
+			// them) are not the export's to change.
+			return nil, invalid(CodeInvalidValue, "account", "The membership's account and group must be imported ones, of a shared directory.")
 		}
 		if acc.DirectoryID != g.DirectoryID {
 			return nil, E(KindInvalid, CodeCrossDirectoryLink, "group", "The account and the group must be in the same directory.")

@@ -376,3 +376,46 @@ func TestImportMapsNoOwnGroup(t *testing.T) {
 		t.Fatalf("mapping the administrators' group: %v", err)
 	}
 }
+
+// TestImportNeverTakesKeystormsOwn: an export that names Keystorm's own
+// ids gets nothing of them: not the administrators' directory (whose id
+// looks free, having no stream), not their account (no key is hung on
+// it, and it is no "present" import), not a native group.
+func TestImportNeverTakesKeystormsOwn(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	code := func(err error) int {
+		var de *domain.Error
+		if errors.As(err, &de) {
+			return de.Code
+		}
+		return 0
+	}
+	_, err := e.svc.ImportDirectory(ctx, e.admin, domain.DirectoryImport{ID: e.boot.AdminApp.DirectoryID, Name: "mallory"}, nil)
+	if domain.KindOf(err) != domain.KindConflict {
+		t.Fatalf("a directory under the administrators' directory id: %v", err)
+	}
+	if _, err := e.svc.ImportDirectory(ctx, e.admin, domain.DirectoryImport{ID: "spDirX", Name: "imported"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.ImportAccount(ctx, e.admin, domain.AccountImport{ID: e.boot.Admin.ID, DirectoryID: "spDirX", Username: "mallory", Email: "mallory@example.com"}, nil)
+	if domain.KindOf(err) != domain.KindConflict {
+		t.Fatalf("an account under the administrator's id: %v", err)
+	}
+	_, err = e.svc.ImportAPIKey(ctx, e.admin, domain.APIKeyImport{AccountID: e.boot.Admin.ID, ID: "4M1QDS6GJ8XRQ3WH2P0KZ5LTB", Secret: stormpathSecret("mallory")}, nil)
+	if code(err) != domain.CodeInvalidValue {
+		t.Fatalf("a key on the administrator's account: %v", err)
+	}
+	dev := e.account(t, "tk421")
+	g, err := e.svc.CreateGroup(ctx, e.admin, e.boot.Application.ID, domain.GroupInput{Name: ptr("officers")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.ImportMembership(ctx, e.admin, domain.MembershipImport{AccountID: dev.ID, GroupID: g.ID}, nil)
+	if code(err) != domain.CodeInvalidValue {
+		t.Fatalf("a membership of Keystorm's own: %v", err)
+	}
+	if ms, err := e.svc.ListAccountMemberships(ctx, e.admin, dev.ID, domain.Page{}); err != nil || len(ms.Items) != 0 {
+		t.Fatalf("memberships of the developer: %v %v", ms.Items, err)
+	}
+}

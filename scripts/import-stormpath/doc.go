@@ -4,7 +4,7 @@
 // with their secrets, and group memberships, under Stormpath's ids and
 // times (README "Coming from Stormpath").
 //
-//	go run ./scripts/import-stormpath -export DIR -data DATADIR [-dry-run] [-tenant-id ID]
+//	go run ./scripts/import-stormpath -export DIR -data DATADIR [-dry-run] [-tenant ID]
 //
 // Why a command and not an API call: an export is a folder of many
 // thousands of files holding plaintext secrets, read once by whoever

@@ -248,8 +248,53 @@ func TestSeveralTenants(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "-tenant-id") || !strings.Contains(stderr, ids[0]) || !strings.Contains(stderr, ids[1]) || strings.Contains(stderr, "kss_") {
 		t.Fatalf("two tenants: exit %d, %s", code, stderr)
 	}
-	code, sum, stderr := importRun(t, "-export", dir, "-data", data, "-tenant-id", ids[1])
+	code, sum, stderr := importRun(t, "-export", dir, "-data", data, "-tenant", ids[1])
 	if code != 0 || sum.Tenant != ids[1] || sum.Counts.Directories.Imported != 2 {
+		t.Fatalf("-tenant: exit %d, %+v, %s", code, sum, stderr)
+	}
+	// -tenant-id, as the other tools name it, is the same flag: the
+	// second run finds everything there.
+	code, sum, stderr = importRun(t, "-export", dir, "-data", data, "-tenant-id", ids[1])
+	if code != 0 || sum.Tenant != ids[1] || sum.Counts.Directories.Present != 2 {
 		t.Fatalf("-tenant-id: exit %d, %+v, %s", code, sum, stderr)
+	}
+}
+
+// cancelOn cancels a context once a line holding text is written.
+type cancelOn struct {
+	bytes.Buffer
+	text   string
+	cancel context.CancelFunc
+}
+
+func (w *cancelOn) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), w.text) {
+		w.cancel()
+	}
+	return w.Buffer.Write(p)
+}
+
+// TestStoppedImportKeepsTheNewKey: an import on an empty store that stops
+// short after making the tenant (here: interrupted) still prints the
+// summary with the tenant's admin key, its only copy, and exits 1; run
+// again, it goes on in that tenant.
+func TestStoppedImportKeepsTheNewKey(t *testing.T) {
+	dir, fx := export(t)
+	data := filepath.Join(t.TempDir(), "data")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout bytes.Buffer
+	stderr := &cancelOn{text: "created tenant", cancel: cancel}
+	code := run(ctx, []string{"-export", dir, "-data", data}, testSetting(), &stdout, stderr)
+	var sum importer.Summary
+	if err := json.Unmarshal(stdout.Bytes(), &sum); err != nil {
+		t.Fatalf("exit %d, stdout %q: %v; stderr %s", code, stdout.String(), err, stderr.String())
+	}
+	if code != 1 || sum.NewAdminKey == nil || sum.NewAdminKey.APIKeySecret == "" || sum.Stopped == "" {
+		t.Fatalf("exit %d, summary %+v", code, sum)
+	}
+	code, again, errs := importRun(t, "-export", dir, "-data", data)
+	if code != 0 || again.Tenant != sum.Tenant || again.Counts.Accounts.Imported+again.Counts.Accounts.Present != len(fx.Accounts) {
+		t.Fatalf("run again: exit %d, %+v, %s", code, again, errs)
 	}
 }

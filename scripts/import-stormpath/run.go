@@ -63,7 +63,10 @@ func run(ctx context.Context, args []string, set setting, stdout, stderr io.Writ
 	export := fs.String("export", "", "the export's `directory` (the one holding meta.json)")
 	data := fs.String("data", "", "the local server's data `directory`: DIR/keystorm.db is written (created when missing)")
 	kind := fs.String("store", stack.StoreSQLite, "`store`: sqlite (-data DIR) or dynamodb (the tables of the environment; DYNAMODB_ENDPOINT implies it)")
-	tenant := fs.String("tenant-id", "", "tenant `id` to import into when the store holds several")
+	tenant := fs.String("tenant", "", "tenant `id` to import into when the store holds several")
+	// The other tools name it -tenant-id (and domain.ChooseTenant's
+	// error does): both work here.
+	fs.StringVar(tenant, "tenant-id", "", "the same as -tenant")
 	dry := fs.Bool("dry-run", false, "judge every item and print the summary, writing nothing")
 	base := fs.String("base", "http://127.0.0.1:3000", "the API's base `URL`, for the hrefs of a new tenant's credentials")
 	every := fs.Int("progress-every", 1000, "print a progress line every `n` accounts")
@@ -99,17 +102,23 @@ func run(ctx context.Context, args []string, set setting, stdout, stderr io.Writ
 		return bad("-progress-every must be 1 or more")
 	}
 	sum, err := importExport(ctx, job{export: *export, data: *data, kind: *kind, tenant: *tenant, dry: *dry, base: *base, every: *every}, set, stderr)
+	code := 0
 	if err != nil {
 		fmt.Fprintf(stderr, "import-stormpath: %v\n", err)
-		return 1
+		code = 1
 	}
-	line, err := json.Marshal(sum)
-	if err != nil {
-		fmt.Fprintf(stderr, "import-stormpath: %v\n", err)
+	if sum == nil {
+		return code
+	}
+	// A summary comes out even when the import stopped short after
+	// making a tenant: it holds the tenant's only copy of its admin key.
+	line, merr := json.Marshal(sum)
+	if merr != nil {
+		fmt.Fprintf(stderr, "import-stormpath: %v\n", merr)
 		return 1
 	}
 	fmt.Fprintf(stdout, "%s\n", line)
-	return 0
+	return code
 }
 
 // job is what the flags asked for.
@@ -142,7 +151,7 @@ func importExport(ctx context.Context, j job, set setting, progress io.Writer) (
 	var tenantID string
 	switch {
 	case empty && j.tenant != "":
-		return nil, fmt.Errorf("the store is empty: there is no tenant %q (leave out -tenant-id to create one)", j.tenant)
+		return nil, fmt.Errorf("the store is empty: there is no tenant %q (leave out -tenant to create one)", j.tenant)
 	case empty && j.dry:
 		// The real run would make the tenant first; the dry run judges
 		// the items as if it had.
@@ -169,7 +178,10 @@ func importExport(ctx context.Context, j job, set setting, progress io.Writer) (
 	sum, err := importer.Import(ctx, e, importer.Options{Service: svc, Run: run, Progress: progress, ProgressEvery: j.every,
 		Caller: domain.Caller{TenantID: tenantID, Admin: true, Via: "import-stormpath"}})
 	if err != nil {
-		return nil, err
+		if creds == nil {
+			return nil, err
+		}
+		return &importer.Summary{Tenant: tenantID, NewAdminKey: creds, Stopped: "The import stopped short; run it again to go on."}, err
 	}
 	sum.NewAdminKey = creds
 	return sum, nil

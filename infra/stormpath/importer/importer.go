@@ -84,6 +84,11 @@ type Summary struct {
 	Skipped   []Skip         `json:"skipped"`
 	// SkippedNotListed counts the skips past MaxListed.
 	SkippedNotListed int `json:"skippedNotListed,omitempty"`
+	// Stopped is set when the import stopped short (the store failed,
+	// or it was interrupted): counts are then empty, and running it
+	// again goes on where it stopped. The summary is still printed, so
+	// that a new tenant's admin key is never lost.
+	Stopped string `json:"stopped,omitempty"`
 }
 
 // read are the export's folders the reader reads; any other folder is
