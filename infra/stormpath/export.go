@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -350,6 +351,7 @@ func (e *Export) Accounts(fn func(Account) error) error {
 	if err != nil {
 		return err
 	}
+	seen := map[string]bool{}
 	for _, f := range files {
 		var a Account
 		if err := e.decode(f, &a); err != nil {
@@ -359,6 +361,7 @@ func (e *Export) Accounts(fn func(Account) error) error {
 			e.problem(f, "no id")
 			continue
 		}
+		seen[a.ID] = true
 		a.File = f
 		for _, k := range e.keys[a.ID] {
 			if !slices.ContainsFunc(a.APIKeys, func(x APIKey) bool { return x.ID == k.ID }) {
@@ -373,6 +376,26 @@ func (e *Export) Accounts(fn func(Account) error) error {
 		}
 		if err := fn(a); err != nil {
 			return err
+		}
+	}
+	// Keys and memberships of the later folders whose account has no
+	// readable file land nowhere: say so, rather than drop them unseen.
+	for _, id := range slices.Sorted(maps.Keys(e.keys)) {
+		if !seen[id] {
+			for _, k := range e.keys[id] {
+				e.Problems = append(e.Problems, Problem{File: "apiKeys/" + k.ID + ".json", Reason: "its account has no readable file in accounts/"})
+			}
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(e.groups)) {
+		if !seen[id] {
+			for _, g := range e.groups[id] {
+				file := "groupMemberships/" + e.members[id][g.Key()] + ".json"
+				if e.members[id][g.Key()] == "" {
+					file = "groupMemberships/"
+				}
+				e.Problems = append(e.Problems, Problem{File: file, Reason: "its account has no readable file in accounts/"})
+			}
 		}
 	}
 	return nil

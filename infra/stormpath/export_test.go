@@ -2,7 +2,10 @@ package stormpath_test
 
 import (
 	"encoding/base64"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/keystorm/keystorm/infra/stormpath"
@@ -127,5 +130,53 @@ func TestProblemsAreReportedNotFatal(t *testing.T) {
 	}
 	if _, err := stormpath.Open(t.TempDir()); err == nil {
 		t.Fatal("an export without meta.json opened")
+	}
+}
+
+// TestKeysOfAMissingAccountAreReported: in a later export, keys and
+// memberships whose account has no readable file are reported as
+// problems by the account walk, never dropped unseen.
+func TestKeysOfAMissingAccountAreReported(t *testing.T) {
+	dir := t.TempDir()
+	fx, err := exportgen.Write(dir, exportgen.Spec{Generation: exportgen.Folders, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gone *exportgen.Account
+	for i := range fx.Accounts {
+		if a := &fx.Accounts[i]; len(a.Keys) > 0 && len(a.Groups) > 0 {
+			gone = a
+			break
+		}
+	}
+	if gone == nil {
+		t.Fatal("the fixture has no account with keys and groups")
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "accounts", "*", gone.ID+".json"))
+	flat, _ := filepath.Glob(filepath.Join(dir, "accounts", gone.ID+".json"))
+	for _, f := range append(files, flat...) {
+		if err := os.Remove(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e, err := stormpath.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(e.Problems)
+	if err := e.Accounts(func(stormpath.Account) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	keys, members := 0, 0
+	for _, p := range e.Problems[before:] {
+		switch {
+		case strings.HasPrefix(p.File, "apiKeys/"):
+			keys++
+		case strings.HasPrefix(p.File, "groupMemberships/"):
+			members++
+		}
+	}
+	if keys != len(gone.Keys) || members != len(gone.Groups) {
+		t.Fatalf("reported %d keys and %d memberships of the missing account, want %d and %d: %+v", keys, members, len(gone.Keys), len(gone.Groups), e.Problems[before:])
 	}
 }
