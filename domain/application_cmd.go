@@ -99,13 +99,7 @@ func (s *Service) UpdateApplication(ctx context.Context, c Caller, id string, in
 			return nil, err
 		}
 		ev := events.ApplicationUpdated{}
-		if ev.Name, err = patch(cur.Name, "name", in.Name, MaxNameLen, true); err != nil {
-			return nil, err
-		}
-		if ev.Description, err = patch(cur.Description, "description", in.Description, MaxDescriptionLen, false); err != nil {
-			return nil, err
-		}
-		if ev.Status, err = patchStatus(cur.Status, in.Status, StatusEnabled, StatusDisabled); err != nil {
+		if ev.Name, ev.Description, ev.Status, err = patchNamed(cur.Name, cur.Description, cur.Status, in.Name, in.Description, in.Status); err != nil {
 			return nil, err
 		}
 		if cur.Admin && ev.Status != StatusEnabled {

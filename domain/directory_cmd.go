@@ -212,13 +212,7 @@ func (s *Service) UpdateDirectory(ctx context.Context, c Caller, id string, in D
 			return nil, err
 		}
 		ev := events.DirectoryUpdated{}
-		if ev.Name, err = patch(cur.Name, "name", in.Name, MaxNameLen, true); err != nil {
-			return nil, err
-		}
-		if ev.Description, err = patch(cur.Description, "description", in.Description, MaxDescriptionLen, false); err != nil {
-			return nil, err
-		}
-		if ev.Status, err = patchStatus(cur.Status, in.Status, StatusEnabled, StatusDisabled); err != nil {
+		if ev.Name, ev.Description, ev.Status, err = patchNamed(cur.Name, cur.Description, cur.Status, in.Name, in.Description, in.Status); err != nil {
 			return nil, err
 		}
 		var evs []events.Event
@@ -425,4 +419,21 @@ func directoryCollection(v DirectoryView, what string) string {
 		return storeCollection(v.Owner.ID, v.Owner.DirectoryID, what)
 	}
 	return storeCollection("", v.Directory.ID, what)
+}
+
+// patchNamed applies the name, description and status given (nil: not
+// given) to a named resource's current ones, as its update event
+// carries them.
+func patchNamed(name, desc, st string, inName, inDesc, inStatus *string) (string, string, string, error) {
+	var err error
+	if name, err = patch(name, "name", inName, MaxNameLen, true); err != nil {
+		return "", "", "", err
+	}
+	if desc, err = patch(desc, "description", inDesc, MaxDescriptionLen, false); err != nil {
+		return "", "", "", err
+	}
+	if st, err = patchStatus(st, inStatus, StatusEnabled, StatusDisabled); err != nil {
+		return "", "", "", err
+	}
+	return name, desc, st, nil
 }

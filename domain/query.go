@@ -389,22 +389,24 @@ func pageOf[T Searchable](items []T, p Page) List[T] {
 	return out
 }
 
-// filtered answers a filtered list by reading the collection whole (see
-// MaxScan), a keyset page at a time.
-func filtered[T Searchable](ctx context.Context, s *Service, kind, collection string, p Page) (List[T], error) {
+// filtered answers a filtered list by reading the collections whole
+// (see MaxScan, which bounds them together), a keyset page at a time.
+func filtered[T Searchable](ctx context.Context, s *Service, kind string, p Page, collections ...string) (List[T], error) {
 	var all []T
 	var scanned int
-	err := eachPage(ctx, s.Store, collection, func(items []State) bool {
-		scanned += len(items)
-		for _, it := range items {
-			if t, ok := it.(T); ok && matches(t, kind, p) {
-				all = append(all, t)
+	for _, collection := range collections {
+		err := eachPage(ctx, s.Store, collection, func(items []State) bool {
+			scanned += len(items)
+			for _, it := range items {
+				if t, ok := it.(T); ok && matches(t, kind, p) {
+					all = append(all, t)
+				}
 			}
+			return scanned <= MaxScan
+		})
+		if err != nil {
+			return List[T]{}, err
 		}
-		return scanned <= MaxScan
-	})
-	if err != nil {
-		return List[T]{}, err
 	}
 	if scanned > MaxScan {
 		return List[T]{}, invalid(CodeInvalidQuery, "q", "This collection is too large to filter or sort (more than %d items); filter by exact username or email, or page without filters.", MaxScan)
@@ -426,7 +428,7 @@ func listQuery[T Searchable](ctx context.Context, s *Service, kind, collection s
 	if !p.Filtered() {
 		return list[T](ctx, s, collection, p)
 	}
-	return filtered[T](ctx, s, kind, collection, p)
+	return filtered[T](ctx, s, kind, p, collection)
 }
 
 // refuseQuery is for collections without searchable items (memberships):

@@ -192,25 +192,7 @@ func storeList[T Searchable](ctx context.Context, s *Service, app *Application, 
 	if p.After != "" {
 		return List[T]{}, invalid(CodeInvalidQuery, "after", "This application maps several directories: page it by offset, or list each directory.")
 	}
-	var all []T
-	scanned := 0
-	for _, coll := range colls {
-		err := eachPage(ctx, s.Store, coll, func(items []State) bool {
-			scanned += len(items)
-			for _, it := range items {
-				if t, ok := it.(T); ok && matches(t, kind, p) {
-					all = append(all, t)
-				}
-			}
-			return scanned <= MaxScan
-		})
-		if err != nil {
-			return List[T]{}, err
-		}
-		if scanned > MaxScan {
-			return List[T]{}, invalid(CodeInvalidQuery, "q", "This application's directories hold more than %d items together: list each directory.", MaxScan)
-		}
-	}
-	sortStates(all, p)
-	return pageOf(all, p), nil
+	// Read whole, together: filters and orders apply to the union, and
+	// MaxScan bounds it.
+	return filtered[T](ctx, s, kind, p, colls...)
 }

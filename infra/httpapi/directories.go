@@ -94,16 +94,10 @@ func (b hrefs) mapping(m domain.AccountStoreMapping) AccountStoreMapping {
 		Application: b.link("/v1/applications/" + m.ApplicationID), AccountStore: b.link(store)}
 }
 
+// directoryInput reads a directory's body: a group's properties.
 func directoryInput(body []byte) (domain.DirectoryInput, error) {
-	f, name, desc, st, err := named(body, NamedBody{})
-	if err != nil {
-		return domain.DirectoryInput{}, err
-	}
-	cd, err := f.customData()
-	if err != nil {
-		return domain.DirectoryInput{}, err
-	}
-	return domain.DirectoryInput{Name: name, Description: desc, Status: st, CustomData: cd}, f.rest()
+	g, err := groupInput(body)
+	return domain.DirectoryInput(g), err
 }
 
 func (a *API) createDirectory(w http.ResponseWriter, r req) error {
@@ -153,17 +147,7 @@ func (a *API) deleteDirectory(w http.ResponseWriter, r req) error {
 }
 
 func (a *API) createDirectoryAccount(w http.ResponseWriter, r req) error {
-	in, err := accountInput(r.body)
-	if err != nil {
-		return err
-	}
-	in.PasswordFormat = r.URL.Query().Get("passwordFormat")
-	acc, err := a.Svc.CreateDirectoryAccount(r.Context(), r.c, param(r.Request, "directoryId"), in)
-	if err != nil {
-		return err
-	}
-	out := r.base.account(acc)
-	return created(w, out.Href, out)
+	return newAccount(w, r, a.Svc.CreateDirectoryAccount, "directoryId")
 }
 
 func (a *API) listDirectoryAccounts(w http.ResponseWriter, r req) error {
@@ -173,16 +157,7 @@ func (a *API) listDirectoryAccounts(w http.ResponseWriter, r req) error {
 }
 
 func (a *API) createDirectoryGroup(w http.ResponseWriter, r req) error {
-	in, err := groupInput(r.body)
-	if err != nil {
-		return err
-	}
-	g, err := a.Svc.CreateDirectoryGroup(r.Context(), r.c, param(r.Request, "directoryId"), in)
-	if err != nil {
-		return err
-	}
-	out := r.base.group(g)
-	return created(w, out.Href, out)
+	return newGroup(w, r, a.Svc.CreateDirectoryGroup, "directoryId")
 }
 
 func (a *API) listDirectoryGroups(w http.ResponseWriter, r req) error {

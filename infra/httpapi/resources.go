@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -171,13 +172,20 @@ func customDataObject(raw json.RawMessage) (map[string]json.RawMessage, error) {
 }
 
 func (a *API) createAccount(w http.ResponseWriter, r req) error {
+	return newAccount(w, r, a.Svc.CreateAccount, "applicationId")
+}
+
+// newAccount creates an account with create in the store named by the
+// path parameter idParam (an application's default store, or a
+// directory).
+func newAccount(w http.ResponseWriter, r req, create func(context.Context, domain.Caller, string, domain.AccountInput) (*domain.Account, error), idParam string) error {
 	in, err := accountInput(r.body)
 	if err != nil {
 		return err
 	}
 	// Stormpath's query parameter: password is an imported hash.
 	in.PasswordFormat = r.URL.Query().Get("passwordFormat")
-	acc, err := a.Svc.CreateAccount(r.Context(), r.c, param(r.Request, "applicationId"), in)
+	acc, err := create(r.Context(), r.c, param(r.Request, idParam), in)
 	if err != nil {
 		return err
 	}
@@ -291,11 +299,16 @@ func groupInput(body []byte) (domain.GroupInput, error) {
 }
 
 func (a *API) createGroup(w http.ResponseWriter, r req) error {
+	return newGroup(w, r, a.Svc.CreateGroup, "applicationId")
+}
+
+// newGroup creates a group with create, as newAccount an account.
+func newGroup(w http.ResponseWriter, r req, create func(context.Context, domain.Caller, string, domain.GroupInput) (*domain.Group, error), idParam string) error {
 	in, err := groupInput(r.body)
 	if err != nil {
 		return err
 	}
-	g, err := a.Svc.CreateGroup(r.Context(), r.c, param(r.Request, "applicationId"), in)
+	g, err := create(r.Context(), r.c, param(r.Request, idParam), in)
 	if err != nil {
 		return err
 	}
