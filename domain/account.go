@@ -36,6 +36,10 @@ type Account struct {
 	IssuedVerificationToken string `json:"-"`
 	// Custom is the account's customData (see customdata.go).
 	Custom
+	// EmailVerified is what is known of the email address: VERIFIED once
+	// verified here, or as an import brought it (VERIFIED, UNVERIFIED,
+	// UNKNOWN); "" when nothing is (see VerificationStatus).
+	EmailVerified string `json:"emailVerificationStatus,omitempty"`
 	// TokensValidAfter is when the account was last disabled: access
 	// tokens issued before it stay dead even if it is enabled again.
 	TokensValidAfter time.Time `json:"tokensValidAfter,omitzero"`
@@ -47,6 +51,26 @@ type Account struct {
 	// children is the Parent child count the Store loaded: kept beside
 	// the state, not in it (unexported, so never in its JSON).
 	children int64
+}
+
+// Email verification statuses, as Stormpath's emailVerificationStatus.
+const (
+	EmailVerified   = "VERIFIED"
+	EmailUnverified = "UNVERIFIED"
+	EmailUnknown    = "UNKNOWN"
+)
+
+// VerificationStatus is the account's emailVerificationStatus: as
+// verified or imported, else UNVERIFIED while the account waits for its
+// verification, else UNKNOWN (no one asked).
+func (a *Account) VerificationStatus() string {
+	switch {
+	case a.EmailVerified != "":
+		return a.EmailVerified
+	case a.Status == StatusUnverified:
+		return EmailUnverified
+	}
+	return EmailUnknown
 }
 
 // FullName is computed from the name parts, as Stormpath did.
@@ -121,6 +145,7 @@ func (a *Account) Apply(env events.Envelope) error {
 			}
 		case *events.AccountImported:
 			a.imported(&a.Custom, events.Imported(*e))
+			a.EmailVerified = e.EmailVerificationStatus
 		case *events.AccountPasswordRehashed:
 			// The same password under argon2id: nothing a client sees
 			// changes, so neither does modifiedAt, and no session or
@@ -139,6 +164,7 @@ func (a *Account) Apply(env events.Envelope) error {
 			a.VerificationTokenHash, a.VerificationExpiresAt = e.TokenHash, e.ExpiresAt
 		case *events.EmailVerified:
 			a.Status = StatusEnabled
+			a.EmailVerified = EmailVerified
 			a.VerificationTokenHash, a.VerificationExpiresAt = "", time.Time{}
 		case *events.AccountDeleted:
 			a.Gone = true

@@ -163,6 +163,9 @@ type AccountImport struct {
 	// the account had none.
 	PasswordHash string
 	CustomData   map[string]json.RawMessage
+	// EmailVerificationStatus is kept: VERIFIED, UNVERIFIED, UNKNOWN,
+	// or "" when the export has none.
+	EmailVerificationStatus string
 }
 
 // AccountImportResult is what became of an account and of its password
@@ -651,6 +654,11 @@ func (s *Service) ImportAccount(ctx context.Context, c Caller, in AccountImport,
 	if err := checkNewCustomData(in.CustomData); err != nil {
 		return AccountImportResult{}, err
 	}
+	if in.EmailVerificationStatus != "" {
+		if _, err := importStatus(in.EmailVerificationStatus, EmailVerified, EmailUnverified, EmailUnknown); err != nil {
+			return AccountImportResult{}, invalid(CodeInvalidStatus, "emailVerificationStatus", "emailVerificationStatus must be VERIFIED, UNVERIFIED or UNKNOWN.")
+		}
+	}
 	var password string
 	ev.PasswordHash, password = importPassword(in.PasswordHash)
 	out, err := importOne(ctx, s, c, ir, Ref{KindAccount, in.ID}, func(st State) bool {
@@ -663,7 +671,9 @@ func (s *Service) ImportAccount(ctx context.Context, c Caller, in AccountImport,
 		// it is not deleted: no separate check.
 		a := &Account{}
 		evs := append([]events.Event{ev}, initialCustomData(a, in.CustomData)...)
-		evs = append(evs, events.AccountImported(in.Origin.event(r.at)))
+		imp := in.Origin.event(r.at)
+		imp.EmailVerificationStatus = in.EmailVerificationStatus
+		evs = append(evs, events.AccountImported(imp))
 		return a, r.record(Ref{KindAccount, in.ID}, nil, a, evs...)
 	})
 	if err != nil {

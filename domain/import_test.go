@@ -419,3 +419,36 @@ func TestImportNeverTakesKeystormsOwn(t *testing.T) {
 		t.Fatalf("memberships of the developer: %v %v", ms.Items, err)
 	}
 }
+
+// TestImportKeepsEmailVerificationStatus: an imported account keeps
+// Stormpath's emailVerificationStatus beside its status (an ENABLED
+// account with an unverified address still signs in, as there); a
+// Keystorm account's is UNKNOWN until it waits for, or passes, a
+// verification.
+func TestImportKeepsEmailVerificationStatus(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	if _, err := e.svc.ImportDirectory(ctx, e.admin, domain.DirectoryImport{ID: "spDirV", Name: "imported"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for id, v := range map[string]string{"spAccV1": "UNVERIFIED", "spAccV2": "VERIFIED", "spAccV3": ""} {
+		if _, err := e.svc.ImportAccount(ctx, e.admin, domain.AccountImport{ID: id, DirectoryID: "spDirV", Username: id, Email: id + "@example.com",
+			Status: "ENABLED", EmailVerificationStatus: v}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for id, want := range map[string]string{"spAccV1": "UNVERIFIED", "spAccV2": "VERIFIED", "spAccV3": "UNKNOWN"} {
+		acc, err := e.svc.GetAccount(ctx, e.admin, id)
+		if err != nil || acc.VerificationStatus() != want || acc.Status != domain.StatusEnabled {
+			t.Fatalf("%s: %v %q %s, want %s", id, err, acc.VerificationStatus(), acc.Status, want)
+		}
+	}
+	_, err := e.svc.ImportAccount(ctx, e.admin, domain.AccountImport{ID: "spAccV4", DirectoryID: "spDirV", Username: "v4", Email: "v4@example.com",
+		EmailVerificationStatus: "MAYBE"}, nil)
+	if domain.KindOf(err) != domain.KindInvalid {
+		t.Fatalf("a status Stormpath never had: %v", err)
+	}
+	if got := e.account(t, "native").VerificationStatus(); got != "UNKNOWN" {
+		t.Fatalf("a native account: %s", got)
+	}
+}

@@ -253,6 +253,9 @@ type Imported struct {
 	Href       string    `json:"href,omitempty"`
 	CreatedAt  time.Time `json:"createdAt"`
 	ModifiedAt time.Time `json:"modifiedAt"`
+	// EmailVerificationStatus is an imported account's (VERIFIED,
+	// UNVERIFIED or UNKNOWN, as Stormpath had it); empty elsewhere.
+	EmailVerificationStatus string `json:"emailVerificationStatus,omitempty"`
 }
 
 // DirectoryImported, ApplicationImported, GroupImported and

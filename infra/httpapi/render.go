@@ -148,24 +148,27 @@ func (b hrefs) oauthPolicy(a *domain.Application) OAuthPolicy {
 // Account is the JSON of an account. The password and its hash are never
 // rendered.
 type Account struct {
-	Href                   string `json:"href"`
-	Username               string `json:"username"`
-	Email                  string `json:"email"`
-	GivenName              string `json:"givenName"`
-	MiddleName             string `json:"middleName"`
-	Surname                string `json:"surname"`
-	FullName               string `json:"fullName"`
-	Status                 string `json:"status"`
-	CreatedAt              string `json:"createdAt"`
-	ModifiedAt             string `json:"modifiedAt"`
-	EmailVerificationToken *Link  `json:"emailVerificationToken"`
-	CustomData             Link   `json:"customData"`
-	APIKeys                Link   `json:"apiKeys"`
-	Groups                 Link   `json:"groups"`
-	GroupMemberships       Link   `json:"groupMemberships"`
-	AccessTokens           Link   `json:"accessTokens"`
-	RefreshTokens          Link   `json:"refreshTokens"`
-	Directory              Link   `json:"directory"`
+	Href       string `json:"href"`
+	Username   string `json:"username"`
+	Email      string `json:"email"`
+	GivenName  string `json:"givenName"`
+	MiddleName string `json:"middleName"`
+	Surname    string `json:"surname"`
+	FullName   string `json:"fullName"`
+	Status     string `json:"status"`
+	// EmailVerificationStatus is VERIFIED, UNVERIFIED or UNKNOWN, as
+	// Stormpath had it (an imported account keeps Stormpath's).
+	EmailVerificationStatus string `json:"emailVerificationStatus"`
+	CreatedAt               string `json:"createdAt"`
+	ModifiedAt              string `json:"modifiedAt"`
+	EmailVerificationToken  *Link  `json:"emailVerificationToken"`
+	CustomData              Link   `json:"customData"`
+	APIKeys                 Link   `json:"apiKeys"`
+	Groups                  Link   `json:"groups"`
+	GroupMemberships        Link   `json:"groupMemberships"`
+	AccessTokens            Link   `json:"accessTokens"`
+	RefreshTokens           Link   `json:"refreshTokens"`
+	Directory               Link   `json:"directory"`
 	// Application is the application whose own directory holds the
 	// account; null for an account of a shared directory, which
 	// reaches every application that maps it.
@@ -176,7 +179,8 @@ type Account struct {
 func (b hrefs) account(a *domain.Account) Account {
 	p := "/v1/accounts/" + a.ID
 	out := Account{Href: string(b) + p, Username: a.Username, Email: a.Email, GivenName: a.GivenName, MiddleName: a.MiddleName,
-		Surname: a.Surname, FullName: a.FullName(), Status: a.Status, CreatedAt: ts(a.CreatedAt), ModifiedAt: ts(a.ModifiedAt),
+		Surname: a.Surname, FullName: a.FullName(), Status: a.Status, EmailVerificationStatus: a.VerificationStatus(),
+		CreatedAt: ts(a.CreatedAt), ModifiedAt: ts(a.ModifiedAt),
 		CustomData: b.customDataLink(a.Ref()), APIKeys: b.link(p + "/apiKeys"), Groups: b.link(p + "/groups"),
 		GroupMemberships: b.link(p + "/groupMemberships"), Directory: b.link("/v1/directories/" + a.DirectoryID),
 		AccessTokens: b.link(p + "/accessTokens"), RefreshTokens: b.link(p + "/refreshTokens"),

@@ -354,17 +354,12 @@ func (im *importer) accounts(ctx context.Context) error {
 // own commit. A refused account takes its keys and memberships with it.
 func (im *importer) account(ctx context.Context, a stormpath.Account) error {
 	file := im.rel(a.File)
-	if a.EmailVerificationStatus == "UNVERIFIED" && a.Status != domain.StatusUnverified {
-		// Keystorm has one status: an ENABLED account with an
-		// unverified address logs in, as it did at Stormpath.
-		im.sum.NotMapped["emailVerificationStatus"]++
-	}
 	if a.ExternalID != "" {
 		im.sum.NotMapped["externalId"]++
 	}
 	res, err := im.o.Service.ImportAccount(ctx, im.o.Caller, domain.AccountImport{ID: a.ID, Origin: origin(a.Resource), DirectoryID: a.Directory.Key(),
 		Username: a.Username, Email: a.Email, GivenName: a.GivenName, MiddleName: a.MiddleName, Surname: a.Surname, Status: a.Status,
-		PasswordHash: a.Password, CustomData: a.CustomData}, im.o.Run)
+		PasswordHash: a.Password, CustomData: a.CustomData, EmailVerificationStatus: a.EmailVerificationStatus}, im.o.Run)
 	landed, err := im.outcome(&im.sum.Counts.Accounts, "account", file, a.ID, res.Outcome, err)
 	if err != nil {
 		return err
