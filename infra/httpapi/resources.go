@@ -145,7 +145,7 @@ func accountInput(body []byte) (domain.AccountInput, error) {
 	if in.CustomData, err = f.customData(); err != nil {
 		return in, err
 	}
-	return in, f.rest("fullName", "emailVerificationToken")
+	return in, f.rest("fullName", "emailVerificationToken", "emailVerificationStatus", "application")
 }
 
 // isLinkOnly reports {"href": ...} with nothing else: a link, not data.
@@ -295,7 +295,7 @@ func groupInput(body []byte) (domain.GroupInput, error) {
 	if err != nil {
 		return domain.GroupInput{}, err
 	}
-	return domain.GroupInput{Name: name, Description: desc, Status: st, CustomData: cd}, f.rest()
+	return domain.GroupInput{Name: name, Description: desc, Status: st, CustomData: cd}, f.rest("application")
 }
 
 func (a *API) createGroup(w http.ResponseWriter, r req) error {

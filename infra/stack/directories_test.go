@@ -34,6 +34,16 @@ func TestSharedDirectoryOverHTTP(t *testing.T) {
 	if acc["application"] != nil || href(acc, "directory") != dir["href"] {
 		t.Fatalf("account: %v", acc)
 	}
+	// An SDK saves a resource by sending it back whole: the null
+	// application of a shared directory's account and group is ignored
+	// like every server-owned property.
+	c.must(200, c.do("POST", acc["href"].(string), acc))
+	grp := c.must(201, c.do("POST", href(dir, "groups"), map[string]any{"name": "officers"}))
+	if grp["application"] != nil {
+		t.Fatalf("group: %v", grp)
+	}
+	c.must(200, c.do("POST", grp["href"].(string), grp))
+	c.must(200, c.do("POST", dir["href"].(string), dir))
 	id, secret := c.newKey(acc)
 	dev := c.as(id, secret)
 	dev.must(200, dev.do("GET", "/troopers/tk421/equipment", nil))
