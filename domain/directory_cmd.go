@@ -47,15 +47,6 @@ func (v DirectoryView) Name() string {
 	return v.Owner.Name + " Directory"
 }
 
-// Usable reports a directory whose accounts may sign in: enabled, and
-// for an application's own directory, its application enabled.
-func (v DirectoryView) Usable() bool {
-	if v.Directory != nil {
-		return !v.Directory.Deleted() && v.Directory.Status == StatusEnabled
-	}
-	return v.Owner.Usable()
-}
-
 // CreateDirectory creates a shared directory.
 // Errors: KindInvalid, KindConflict (name taken), ErrForbidden, ErrUnavailable.
 func (s *Service) CreateDirectory(ctx context.Context, c Caller, in DirectoryInput) (*Directory, error) {
@@ -192,9 +183,6 @@ func OwnDirectory(a *Application) *Directory {
 		Name: DirectoryView{Owner: a}.Name(), Status: a.Status, OwnerID: a.ID}
 	return d
 }
-
-// View returns d as a DirectoryView.
-func (d *Directory) View() DirectoryView { return DirectoryView{Directory: d} }
 
 // UpdateDirectory changes a shared directory. An application's own
 // directory changes with its application.
