@@ -303,19 +303,23 @@ func (a *KeyAuthenticator) decide(ctx context.Context, id string, e cachedKey, c
 	default:
 		return Principal{}, nil, nil, ErrUnauthenticated
 	}
-	if e.account == nil {
+	loaded := e.account == nil
+	if loaded {
 		acc, apps, err := loadOwners(ctx, a.Store, e.key.AccountID, append([]string{e.key.ApplicationID}, want...)...)
 		if err != nil {
 			return Principal{}, nil, nil, err
 		}
 		e.account, e.apps = acc, apps
-		a.store(id, e, now)
 	}
-	reach, err := a.reach(ctx, &e, now, want)
+	reach, changed, err := a.reach(ctx, &e, now, want)
 	if err != nil {
 		return Principal{}, nil, nil, err
 	}
-	a.store(id, e, now)
+	// Stored only when this call read something: a cache hit, the
+	// authorizer's hot path, takes no write lock.
+	if loaded || changed {
+		a.store(id, e, now)
+	}
 	acc := e.account
 	if acc.Deleted() || acc.Status != StatusEnabled || acc.TenantID() != e.key.TenantID() || len(reach) == 0 {
 		return Principal{}, nil, nil, ErrUnauthenticated
@@ -368,7 +372,7 @@ func loadOwners(ctx context.Context, store Store, accountID string, appIDs ...st
 // the account's directory (their list kept for TTL). Applications read
 // and verdicts reached are kept in e (copied on write: entries are
 // shared).
-func (a *KeyAuthenticator) reach(ctx context.Context, e *cachedKey, now time.Time, want []string) ([]*Application, error) {
+func (a *KeyAuthenticator) reach(ctx context.Context, e *cachedKey, now time.Time, want []string) (out []*Application, changed bool, err error) {
 	targets := want
 	if len(targets) == 0 && e.key.ApplicationID != "" {
 		targets = []string{e.key.ApplicationID}
@@ -377,7 +381,7 @@ func (a *KeyAuthenticator) reach(ctx context.Context, e *cachedKey, now time.Tim
 		if e.reach == nil {
 			apps, listed, err := a.applications(ctx, e.key.TenantID(), now)
 			if err != nil {
-				return nil, err
+				return nil, false, err
 			}
 			// The reach is no fresher than the list it was read from.
 			if listed.Before(e.expires) {
@@ -385,14 +389,14 @@ func (a *KeyAuthenticator) reach(ctx context.Context, e *cachedKey, now time.Tim
 			}
 			reach, err := reachOf(ctx, a.Store, apps, e.account)
 			if err != nil {
-				return nil, err
+				return nil, false, err
 			}
 			if reach == nil {
 				reach = []*Application{} // non-nil: read
 			}
-			e.reach = reach
+			e.reach, changed = reach, true
 		}
-		return e.reach, nil
+		return e.reach, changed, nil
 	}
 	var missing []Ref
 	for _, id := range targets {
@@ -403,7 +407,7 @@ func (a *KeyAuthenticator) reach(ctx context.Context, e *cachedKey, now time.Tim
 	if len(missing) > 0 {
 		states, err := a.Store.LoadMany(ctx, missing)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		apps := maps.Clone(e.apps)
 		if apps == nil {
@@ -417,9 +421,8 @@ func (a *KeyAuthenticator) reach(ctx context.Context, e *cachedKey, now time.Tim
 				apps[app.ID] = app
 			}
 		}
-		e.apps = apps
+		e.apps, changed = apps, true
 	}
-	var out []*Application
 	copied := false
 	usable := -1 // whether the account's directory lets it in: read once
 	for _, id := range targets {
@@ -436,17 +439,17 @@ func (a *KeyAuthenticator) reach(ctx context.Context, e *cachedKey, now time.Tim
 				}
 				u, err := storeUsable(ctx, a.Store, e.account, own)
 				if err != nil {
-					return nil, err
+					return nil, false, err
 				}
 				usable = map[bool]int{false: 0, true: 1}[u]
 			}
 			var err error
 			if ok, err = mapped(ctx, a.Store, app, e.account); err != nil {
-				return nil, err
+				return nil, false, err
 			}
 			ok = ok && usable == 1 && !e.account.Deleted() && app.TenantID() == e.account.TenantID()
 			if !copied {
-				e.reached, copied = maps.Clone(e.reached), true
+				e.reached, copied, changed = maps.Clone(e.reached), true, true
 				if e.reached == nil {
 					e.reached = map[string]bool{}
 				}
@@ -457,7 +460,7 @@ func (a *KeyAuthenticator) reach(ctx context.Context, e *cachedKey, now time.Tim
 			out = append(out, app)
 		}
 	}
-	return out, nil
+	return out, changed, nil
 }
 
 // applications returns a tenant's applications, kept for TTL as keys

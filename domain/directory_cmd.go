@@ -53,18 +53,10 @@ func (s *Service) CreateDirectory(ctx context.Context, c Caller, in DirectoryInp
 	if err := requireAdmin(c); err != nil {
 		return nil, err
 	}
-	ev := events.DirectoryCreated{Status: StatusEnabled}
+	ev := events.DirectoryCreated{}
 	var err error
-	if ev.Name, err = text("name", in.Name, MaxNameLen, true); err != nil {
+	if ev.Name, ev.Description, ev.Status, err = newNamed(in.Name, in.Description, in.Status); err != nil {
 		return nil, err
-	}
-	if ev.Description, err = text("description", in.Description, MaxDescriptionLen, false); err != nil {
-		return nil, err
-	}
-	if in.Status != nil {
-		if ev.Status, err = status(in.Status, StatusEnabled, StatusDisabled); err != nil {
-			return nil, err
-		}
 	}
 	if err := checkNewCustomData(in.CustomData); err != nil {
 		return nil, err
@@ -407,6 +399,26 @@ func directoryCollection(v DirectoryView, what string) string {
 		return storeCollection(v.Owner.ID, v.Owner.DirectoryID, what)
 	}
 	return storeCollection("", v.Directory.ID, what)
+}
+
+// newNamed checks a new named resource's name, description and status
+// (nil: not given; the status is then ENABLED).
+func newNamed(name, desc, st *string) (string, string, string, error) {
+	n, err := text("name", name, MaxNameLen, true)
+	if err != nil {
+		return "", "", "", err
+	}
+	d, err := text("description", desc, MaxDescriptionLen, false)
+	if err != nil {
+		return "", "", "", err
+	}
+	state := StatusEnabled
+	if st != nil {
+		if state, err = status(st, StatusEnabled, StatusDisabled); err != nil {
+			return "", "", "", err
+		}
+	}
+	return n, d, state, nil
 }
 
 // patchNamed applies the name, description and status given (nil: not

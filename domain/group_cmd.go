@@ -38,18 +38,10 @@ func (s *Service) createGroup(ctx context.Context, c Caller, into storeRef, in G
 	if err := requireAdmin(c); err != nil {
 		return nil, err
 	}
-	ev := events.GroupCreated{Status: StatusEnabled}
+	ev := events.GroupCreated{}
 	var err error
-	if ev.Name, err = text("name", in.Name, MaxNameLen, true); err != nil {
+	if ev.Name, ev.Description, ev.Status, err = newNamed(in.Name, in.Description, in.Status); err != nil {
 		return nil, err
-	}
-	if ev.Description, err = text("description", in.Description, MaxDescriptionLen, false); err != nil {
-		return nil, err
-	}
-	if in.Status != nil {
-		if ev.Status, err = status(in.Status, StatusEnabled, StatusDisabled); err != nil {
-			return nil, err
-		}
 	}
 	if err := checkNewCustomData(in.CustomData); err != nil {
 		return nil, err

@@ -393,6 +393,22 @@ func importText(field, v string, max int, required bool) (string, error) {
 	return text(field, &v, max, required)
 }
 
+// importNamed checks an imported directory's, application's or group's
+// name, description, status ("" is ENABLED) and customData.
+func importNamed(name, desc, st string, cd map[string]json.RawMessage) (string, string, string, error) {
+	var err error
+	if name, err = importText("name", name, MaxNameLen, true); err != nil {
+		return "", "", "", err
+	}
+	if desc, err = importText("description", desc, MaxDescriptionLen, false); err != nil {
+		return "", "", "", err
+	}
+	if st, err = importStatus(st, StatusEnabled, StatusDisabled); err != nil {
+		return "", "", "", err
+	}
+	return name, desc, st, checkNewCustomData(cd)
+}
+
 // ImportDirectory lands a Stormpath directory as a Directory of the
 // caller's tenant with the same id: created, its customData, then
 // DirectoryImported with its times.
@@ -407,16 +423,7 @@ func (s *Service) ImportDirectory(ctx context.Context, c Caller, in DirectoryImp
 	if err = checkImportID("id", in.ID); err != nil {
 		return "", err
 	}
-	if ev.Name, err = importText("name", in.Name, MaxNameLen, true); err != nil {
-		return "", err
-	}
-	if ev.Description, err = importText("description", in.Description, MaxDescriptionLen, false); err != nil {
-		return "", err
-	}
-	if ev.Status, err = importStatus(in.Status, StatusEnabled, StatusDisabled); err != nil {
-		return "", err
-	}
-	if err := checkNewCustomData(in.CustomData); err != nil {
+	if ev.Name, ev.Description, ev.Status, err = importNamed(in.Name, in.Description, in.Status, in.CustomData); err != nil {
 		return "", err
 	}
 	return importOne(ctx, s, c, ir, Ref{KindDirectory, in.ID}, importedState, func(r *recorder) (State, error) {
@@ -452,16 +459,7 @@ func (s *Service) ImportApplication(ctx context.Context, c Caller, in Applicatio
 	if err = checkImportID("id", in.ID); err != nil {
 		return "", err
 	}
-	if ev.Name, err = importText("name", in.Name, MaxNameLen, true); err != nil {
-		return "", err
-	}
-	if ev.Description, err = importText("description", in.Description, MaxDescriptionLen, false); err != nil {
-		return "", err
-	}
-	if ev.Status, err = importStatus(in.Status, StatusEnabled, StatusDisabled); err != nil {
-		return "", err
-	}
-	if err := checkNewCustomData(in.CustomData); err != nil {
+	if ev.Name, ev.Description, ev.Status, err = importNamed(in.Name, in.Description, in.Status, in.CustomData); err != nil {
 		return "", err
 	}
 	mappings, err := importMappings(in.Mappings)
@@ -561,16 +559,7 @@ func (s *Service) ImportGroup(ctx context.Context, c Caller, in GroupImport, ir 
 	if err = checkImportID("directory", in.DirectoryID); err != nil {
 		return "", err
 	}
-	if ev.Name, err = importText("name", in.Name, MaxNameLen, true); err != nil {
-		return "", err
-	}
-	if ev.Description, err = importText("description", in.Description, MaxDescriptionLen, false); err != nil {
-		return "", err
-	}
-	if ev.Status, err = importStatus(in.Status, StatusEnabled, StatusDisabled); err != nil {
-		return "", err
-	}
-	if err := checkNewCustomData(in.CustomData); err != nil {
+	if ev.Name, ev.Description, ev.Status, err = importNamed(in.Name, in.Description, in.Status, in.CustomData); err != nil {
 		return "", err
 	}
 	return importOne(ctx, s, c, ir, Ref{KindGroup, in.ID}, func(st State) bool {
